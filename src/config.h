@@ -1,0 +1,59 @@
+/* config.h - chatkitd's settings: flags, environment, .env, config file, defaults.
+ *
+ * Every setting has a long flag (--max-body-bytes), an environment twin (CHATKITD_MAX_BODY_BYTES)
+ * and a config-file key (max-body-bytes = 1MiB). Precedence: flags > environment > config file >
+ * defaults. A `.env` file in the working directory fills environment variables that are not set
+ * in the real environment. The seed app's variable names are honoured too: OPENAI_API_KEY,
+ * OPENAI_BASE_URL and CHATKIT_WORKFLOW_ID (the CHATKITD_* twin wins when both are set).
+ *
+ * A bad value is reported as "<where>: <setting>: <reason>" (where = the flag, the variable or
+ * file:line) and config_load returns CONFIG_EXIT_USAGE, which main turns into exit status 2.
+ */
+#ifndef CHATKITD_CONFIG_H
+#define CHATKITD_CONFIG_H
+
+#include "core/log.h"
+#include "http/server.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum config_command { CONFIG_CMD_NONE, CONFIG_CMD_SERVE, CONFIG_CMD_MIGRATE };
+
+/* config_load results besides 0. */
+#define CONFIG_EXIT_USAGE 2   /* bad flag or value: message written to err */
+#define CONFIG_DONE 1         /* --help or --version was answered: text written to out */
+
+struct config {
+    enum config_command command;
+    char listen_host[64];
+    int listen_port;
+    char *data_dir;            /* owned */
+    char *database;            /* owned; "sqlite:<data-dir>/chatkitd.db" unless set */
+    char *config_file;         /* owned; NULL when none */
+    char *openai_api_key;      /* owned; NULL when unset (never logged) */
+    char *openai_base_url;     /* owned */
+    char *workflow_id;         /* owned; the default workflow for new sessions */
+    char *api_key;             /* owned; admin key for /v1 routes, NULL = routes off */
+    char *trust_user_header;   /* owned; NULL = cookie identity */
+    char *public_url;          /* owned; NULL = not behind a proxy */
+    uint64_t session_ttl_s;    /* browser-facing sessions' lifetime */
+    int64_t session_rate;      /* browser-facing sessions' requests per minute */
+    int64_t store_readers;
+    struct http_limits limits;
+    enum log_level log_level;
+    enum log_format log_format;
+    bool access_log;
+};
+
+/* Fills cfg from argv (argv[0] is the program), the environment (getenv), `.env` in the working
+ * directory and the config file. Returns 0, CONFIG_DONE (help/version text in out), or
+ * CONFIG_EXIT_USAGE (message in err). cfg must be released with config_free in every case. */
+int config_load(struct config *cfg, int argc, char **argv, char *out, size_t outlen, char *err,
+                size_t errlen);
+void config_free(struct config *cfg);
+/* Parses "HOST:PORT" or "[v6]:PORT"; 0 or ERR_INVALID. */
+int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
+
+#endif

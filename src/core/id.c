@@ -1,0 +1,79 @@
+#include "core/id.h"
+
+/* <openssl/types.h> typedefs ERR_BAD_STATE, which collides with our error code of that name; hide
+ * theirs (we never use it) while OpenSSL is included, before core/err.h defines ours. */
+#define ERR_BAD_STATE openssl_ERR_STATE
+#include <openssl/rand.h>
+#undef ERR_BAD_STATE
+
+#include "core/err.h"
+
+#include <string.h>
+
+int id_random_bytes(void *out, size_t n)
+{
+    return RAND_bytes(out, (int)n) == 1 ? 0 : ERR_UNAVAILABLE;
+}
+
+void id_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int id_new(const char *prefix, char out[ID_MAX])
+{
+    size_t plen = strlen(prefix);
+    unsigned char raw[16];
+    if (plen > ID_PREFIX_MAX)
+        return ERR_INVALID;
+    int rc = id_random_bytes(raw, sizeof raw);
+    if (rc)
+        return rc;
+    memcpy(out, prefix, plen);
+    id_hex(raw, sizeof raw, out + plen);
+    return 0;
+}
+
+int id_new_secret(const char *prefix, char out[SECRET_MAX])
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t plen = strlen(prefix);
+    unsigned char raw[33]; /* 32 random bytes, padded to a multiple of 3 */
+    if (plen > ID_PREFIX_MAX)
+        return ERR_INVALID;
+    int rc = id_random_bytes(raw, 32);
+    if (rc)
+        return rc;
+    raw[32] = 0;
+    memcpy(out, prefix, plen);
+    char *o = out + plen;
+    for (size_t i = 0; i < 33; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+        *o++ = b64[(v >> 18) & 63];
+        *o++ = b64[(v >> 12) & 63];
+        *o++ = b64[(v >> 6) & 63];
+        *o++ = b64[v & 63];
+    }
+    /* 33 bytes gave 44 characters; the last one only encodes padding. */
+    out[plen + 43] = '\0';
+    return 0;
+}
+
+int id_is_valid(const char *prefix, const char *s, size_t len)
+{
+    size_t plen = strlen(prefix);
+    if (len != plen + 32 || memcmp(s, prefix, plen) != 0)
+        return 0;
+    for (size_t i = plen; i < len; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,116 @@
+#include "http/sse.h"
+
+#include "core/err.h"
+#include "core/xalloc.h"
+#include "http/conn.h"
+#include "http/response.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sse_frame(struct buf *out, const char *json, size_t len)
+{
+    if (memchr(json, '\n', len) || memchr(json, '\r', len))
+        return ERR_INVALID;
+    size_t start = out->len;
+    int rc = buf_append(out, "data: ", 6);
+    if (!rc)
+        rc = buf_append(out, json, len);
+    if (!rc)
+        rc = buf_append(out, "\n\n", 2);
+    if (rc) {
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+    }
+    return rc;
+}
+
+static bool sse_chunked(const struct http_request *req)
+{
+    return req->http_minor >= 1;
+}
+
+int http_sse_begin(struct http_request *req)
+{
+    if (!req->conn)
+        return ERR_CLOSED;
+    req->status = 200;
+    struct buf out;
+    buf_init(&out, 16384);
+    if (!sse_chunked(req))
+        req->keepalive = false; /* the end of an HTTP/1.0 stream is the end of the connection */
+    int rc = http_response_head(req, 200, &out);
+    if (!rc)
+        rc = buf_append_str(&out, "Content-Type: text/event-stream\r\n"
+                                  "Cache-Control: no-cache\r\n"
+                                  "X-Accel-Buffering: no\r\n");
+    if (!rc && sse_chunked(req))
+        rc = buf_append_str(&out, "Transfer-Encoding: chunked\r\n");
+    if (!rc)
+        rc = buf_append(&out, "\r\n", 2);
+    if (rc) {
+        buf_free(&out);
+        return rc;
+    }
+    req->responded = true;
+    req->streaming = true;
+    req->server->metrics.open_streams++;
+    size_t n;
+    char *data = buf_detach(&out, &n);
+    return http_conn_write(req->conn, data, n) ? ERR_CLOSED : 0;
+}
+
+size_t http_sse_queued(const struct http_request *req)
+{
+    return req->conn ? req->conn->io->queued(req->conn) : 0;
+}
+
+int http_sse_send(struct http_request *req, const char *json, size_t len)
+{
+    struct http_conn *c = req->conn;
+    if (!c || !req->streaming)
+        return ERR_CLOSED;
+    struct buf out;
+    buf_init(&out, len + 64);
+    char head[24];
+    int hlen = 0;
+    if (sse_chunked(req))
+        hlen = snprintf(head, sizeof head, "%zx\r\n", len + 8);
+    int rc = buf_append(&out, head, (size_t)hlen);
+    if (!rc)
+        rc = sse_frame(&out, json, len);
+    if (!rc && sse_chunked(req))
+        rc = buf_append(&out, "\r\n", 2);
+    if (rc) {
+        buf_free(&out);
+        return rc == ERR_TOO_BIG ? ERR_CLOSED : rc;
+    }
+    if (c->io->queued(c) + out.len > c->server->limits.sse_queue_bytes) {
+        buf_free(&out);
+        c->server->metrics.slow_readers_dropped++;
+        log_warn(c->server->log, "req=%s stream closed: client reads slower than events arrive "
+                                 "(over %zu bytes queued)",
+                 req->id, c->server->limits.sse_queue_bytes);
+        http_conn_close(c, false);
+        return ERR_CLOSED;
+    }
+    size_t n;
+    char *data = buf_detach(&out, &n);
+    req->bytes_out += len + 8;
+    return http_conn_write(c, data, n) ? ERR_CLOSED : 0;
+}
+
+void http_sse_end(struct http_request *req)
+{
+    if (req->conn && req->streaming && sse_chunked(req)) {
+        static const char last[] = "0\r\n\r\n";
+        http_conn_write(req->conn, xstrndup(last, sizeof last - 1), sizeof last - 1);
+    }
+    if (!req->conn) {
+        http_request_release(req);
+        return;
+    }
+    http_conn_finish(req);
+}

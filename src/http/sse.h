@@ -1,0 +1,32 @@
+/* sse.h - server-sent event streams (text/event-stream).
+ *
+ * Framing follows the ChatKit protocol exactly (spec §1.4): each event is "data: " + one compact
+ * JSON object + "\n\n", no event names, ids, comments or end sentinel; the stream ends when the
+ * body ends. Each event is written (flushed) as soon as it is sent. On HTTP/1.1 the body is
+ * chunked so the connection can be reused after the stream; HTTP/1.0 streams close at the end.
+ *
+ * Back-pressure: the bytes queued for a stream are capped (limits.sse_queue_bytes). A send that
+ * would pass the cap disconnects the slow reader and returns ERR_CLOSED; the caller then stops
+ * producing and finishes the request with http_sse_end().
+ */
+#ifndef CHATKITD_HTTP_SSE_H
+#define CHATKITD_HTTP_SSE_H
+
+#include "core/buf.h"
+#include "http/request.h"
+
+#include <stddef.h>
+
+/* Appends one event frame for json (len bytes) to out. ERR_INVALID when json contains a CR or
+ * LF (it would split the frame), ERR_TOO_BIG at out's cap. */
+int sse_frame(struct buf *out, const char *json, size_t len);
+/* Sends the 200 status and stream headers. ERR_CLOSED when the client is gone. */
+int http_sse_begin(struct http_request *req);
+/* Sends one event; 0, ERR_CLOSED (client gone or too slow), or ERR_INVALID (bad JSON framing). */
+int http_sse_send(struct http_request *req, const char *json, size_t len);
+/* Bytes written to this stream but not yet accepted by the kernel. */
+size_t http_sse_queued(const struct http_request *req);
+/* Ends the stream and finishes the request (frees it). */
+void http_sse_end(struct http_request *req);
+
+#endif

@@ -1,0 +1,152 @@
+#include "ops/ops.h"
+
+#include "core/clock.h"
+#include "core/json_write.h"
+#include "core/xalloc.h"
+#include "http/response.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A health probe in flight. The timer answers 503 if the store does not; whichever comes first
+ * answers, and the probe is freed once both the job and the timer are done with it. */
+struct probe {
+    struct store_job job;
+    uv_timer_t timer;
+    struct ops *ops;
+    struct http_request *req; /* NULL once answered */
+    int refs;                 /* job + timer */
+};
+
+void ops_init(struct ops *o, struct http_server *server, const struct http_router *router,
+              struct store *store)
+{
+    memset(o, 0, sizeof *o);
+    o->server = server;
+    o->router = router;
+    o->store = store;
+    o->started_mono_us = clock_mono_us();
+    o->health_timeout_ms = 2000;
+}
+
+static void probe_release(struct probe *p)
+{
+    if (--p->refs == 0) {
+        store_job_clear(&p->job);
+        free(p);
+    }
+}
+
+static void health_answer(struct probe *p, const char *store_state)
+{
+    struct http_request *req = p->req;
+    if (!req)
+        return;
+    p->req = NULL;
+    struct buf b;
+    buf_init(&b, 2048);
+    struct jw w;
+    jw_init(&w, &b);
+    bool ok = strcmp(store_state, "ok") == 0;
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "status", ok ? "ok" : "unavailable");
+    jw_kv_str(&w, "version", CHATKITD_VERSION);
+    jw_kv_int(&w, "uptime_s", (clock_mono_us() - p->ops->started_mono_us) / 1000000);
+    jw_kv_str(&w, "store", store_state);
+    jw_obj_end(&w);
+    http_response_header(req, "Cache-Control", "no-store");
+    http_respond_json(req, ok ? 200 : 503, &b);
+    buf_free(&b);
+}
+
+static void probe_timer_closed(uv_handle_t *h)
+{
+    probe_release(h->data);
+}
+
+static void health_store_done(struct store_job *job)
+{
+    struct probe *p = job->data;
+    char reason[200];
+    if (job->status)
+        snprintf(reason, sizeof reason, "%s", job->error[0] ? job->error : "store error");
+    health_answer(p, job->status ? reason : "ok");
+    uv_timer_stop(&p->timer);
+    if (!uv_is_closing((uv_handle_t *)&p->timer))
+        uv_close((uv_handle_t *)&p->timer, probe_timer_closed);
+    probe_release(p);
+}
+
+static void health_timeout(uv_timer_t *t)
+{
+    struct probe *p = t->data;
+    health_answer(p, "store did not answer in time");
+    uv_close((uv_handle_t *)&p->timer, probe_timer_closed);
+}
+
+static void route_health(struct http_request *req, void *data)
+{
+    struct ops *o = data;
+    struct probe *p = xcalloc(1, sizeof *p);
+    p->ops = o;
+    p->req = req;
+    store_job_init(&p->job, STORE_PING, health_store_done, p);
+    if (store_submit(o->store, &p->job)) {
+        health_answer(p, "store is shutting down");
+        free(p);
+        return;
+    }
+    p->refs = 2;
+    uv_timer_init(o->server->loop, &p->timer);
+    p->timer.data = p;
+    uv_timer_start(&p->timer, health_timeout, o->health_timeout_ms, 0);
+}
+
+static void route_metrics(struct http_request *req, void *data)
+{
+    struct ops *o = data;
+    const struct store_stats *st = store_get_stats(o->store);
+    struct buf b;
+    buf_init(&b, 1024 * 1024);
+    int rc = http_metrics_render(&o->server->metrics, o->router, &b);
+    if (!rc)
+        rc = buf_appendf(&b,
+                         "# HELP chatkitd_store_queue_depth Store jobs submitted and not yet "
+                         "completed.\n"
+                         "# TYPE chatkitd_store_queue_depth gauge\n"
+                         "chatkitd_store_queue_depth %llu\n"
+                         "# HELP chatkitd_store_errors_total Store jobs that failed.\n"
+                         "# TYPE chatkitd_store_errors_total counter\n"
+                         "chatkitd_store_errors_total %llu\n"
+                         "# HELP chatkitd_store_jobs_total Store jobs run, by operation.\n"
+                         "# TYPE chatkitd_store_jobs_total counter\n",
+                         (unsigned long long)st->in_flight, (unsigned long long)st->errors_total);
+    for (int op = 0; !rc && op < STORE_OP_COUNT; op++)
+        rc = buf_appendf(&b, "chatkitd_store_jobs_total{op=\"%s\"} %llu\n",
+                         store_op_name((enum store_op)op), (unsigned long long)st->jobs_total[op]);
+    if (!rc)
+        rc = http_metrics_render_histogram(
+            &b, "chatkitd_store_job_seconds", "Store job latency, from submit to completion.",
+            store_latency_bounds, st->latency_le, STORE_LATENCY_BUCKETS, st->latency_count,
+            st->latency_sum_s);
+    if (!rc)
+        rc = buf_appendf(&b,
+                         "# HELP chatkitd_uptime_seconds Seconds since the process started.\n"
+                         "# TYPE chatkitd_uptime_seconds gauge\n"
+                         "chatkitd_uptime_seconds %lld\n",
+                         (long long)((clock_mono_us() - o->started_mono_us) / 1000000));
+    if (rc)
+        http_respond_error(req, 500, "internal_error", "metrics did not fit the buffer");
+    else
+        http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+    buf_free(&b);
+}
+
+int ops_register_routes(struct ops *o, struct http_router *r)
+{
+    int rc = http_router_add(r, "GET", "/health", route_health, o);
+    if (!rc)
+        rc = http_router_add(r, "GET", "/metrics", route_metrics, o);
+    return rc;
+}

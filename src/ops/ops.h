@@ -1,0 +1,28 @@
+/* ops.h - operational routes: GET /health and GET /metrics.
+ *
+ * /health answers only after a real store round trip (STORE_PING), so a load balancer sees a
+ * replica whose database is gone as down: 503 with the reason. /metrics renders the HTTP and
+ * store counters in Prometheus text format.
+ */
+#ifndef CHATKITD_OPS_H
+#define CHATKITD_OPS_H
+
+#include "http/router.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#include <stdint.h>
+
+struct ops {
+    struct http_server *server;   /* not owned */
+    const struct http_router *router; /* not owned */
+    struct store *store;          /* not owned */
+    int64_t started_mono_us;
+    uint64_t health_timeout_ms;   /* a ping slower than this reports the store down */
+};
+
+void ops_init(struct ops *o, struct http_server *server, const struct http_router *router,
+              struct store *store);
+int ops_register_routes(struct ops *o, struct http_router *r);
+
+#endif

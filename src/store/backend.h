@@ -1,0 +1,26 @@
+/* backend.h - what a storage backend implements for store.c (internal to src/store/).
+ *
+ * store.c owns the threads and queues; a backend only opens connections and runs one job at a
+ * time on a connection it opened, from the thread that opened it.
+ */
+#ifndef CHATKITD_STORE_BACKEND_H
+#define CHATKITD_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_backend {
+    const char *name;
+    /* Opens a connection; writer is true for the (single) read-write one. cfg->url is the bare
+     * location (a file path for SQLite): store.c strips the scheme before calling. */
+    int (*conn_open)(const struct store_config *cfg, bool writer, void **conn, char *err,
+                     size_t errlen);
+    void (*conn_close)(void *conn);
+    /* Runs job->op on conn in one transaction, filling job->status/error and outputs. */
+    void (*run)(void *conn, struct store_job *job);
+    /* Applies pending migrations on a writer connection; *applied counts them. */
+    int (*migrate)(void *conn, const struct logger *log, int *applied, char *err, size_t errlen);
+};
+
+extern const struct store_backend store_backend_sqlite;
+
+#endif

@@ -1,0 +1,29 @@
+/* migrations.h - the ordered list of schema migrations (internal to src/store/).
+ *
+ * A migration is a version number, a short name and the SQL that moves the schema from the
+ * previous version to this one. Versions start at 1, increase by one, and are never edited once
+ * released: a fix is a new migration. Backends apply the pending ones in order, each in its own
+ * transaction, and record them in schema_migrations (see migrations_table_sql).
+ */
+#ifndef CHATKITD_STORE_MIGRATIONS_H
+#define CHATKITD_STORE_MIGRATIONS_H
+
+#include <stddef.h>
+
+struct migration {
+    int version;      /* 1, 2, 3, ... in array order */
+    const char *name; /* snake_case, for logs and the schema_migrations row */
+    const char *sql;  /* one or more statements separated by semicolons */
+};
+
+/* Creates the bookkeeping table when it is missing; safe to run on every start. */
+extern const char migrations_table_sql[];
+
+/* The known migrations, oldest first; migrations_count entries. */
+extern const struct migration migrations[];
+extern const size_t migrations_count;
+
+/* Highest version this build knows (0 when there are no migrations). */
+int migrations_latest(void);
+
+#endif

@@ -1,0 +1,617 @@
+/* sqlite.c - the SQLite backend of the store.
+ *
+ * One connection per store thread, opened on that thread with SQLITE_OPEN_NOMUTEX: the store
+ * guarantees a connection is only ever used by the thread that opened it, so SQLite's own
+ * per-connection mutex would be pure overhead. The single writer connection puts the database in
+ * WAL mode, which lets the read-only reader connections run while a write is in progress.
+ *
+ * Statements are prepared lazily, once per connection, and cached in conn->stmts; after every use
+ * they are reset and their bindings cleared so no row or lock outlives the job.
+ */
+#include "store/backend.h"
+#include "store/migrations.h"
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/xalloc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_BEGIN_IMMEDIATE,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_PING,
+    ST_USER_INSERT,
+    ST_SESSION_INSERT,
+    ST_SESSION_BY_SECRET,
+    ST_SESSION_GET,
+    ST_SESSION_CANCEL,
+    ST_SESSION_PURGE,
+    ST_COUNT
+};
+
+/* The column order load_session() reads. */
+#define SESSION_COLUMNS                                                                            \
+    "id, secret_hash, user_id, workflow_id, workflow_version, state_variables, config, "           \
+    "rate_per_min, origin, tracing, created_us, expires_at, cancelled_us"
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN",
+    [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_PING] = "SELECT max(version) FROM schema_migrations",
+    /* ON CONFLICT DO NOTHING rather than INSERT OR IGNORE: it only skips the duplicate key (OR
+     * IGNORE would also swallow NOT NULL failures) and PostgreSQL accepts the same text. */
+    [ST_USER_INSERT] = "INSERT INTO users (id, created_us) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [ST_SESSION_INSERT] = ("INSERT INTO sessions (" SESSION_COLUMNS ") "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+    [ST_SESSION_BY_SECRET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE secret_hash = ?1",
+    [ST_SESSION_GET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ?1",
+    [ST_SESSION_CANCEL] =
+        "UPDATE sessions SET cancelled_us = ?1 WHERE id = ?2 AND cancelled_us IS NULL",
+    [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1",
+};
+
+/* Owned by the store thread that opened it; freed by sqlite_conn_close(). */
+struct sqlite_conn {
+    sqlite3 *db;
+    char *path; /* owned; for ping and messages */
+    bool writer;
+    dev_t dev; /* identity of the file opened, so ping notices a replaced file */
+    ino_t ino;
+    sqlite3_stmt *stmts[ST_COUNT]; /* prepared on first use */
+};
+
+/* BUSY and LOCKED mean another connection holds the lock past busy_timeout: a transient
+ * condition the caller may retry, unlike a broken file or a full disk. */
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ERR_UNAVAILABLE;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+            return ERR_EXISTS;
+        return ERR_IO;
+    default:
+        return ERR_IO;
+    }
+}
+
+/* Records a failure on job. The message must be read before the statement is reset, which may
+ * replace it. */
+static void job_fail_rc(struct sqlite_conn *c, struct store_job *job, int rc, const char *what)
+{
+    job->status = map_rc(rc);
+    snprintf(job->error, sizeof job->error, "%s: %s", what, sqlite3_errmsg(c->db));
+}
+
+static void job_fail(struct store_job *job, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void job_fail(struct store_job *job, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    job->status = status;
+    vsnprintf(job->error, sizeof job->error, fmt, ap);
+    va_end(ap);
+}
+
+static int stmt_get(struct sqlite_conn *c, enum stmt_id id, sqlite3_stmt **out)
+{
+    if (!c->stmts[id]) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &c->stmts[id], NULL);
+        if (rc != SQLITE_OK) {
+            c->stmts[id] = NULL;
+            return rc;
+        }
+    }
+    *out = c->stmts[id];
+    return SQLITE_OK;
+}
+
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Runs a statement that returns no rows (BEGIN, COMMIT, ROLLBACK). */
+static int exec_cached(struct sqlite_conn *c, enum stmt_id id, struct store_job *job)
+{
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, id, &st);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && job)
+        job_fail_rc(c, job, rc, stmt_sql[id]);
+    if (c->stmts[id])
+        stmt_done(c->stmts[id]);
+    return rc;
+}
+
+/* Copies a TEXT column into a fixed array; a NULL column gives "". Longer text than the array
+ * holds can only come from a database edited by hand, and is refused rather than cut. */
+static int column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    if (!t) {
+        dst[0] = '\0';
+        return 0;
+    }
+    if (n >= cap)
+        return ERR_IO;
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    if (!t)
+        return xstrdup("{}");
+    return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+/* Loads the row st is positioned on into job->session, replacing (and freeing) what was there.
+ * A malformed row fails the job and leaves job->session as it was. */
+static void load_session(sqlite3_stmt *st, struct store_job *job)
+{
+    struct store_session s;
+    memset(&s, 0, sizeof s);
+    const void *hash = sqlite3_column_blob(st, 1);
+    if (column_copy(st, 0, s.id, sizeof s.id) || column_copy(st, 2, s.user_id, sizeof s.user_id) ||
+        column_copy(st, 3, s.workflow_id, sizeof s.workflow_id) ||
+        column_copy(st, 4, s.workflow_version, sizeof s.workflow_version) || !hash ||
+        sqlite3_column_bytes(st, 1) != STORE_HASH_LEN) {
+        const unsigned char *id = sqlite3_column_text(st, 0);
+        job_fail(job, ERR_IO, "malformed sessions row %.60s", id ? (const char *)id : "(null)");
+        return;
+    }
+    memcpy(s.secret_hash, hash, STORE_HASH_LEN);
+    s.rate_per_min = sqlite3_column_int(st, 7);
+    s.origin = sqlite3_column_int(st, 8);
+    s.tracing = sqlite3_column_int(st, 9) != 0;
+    s.created_us = sqlite3_column_int64(st, 10);
+    s.expires_at = sqlite3_column_int64(st, 11);
+    s.cancelled_us = sqlite3_column_int64(st, 12); /* NULL reads as 0, "not cancelled" */
+    s.state_variables_json = column_dup(st, 5);
+    s.config_json = column_dup(st, 6);
+
+    free(job->session.state_variables_json);
+    free(job->session.config_json);
+    job->session = s;
+}
+
+/* Steps a SELECT of SESSION_COLUMNS whose key is already bound, loading the row on a hit. */
+static void select_session(struct sqlite_conn *c, sqlite3_stmt *st, struct store_job *job,
+                           const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        load_session(st, job);
+    else if (rc == SQLITE_DONE)
+        job_fail(job, ERR_NOT_FOUND, "no such session");
+    else
+        job_fail_rc(c, job, rc, what);
+    stmt_done(st);
+}
+
+/* A deleted database file is a real outage even though our open descriptors keep working: every
+ * write from now on lands in an orphaned inode and vanishes at the next restart. So the ping
+ * checks the path still names the file we opened, then does a real query. */
+static void op_ping(struct sqlite_conn *c, struct store_job *job)
+{
+    struct stat sb;
+    if (stat(c->path, &sb) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            job_fail(job, ERR_IO, "database file %s is missing", c->path);
+        else
+            job_fail(job, ERR_IO, "cannot stat database file %s: %s", c->path,
+                     uv_strerror(uv_translate_sys_error(errno)));
+        return;
+    }
+    if (sb.st_dev != c->dev || sb.st_ino != c->ino) {
+        job_fail(job, ERR_IO, "database file %s was replaced by another file", c->path);
+        return;
+    }
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, ST_PING, &st);
+    if (rc != SQLITE_OK) {
+        job_fail_rc(c, job, rc, "ping");
+        return;
+    }
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        job_fail_rc(c, job, rc, "ping");
+    stmt_done(st);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s, size_t cap)
+{
+    return sqlite3_bind_text(st, i, s, (int)strnlen(s, cap), SQLITE_STATIC);
+}
+
+static void op_session_create(struct sqlite_conn *c, struct store_job *job)
+{
+    const struct store_session *s = &job->session;
+    if (!s->id[0] || !s->user_id[0] || !s->workflow_id[0]) {
+        job_fail(job, ERR_INVALID, "session id, user id and workflow id are required");
+        return;
+    }
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, ST_USER_INSERT, &st);
+    if (rc != SQLITE_OK) {
+        job_fail_rc(c, job, rc, "insert user");
+        return;
+    }
+    bind_text(st, 1, s->user_id, sizeof s->user_id);
+    sqlite3_bind_int64(st, 2, s->created_us);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        job_fail_rc(c, job, rc, "insert user");
+    stmt_done(st);
+    if (job->status)
+        return;
+
+    rc = stmt_get(c, ST_SESSION_INSERT, &st);
+    if (rc != SQLITE_OK) {
+        job_fail_rc(c, job, rc, "insert session");
+        return;
+    }
+    const char *vars = s->state_variables_json ? s->state_variables_json : "{}";
+    const char *config = s->config_json ? s->config_json : "{}";
+    bind_text(st, 1, s->id, sizeof s->id);
+    sqlite3_bind_blob(st, 2, s->secret_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    bind_text(st, 3, s->user_id, sizeof s->user_id);
+    bind_text(st, 4, s->workflow_id, sizeof s->workflow_id);
+    if (s->workflow_version[0])
+        bind_text(st, 5, s->workflow_version, sizeof s->workflow_version);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_text(st, 6, vars, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, config, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, s->rate_per_min);
+    sqlite3_bind_int(st, 9, s->origin);
+    sqlite3_bind_int(st, 10, s->tracing ? 1 : 0);
+    sqlite3_bind_int64(st, 11, s->created_us);
+    sqlite3_bind_int64(st, 12, s->expires_at);
+    if (s->cancelled_us)
+        sqlite3_bind_int64(st, 13, s->cancelled_us);
+    else
+        sqlite3_bind_null(st, 13);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        job->affected = sqlite3_changes(c->db);
+    else
+        job_fail_rc(c, job, rc, "insert session");
+    stmt_done(st);
+}
+
+static void op_session_by_secret(struct sqlite_conn *c, struct store_job *job)
+{
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, ST_SESSION_BY_SECRET, &st);
+    if (rc != SQLITE_OK) {
+        job_fail_rc(c, job, rc, "session by secret");
+        return;
+    }
+    sqlite3_bind_blob(st, 1, job->session.secret_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    select_session(c, st, job, "session by secret");
+}
+
+static void op_session_get(struct sqlite_conn *c, struct store_job *job)
+{
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, ST_SESSION_GET, &st);
+    if (rc != SQLITE_OK) {
+        job_fail_rc(c, job, rc, "session get");
+        return;
+    }
+    bind_text(st, 1, job->session.id, sizeof job->session.id);
+    select_session(c, st, job, "session get");
+}
+
+/* Cancelling is idempotent: only the first cancel stamps the time, later ones change nothing
+ * (affected 0) and report the session as it is. */
+static void op_session_cancel(struct sqlite_conn *c, struct store_job *job)
+{
+    if (job->session.cancelled_us <= 0) {
+        job_fail(job, ERR_INVALID, "cancel needs a positive cancelled_us");
+        return;
+    }
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, ST_SESSION_CANCEL, &st);
+    if (rc != SQLITE_OK) {
+        job_fail_rc(c, job, rc, "session cancel");
+        return;
+    }
+    sqlite3_bind_int64(st, 1, job->session.cancelled_us);
+    bind_text(st, 2, job->session.id, sizeof job->session.id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        job->affected = sqlite3_changes(c->db);
+    else
+        job_fail_rc(c, job, rc, "session cancel");
+    stmt_done(st);
+    if (job->status == 0)
+        op_session_get(c, job);
+}
+
+static void op_session_purge(struct sqlite_conn *c, struct store_job *job)
+{
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, ST_SESSION_PURGE, &st);
+    if (rc != SQLITE_OK) {
+        job_fail_rc(c, job, rc, "session purge");
+        return;
+    }
+    sqlite3_bind_int64(st, 1, job->purge_before_s);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        job->affected = sqlite3_changes(c->db);
+    else
+        job_fail_rc(c, job, rc, "session purge");
+    stmt_done(st);
+}
+
+/* Every job is one transaction. The writer takes the write lock up front (IMMEDIATE) so a
+ * lock conflict surfaces at BEGIN, where busy_timeout applies, instead of as an unretryable
+ * upgrade failure halfway through. Readers use a deferred BEGIN so that a multi-statement read
+ * sees one snapshot. */
+static void sqlite_run(void *conn, struct store_job *job)
+{
+    struct sqlite_conn *c = conn;
+    job->status = 0;
+    job->error[0] = '\0';
+    job->affected = 0;
+
+    if (exec_cached(c, c->writer ? ST_BEGIN_IMMEDIATE : ST_BEGIN, job) != SQLITE_OK)
+        return;
+    switch (job->op) {
+    case STORE_PING:
+        op_ping(c, job);
+        break;
+    case STORE_SESSION_CREATE:
+        op_session_create(c, job);
+        break;
+    case STORE_SESSION_BY_SECRET:
+        op_session_by_secret(c, job);
+        break;
+    case STORE_SESSION_GET:
+        op_session_get(c, job);
+        break;
+    case STORE_SESSION_CANCEL:
+        op_session_cancel(c, job);
+        break;
+    case STORE_SESSION_PURGE:
+        op_session_purge(c, job);
+        break;
+    default:
+        job_fail(job, ERR_INVALID, "unknown store operation %d", (int)job->op);
+        break;
+    }
+    if (job->status == 0)
+        exec_cached(c, ST_COMMIT, job);
+    /* After a failure, including a failed COMMIT, the transaction may still be open; it must
+     * not leak into the next job. */
+    if (!sqlite3_get_autocommit(c->db))
+        exec_cached(c, ST_ROLLBACK, NULL);
+}
+
+static int exec_pragma(sqlite3 *db, const char *sql, const char *path, char *err, size_t errlen)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "database %s: %s: %s", path, sql, sqlite3_errmsg(db));
+        return map_rc(rc);
+    }
+    return 0;
+}
+
+static int journal_mode_cb(void *arg, int ncols, char **values, char **names)
+{
+    (void)names;
+    if (ncols > 0 && values[0])
+        *(bool *)arg = strcasecmp(values[0], "wal") == 0;
+    return 0;
+}
+
+static void sqlite_conn_close(void *conn)
+{
+    struct sqlite_conn *c = conn;
+    if (!c)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    free(c->path);
+    free(c);
+}
+
+/* cfg->url is the bare file path here: store.c strips the scheme before calling a backend. */
+static int sqlite_conn_open(const struct store_config *cfg, bool writer, void **out, char *err,
+                            size_t errlen)
+{
+    *out = NULL;
+    struct sqlite_conn *c = xcalloc(1, sizeof *c);
+    c->path = xstrdup(cfg->url);
+    c->writer = writer;
+
+    int flags = SQLITE_OPEN_NOMUTEX;
+    flags |= writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    int rc = sqlite3_open_v2(c->path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", c->path,
+                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite_conn_close(c);
+        return ERR_IO;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, cfg->busy_timeout_ms);
+
+    int ret = 0;
+    if (writer) {
+        /* The first statement that reads the file: a path that is not a database fails here. */
+        bool wal = false;
+        rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", journal_mode_cb, &wal, NULL);
+        if (rc != SQLITE_OK) {
+            snprintf(err, errlen, "cannot open database %s: %s", c->path, sqlite3_errmsg(c->db));
+            ret = map_rc(rc);
+        } else if (!wal) {
+            /* Still correct, only slower: readers then wait for writers. */
+            log_warn(cfg->log, "database %s: WAL journal mode unavailable, readers will block",
+                     c->path);
+        }
+    }
+    if (!ret)
+        ret = exec_pragma(c->db, "PRAGMA synchronous=NORMAL", c->path, err, errlen);
+    if (!ret)
+        ret = exec_pragma(c->db, "PRAGMA foreign_keys=ON", c->path, err, errlen);
+    if (!ret) {
+        struct stat sb;
+        if (stat(c->path, &sb) != 0) {
+            snprintf(err, errlen, "database file %s is missing", c->path);
+            ret = ERR_IO;
+        } else {
+            c->dev = sb.st_dev;
+            c->ino = sb.st_ino;
+        }
+    }
+    if (ret) {
+        sqlite_conn_close(c);
+        return ret;
+    }
+    *out = c;
+    return 0;
+}
+
+static int schema_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Applies one migration in its own transaction. The version is checked again inside the
+ * transaction: another process (a second `chatkitd migrate`) may have applied it since we
+ * looked, and BEGIN IMMEDIATE serializes us behind it. *done says whether we applied it. */
+static int apply_one(struct sqlite_conn *c, const struct migration *m, bool *done, char *err,
+                     size_t errlen)
+{
+    *done = false;
+    sqlite3_stmt *st = NULL;
+    int current = 0;
+    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = schema_version(c->db, &current);
+    if (rc == SQLITE_OK && current >= m->version)
+        goto commit;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db, m->sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(c->db,
+                                "INSERT INTO schema_migrations (version, name, applied_us) "
+                                "VALUES (?1, ?2, ?3)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, m->version);
+        sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, clock_wall_us());
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    *done = rc == SQLITE_OK;
+commit:
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    /* The message first: ROLLBACK replaces the connection's error text. */
+    *done = false;
+    snprintf(err, errlen, "database %s: migration %d %s failed: %s", c->path, m->version, m->name,
+             sqlite3_errmsg(c->db));
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return map_rc(rc);
+}
+
+/* Brings the schema up to migrations_latest(). A database from a newer chatkitd is refused
+ * outright: this binary would misread tables it does not know, and a downgrade is not
+ * something to discover through corrupted rows. */
+static int sqlite_migrate(void *conn, const struct logger *log, int *applied, char *err,
+                          size_t errlen)
+{
+    struct sqlite_conn *c = conn;
+    if (applied)
+        *applied = 0;
+
+    int current = 0;
+    int rc = sqlite3_exec(c->db, migrations_table_sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = schema_version(c->db, &current);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "database %s: cannot read the schema version: %s", c->path,
+                 sqlite3_errmsg(c->db));
+        return map_rc(rc);
+    }
+    int latest = migrations_latest();
+    if (current > latest) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this chatkitd (knows up to %d)", current,
+                 latest);
+        return ERR_INVALID;
+    }
+    for (size_t i = 0; i < migrations_count; i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= current)
+            continue;
+        bool done;
+        int ret = apply_one(c, m, &done, err, errlen);
+        if (ret)
+            return ret;
+        if (done) {
+            log_info(log, "applied migration %d %s", m->version, m->name);
+            if (applied)
+                (*applied)++;
+        }
+    }
+    return 0;
+}
+
+const struct store_backend store_backend_sqlite = {
+    .name = "sqlite",
+    .conn_open = sqlite_conn_open,
+    .conn_close = sqlite_conn_close,
+    .run = sqlite_run,
+    .migrate = sqlite_migrate,
+};

@@ -1,0 +1,562 @@
+/* store.c - threads, queues and bookkeeping shared by every storage backend.
+ *
+ * The loop thread submits jobs onto one of two queues: the writer queue, served by the single
+ * thread that owns the read-write connection, and the reader queue, served by cfg->readers
+ * threads with read-only connections. A store thread runs a job through the backend, appends it
+ * to the completion list and pokes the loop through one uv_async_t; the loop drains the list and
+ * calls each job's callback. libuv coalesces async sends, so a burst of completions costs one
+ * wake-up, and the drain takes the whole list at once.
+ *
+ * Threads never touch stats or callbacks; the loop thread never touches a connection. The only
+ * shared state is the two queues and the completion list, each under its own mutex.
+ */
+#include "store/store.h"
+
+#include "store/backend.h"
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/xalloc.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* More readers than this only add lock contention on one SQLite file. */
+#define STORE_READERS_MAX 64
+#define STORE_ERR_MAX     256
+
+const double store_latency_bounds[STORE_LATENCY_BUCKETS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, INFINITY,
+};
+
+static const char *const op_names[STORE_OP_COUNT] = {
+    [STORE_PING] = "ping",
+    [STORE_SESSION_CREATE] = "session_create",
+    [STORE_SESSION_BY_SECRET] = "session_by_secret",
+    [STORE_SESSION_GET] = "session_get",
+    [STORE_SESSION_CANCEL] = "session_cancel",
+    [STORE_SESSION_PURGE] = "session_purge",
+};
+
+/* A FIFO of jobs served by one or more threads. */
+struct store_queue {
+    uv_mutex_t lock;
+    uv_cond_t cond;         /* signalled on push and on stop */
+    struct store_job *head; /* jobs linked through job->next */
+    struct store_job *tail;
+    bool stop; /* set once by store_close; threads exit when also empty */
+};
+
+/* One store thread; owned by struct store. conn belongs to the thread itself. */
+struct store_worker {
+    struct store *s;
+    struct store_queue *queue;
+    bool writer;
+    bool started; /* the thread exists and must be joined */
+    uv_thread_t thread;
+    /* Startup report, written by the thread under s->start_lock before it serves jobs. */
+    bool reported;
+    int open_rc;
+    char open_err[STORE_ERR_MAX];
+};
+
+/* Owned by the caller of store_open() until store_close(); then by the async handle's close
+ * callback, which frees it. */
+struct store {
+    uv_loop_t *loop; /* not owned */
+    const struct store_backend *backend;
+    struct store_config cfg; /* copy; cfg.url is the bare location, i.e. path */
+    char *path;              /* owned */
+    struct store_queue writes;
+    struct store_queue reads;
+    struct store_worker *workers; /* owned; [0] is the writer */
+    int nworkers;
+    uv_mutex_t start_lock; /* guards the workers' startup reports */
+    uv_cond_t start_cond;
+    uv_mutex_t done_lock; /* guards the completion list */
+    struct store_job *done_head;
+    struct store_job *done_tail;
+    uv_async_t async;         /* wakes the loop to drain completions */
+    struct store_stats stats; /* loop thread only */
+    bool closing;             /* loop thread only */
+    void (*on_closed)(void *data);
+    void *on_closed_data;
+};
+
+void store_job_init(struct store_job *job, enum store_op op, store_job_cb cb, void *data)
+{
+    memset(job, 0, sizeof *job);
+    job->op = op;
+    job->cb = cb;
+    job->data = data;
+}
+
+void store_job_clear(struct store_job *job)
+{
+    free(job->session.state_variables_json);
+    free(job->session.config_json);
+    job->session.state_variables_json = NULL;
+    job->session.config_json = NULL;
+}
+
+const char *store_op_name(enum store_op op)
+{
+    if ((unsigned)op >= STORE_OP_COUNT)
+        return "unknown";
+    return op_names[op];
+}
+
+static bool op_is_read(enum store_op op)
+{
+    return op == STORE_PING || op == STORE_SESSION_BY_SECRET || op == STORE_SESSION_GET;
+}
+
+/* Splits a database URL into a backend and its location. Accepted: "sqlite:PATH",
+ * "sqlite:///ABSOLUTE/PATH" and a plain path. Anything that looks like "scheme://" names a
+ * database this build cannot talk to, and saying so beats creating a file called
+ * "postgres:" in the working directory. */
+static int parse_url(const char *url, const struct store_backend **backend, char **path, char *err,
+                     size_t errlen)
+{
+    if (!url || !*url) {
+        snprintf(err, errlen, "database URL is empty");
+        return ERR_INVALID;
+    }
+    const char *p = url;
+    if (strncasecmp(url, "sqlite:", 7) == 0) {
+        p = url + 7;
+        if (strncmp(p, "//", 2) == 0) {
+            p += 2;
+            if (*p != '/') {
+                snprintf(err, errlen, "database URL %s: use sqlite:PATH or sqlite:///ABSOLUTE/PATH",
+                         url);
+                return ERR_INVALID;
+            }
+        }
+    } else if (isalpha((unsigned char)url[0])) {
+        size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+        if (strncmp(url + n, "://", 3) == 0) {
+            snprintf(err, errlen, "unsupported database URL scheme '%.*s' (supported: sqlite)",
+                     (int)(n > 32 ? 32 : n), url);
+            return ERR_INVALID;
+        }
+    }
+    if (!*p) {
+        snprintf(err, errlen, "database URL %s has no path", url);
+        return ERR_INVALID;
+    }
+    /* Each store thread opens its own connection, and every ":memory:" connection is a separate
+     * empty database, so the readers would never see the writer's rows. */
+    if (strcmp(p, ":memory:") == 0) {
+        snprintf(err, errlen,
+                 "an in-memory SQLite database cannot be shared between the store "
+                 "threads; give a file path");
+        return ERR_INVALID;
+    }
+    *backend = &store_backend_sqlite;
+    *path = xstrdup(p);
+    return 0;
+}
+
+/* readers only matters to store_open(); `chatkitd migrate` starts no threads. */
+static int check_config(const struct store_config *cfg, bool threads, char *err, size_t errlen)
+{
+    if (threads && (cfg->readers < 1 || cfg->readers > STORE_READERS_MAX)) {
+        snprintf(err, errlen, "store readers must be between 1 and %d, not %d", STORE_READERS_MAX,
+                 cfg->readers);
+        return ERR_INVALID;
+    }
+    if (cfg->busy_timeout_ms < 0) {
+        snprintf(err, errlen, "store busy timeout must not be negative");
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+static int queue_init(struct store_queue *q)
+{
+    memset(q, 0, sizeof *q);
+    int rc = uv_mutex_init(&q->lock);
+    if (rc)
+        return rc;
+    rc = uv_cond_init(&q->cond);
+    if (rc)
+        uv_mutex_destroy(&q->lock);
+    return rc;
+}
+
+static void queue_destroy(struct store_queue *q)
+{
+    uv_cond_destroy(&q->cond);
+    uv_mutex_destroy(&q->lock);
+}
+
+static void queue_push(struct store_queue *q, struct store_job *job)
+{
+    job->next = NULL;
+    uv_mutex_lock(&q->lock);
+    if (q->tail)
+        q->tail->next = job;
+    else
+        q->head = job;
+    q->tail = job;
+    uv_cond_signal(&q->cond);
+    uv_mutex_unlock(&q->lock);
+}
+
+/* Blocks until a job is queued; NULL once the queue is stopped and empty, so jobs queued before
+ * store_close() still run. */
+static struct store_job *queue_pop(struct store_queue *q)
+{
+    uv_mutex_lock(&q->lock);
+    while (!q->head && !q->stop)
+        uv_cond_wait(&q->cond, &q->lock);
+    struct store_job *job = q->head;
+    if (job) {
+        q->head = job->next;
+        if (!q->head)
+            q->tail = NULL;
+        job->next = NULL;
+    }
+    uv_mutex_unlock(&q->lock);
+    return job;
+}
+
+static void queue_stop(struct store_queue *q)
+{
+    uv_mutex_lock(&q->lock);
+    q->stop = true;
+    uv_cond_broadcast(&q->cond);
+    uv_mutex_unlock(&q->lock);
+}
+
+/* Any thread: hands a finished job back to the loop. */
+static void complete(struct store *s, struct store_job *job)
+{
+    job->next = NULL;
+    uv_mutex_lock(&s->done_lock);
+    if (s->done_tail)
+        s->done_tail->next = job;
+    else
+        s->done_head = job;
+    s->done_tail = job;
+    uv_mutex_unlock(&s->done_lock);
+    uv_async_send(&s->async);
+}
+
+/* ERR_NOT_FOUND and ERR_EXISTS are answers (unknown secret, duplicate id), not store failures;
+ * counting them would make errors_total track client behaviour instead of database health. */
+static bool is_failure(int status)
+{
+    return status != 0 && status != ERR_NOT_FOUND && status != ERR_EXISTS;
+}
+
+/* Loop thread: accounts for job, then hands it back to its owner. */
+static void finish(struct store *s, struct store_job *job, int64_t now_us)
+{
+    struct store_stats *st = &s->stats;
+    st->in_flight--;
+    if ((unsigned)job->op < STORE_OP_COUNT)
+        st->jobs_total[job->op]++;
+    if (is_failure(job->status))
+        st->errors_total++;
+    double secs = now_us > job->submitted_us ? (double)(now_us - job->submitted_us) / 1e6 : 0.0;
+    for (int i = 0; i < STORE_LATENCY_BUCKETS; i++) {
+        if (secs <= store_latency_bounds[i])
+            st->latency_le[i]++;
+    }
+    st->latency_count++;
+    st->latency_sum_s += secs;
+    job->cb(job);
+}
+
+/* Takes the whole list under the lock, then runs the callbacks without it, so a callback may
+ * submit again. Latency is measured to the moment the loop picked the batch up, not to when each
+ * callback runs, so a slow callback does not inflate the next job's figure. */
+static void drain(struct store *s)
+{
+    uv_mutex_lock(&s->done_lock);
+    struct store_job *job = s->done_head;
+    s->done_head = s->done_tail = NULL;
+    uv_mutex_unlock(&s->done_lock);
+
+    int64_t now = clock_mono_us();
+    while (job) {
+        struct store_job *next = job->next;
+        job->next = NULL;
+        finish(s, job, now);
+        job = next;
+    }
+}
+
+static void on_async(uv_async_t *handle)
+{
+    drain(handle->data);
+}
+
+/* The thread body: open a connection (the writer also migrates), report how that went, then
+ * serve the queue until it is stopped and empty. */
+static void worker_main(void *arg)
+{
+    struct store_worker *w = arg;
+    struct store *s = w->s;
+    char err[STORE_ERR_MAX] = "";
+    void *conn = NULL;
+
+    int rc = s->backend->conn_open(&s->cfg, w->writer, &conn, err, sizeof err);
+    if (rc == 0 && w->writer) {
+        int applied = 0;
+        rc = s->backend->migrate(conn, s->cfg.log, &applied, err, sizeof err);
+        if (rc) {
+            s->backend->conn_close(conn);
+            conn = NULL;
+        }
+    }
+    uv_mutex_lock(&s->start_lock);
+    w->open_rc = rc;
+    memcpy(w->open_err, err, sizeof err);
+    w->reported = true;
+    uv_cond_broadcast(&s->start_cond);
+    uv_mutex_unlock(&s->start_lock);
+    if (rc)
+        return;
+
+    struct store_job *job;
+    while ((job = queue_pop(w->queue))) {
+        s->backend->run(conn, job);
+        complete(s, job);
+    }
+    s->backend->conn_close(conn);
+}
+
+/* Starts w and waits until its connection is open. Starting threads one by one keeps the order
+ * the backend needs: the writer creates and migrates the file before any read-only connection
+ * tries to open it. */
+static int worker_start(struct store *s, struct store_worker *w, char *err, size_t errlen)
+{
+    int rc = uv_thread_create(&w->thread, worker_main, w);
+    if (rc) {
+        snprintf(err, errlen, "cannot start a store thread: %s", uv_strerror(rc));
+        return rc;
+    }
+    w->started = true;
+    uv_mutex_lock(&s->start_lock);
+    while (!w->reported)
+        uv_cond_wait(&s->start_cond, &s->start_lock);
+    uv_mutex_unlock(&s->start_lock);
+    if (w->open_rc) {
+        snprintf(err, errlen, "%s", w->open_err);
+        return w->open_rc;
+    }
+    return 0;
+}
+
+/* Lets every thread finish its queue and exit, and waits for them. Blocks the caller while
+ * queued jobs run, which is acceptable at shutdown. */
+static void workers_stop(struct store *s)
+{
+    queue_stop(&s->writes);
+    queue_stop(&s->reads);
+    for (int i = 0; i < s->nworkers; i++) {
+        if (s->workers[i].started) {
+            uv_thread_join(&s->workers[i].thread);
+            s->workers[i].started = false;
+        }
+    }
+}
+
+/* Frees s after its threads are joined and its async handle (if any) is closed. */
+static void store_free(struct store *s)
+{
+    queue_destroy(&s->writes);
+    queue_destroy(&s->reads);
+    uv_cond_destroy(&s->start_cond);
+    uv_mutex_destroy(&s->start_lock);
+    uv_mutex_destroy(&s->done_lock);
+    free(s->workers);
+    free(s->path);
+    free(s);
+}
+
+static struct store *store_alloc(void)
+{
+    struct store *s = xcalloc(1, sizeof *s);
+    int rc = queue_init(&s->writes);
+    if (rc)
+        goto fail;
+    rc = queue_init(&s->reads);
+    if (rc)
+        goto fail_writes;
+    rc = uv_mutex_init(&s->start_lock);
+    if (rc)
+        goto fail_reads;
+    rc = uv_cond_init(&s->start_cond);
+    if (rc)
+        goto fail_start_lock;
+    rc = uv_mutex_init(&s->done_lock);
+    if (rc)
+        goto fail_start_cond;
+    return s;
+
+fail_start_cond:
+    uv_cond_destroy(&s->start_cond);
+fail_start_lock:
+    uv_mutex_destroy(&s->start_lock);
+fail_reads:
+    queue_destroy(&s->reads);
+fail_writes:
+    queue_destroy(&s->writes);
+fail:
+    free(s);
+    return NULL;
+}
+
+int store_open(uv_loop_t *loop, const struct store_config *cfg, struct store **out, char *err,
+               size_t errlen)
+{
+    *out = NULL;
+    const struct store_backend *backend;
+    char *path;
+    int rc = check_config(cfg, true, err, errlen);
+    if (rc)
+        return rc;
+    rc = parse_url(cfg->url, &backend, &path, err, errlen);
+    if (rc)
+        return rc;
+
+    struct store *s = store_alloc();
+    if (!s) {
+        snprintf(err, errlen, "cannot create the store's locks");
+        free(path);
+        return ERR_NOMEM;
+    }
+    s->loop = loop;
+    s->backend = backend;
+    s->path = path;
+    s->cfg = *cfg;
+    s->cfg.url = path;
+    s->nworkers = 1 + cfg->readers;
+    s->workers = xcalloc((size_t)s->nworkers, sizeof *s->workers);
+    for (int i = 0; i < s->nworkers; i++) {
+        s->workers[i].s = s;
+        s->workers[i].writer = i == 0;
+        s->workers[i].queue = i == 0 ? &s->writes : &s->reads;
+    }
+
+    /* The writer goes first and migrates, so a bad path or a too-new schema is reported here,
+     * synchronously, rather than as failing jobs later. */
+    for (int i = 0; i < s->nworkers; i++) {
+        rc = worker_start(s, &s->workers[i], err, errlen);
+        if (rc)
+            goto fail;
+    }
+    /* Last, so a failure above never leaves a handle that would need the loop to close. No
+     * thread sends before the first job is submitted, which is after we return. */
+    rc = uv_async_init(loop, &s->async, on_async);
+    if (rc) {
+        snprintf(err, errlen, "cannot create the store's wake-up handle: %s", uv_strerror(rc));
+        goto fail;
+    }
+    s->async.data = s;
+    *out = s;
+    return 0;
+
+fail:
+    workers_stop(s);
+    store_free(s);
+    return rc;
+}
+
+int store_submit(struct store *s, struct store_job *job)
+{
+    if (s->closing)
+        return ERR_UNAVAILABLE;
+    if (!job->cb)
+        return ERR_INVALID;
+    job->status = 0;
+    job->error[0] = '\0';
+    job->affected = 0;
+    job->submitted_us = clock_mono_us();
+    s->stats.in_flight++;
+    if ((unsigned)job->op >= STORE_OP_COUNT) {
+        /* Completed through the normal path so the callback still runs later, never inside
+         * store_submit(). */
+        job->status = ERR_INVALID;
+        snprintf(job->error, sizeof job->error, "unknown store operation %d", (int)job->op);
+        complete(s, job);
+        return 0;
+    }
+    queue_push(op_is_read(job->op) ? &s->reads : &s->writes, job);
+    return 0;
+}
+
+/* Completions that arrived after the last async wake-up are delivered here: once uv_close() is
+ * called the async callback never runs again, and the close callback is a safe point, outside
+ * any callback chain of ours. */
+static void on_async_closed(uv_handle_t *handle)
+{
+    struct store *s = handle->data;
+    drain(s);
+    assert(s->stats.in_flight == 0);
+    if (s->on_closed)
+        s->on_closed(s->on_closed_data);
+    store_free(s);
+}
+
+void store_close(struct store *s, void (*on_closed)(void *data), void *data)
+{
+    assert(!s->closing);
+    s->closing = true;
+    s->on_closed = on_closed;
+    s->on_closed_data = data;
+    workers_stop(s);
+    uv_close((uv_handle_t *)&s->async, on_async_closed);
+}
+
+const struct store_stats *store_get_stats(const struct store *s)
+{
+    return &s->stats;
+}
+
+const char *store_backend_name(const struct store *s)
+{
+    return s->backend->name;
+}
+
+/* A SQLite location is a file path and carries no password to redact. */
+const char *store_location(const struct store *s)
+{
+    return s->path;
+}
+
+int store_migrate(const struct store_config *cfg, int *applied, char *err, size_t errlen)
+{
+    const struct store_backend *backend;
+    char *path;
+    int n = 0;
+    if (applied)
+        *applied = 0;
+    int rc = check_config(cfg, false, err, errlen);
+    if (rc)
+        return rc;
+    rc = parse_url(cfg->url, &backend, &path, err, errlen);
+    if (rc)
+        return rc;
+    struct store_config c = *cfg;
+    c.url = path;
+    void *conn;
+    rc = backend->conn_open(&c, true, &conn, err, errlen);
+    if (rc == 0) {
+        rc = backend->migrate(conn, cfg->log, &n, err, errlen);
+        backend->conn_close(conn);
+    }
+    free(path);
+    if (applied)
+        *applied = n;
+    return rc;
+}
