@@ -1,13 +1,8 @@
 #include "core/id.h"
 
-/* <openssl/types.h> typedefs ERR_BAD_STATE, which collides with our error code of that name; hide
- * theirs (we never use it) while OpenSSL is included, before core/err.h defines ours. */
-#define ERR_BAD_STATE openssl_ERR_STATE
-#include <openssl/rand.h>
-#undef ERR_BAD_STATE
-
 #include "core/err.h"
 
+#include <openssl/rand.h>
 #include <string.h>
 
 int id_random_bytes(void *out, size_t n)

@@ -14,8 +14,11 @@
 #include <stdint.h>
 
 /* Parses len bytes as one JSON value. Fails (NULL) on malformed JSON, trailing garbage, or arrays
- * and objects nested deeper than max_depth. On failure *err_off (if not NULL) gets the byte
- * offset where parsing stopped. The caller frees the result with cJSON_Delete. */
+ * and objects nested deeper than max_depth. Stricter than cJSON alone: raw control characters
+ * inside strings are refused, and so are object keys containing \u0000 (cJSON keeps keys as C
+ * strings, so "type\u0000x" would answer a lookup of "type"); values may contain \u0000. On
+ * failure *err_off (if not NULL) gets the byte offset where parsing stopped. The caller frees the
+ * result with cJSON_Delete. */
 cJSON *json_parse(const char *s, size_t len, int max_depth, size_t *err_off);
 
 /* Member lookups: NULL when obj is not an object or the key is absent. A key present with JSON
@@ -23,10 +26,12 @@ cJSON *json_parse(const char *s, size_t len, int max_depth, size_t *err_off);
 const cJSON *json_get(const cJSON *obj, const char *key);
 
 /* Typed getters return 0 when the member has the right type (and set *out), 1 when it is
- * absent or null (out untouched), and -1 when it is present with the wrong type. */
+ * absent or null or obj is not an object (out untouched), and -1 when it is present with the
+ * wrong type. A string's C text ends at its first NUL, if it has one. */
 int json_get_str(const cJSON *obj, const char *key, const char **out);
 int json_get_bool(const cJSON *obj, const char *key, bool *out);
-/* Integers must be whole numbers within [min, max]; -1 otherwise. */
+/* Integers must be whole numbers within [min, max] and within +-(2^53 - 1), beyond which a
+ * double no longer holds the number the client sent; -1 otherwise. */
 int json_get_int(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out);
 int json_get_obj(const cJSON *obj, const char *key, const cJSON **out);
 int json_get_arr(const cJSON *obj, const char *key, const cJSON **out);

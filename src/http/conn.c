@@ -85,6 +85,7 @@ static struct http_request *request_new(struct http_conn *c)
     buf_init(&req->body, s->limits.max_body_bytes);
     buf_init(&req->resp_headers, RESP_HEADERS_MAX);
     req->start_us = clock_mono_us();
+    req->http_minor = 1; /* until the request line says otherwise (early rejections) */
     return req;
 }
 

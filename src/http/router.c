@@ -74,8 +74,10 @@ static bool route_matches(const struct http_route *rt, const char *path, size_t 
     int np = 0;
     if (path_len == 0 || path[0] != '/')
         return false;
-    if (rt->nseg == 0)
+    if (rt->nseg == 0) {
+        m->route = rt;
         return path_len == 1;
+    }
     for (int i = 0; i < rt->nseg; i++) {
         if (pos >= path_len || path[pos] != '/')
             return false;

@@ -120,16 +120,7 @@ static long decode_literal(const uint8_t *s, size_t n, uint8_t *out)
         if (i >= n - 1)
             return -1;
         c = s[i++];
-        switch (c) {
-        case '"': out[o++] = '"'; break;
-        case '\\': out[o++] = '\\'; break;
-        case '/': out[o++] = '/'; break;
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'u': {
+        if (c == 'u') {
             unsigned cp = 0;
             if (i + 4 > n - 1)
                 return -1;
@@ -151,9 +142,12 @@ static long decode_literal(const uint8_t *s, size_t n, uint8_t *out)
                 out[o++] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
                 out[o++] = (uint8_t)(0x80 | (cp & 0x3F));
             }
-            break;
-        }
-        default: return -1;
+        } else {
+            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+            const char *at = c ? strchr(from, c) : NULL;
+            if (!at)
+                return -1;
+            out[o++] = (uint8_t)to[at - from];
         }
     }
     return (long)o;
@@ -167,8 +161,8 @@ static void check_output_safe(const uint8_t *s, size_t n)
         size_t k = wellformed_len(s + i, n - i);
         CHECK(k > 0);
         CHECK(s[i] >= 0x20 && s[i] != '<');
-        CHECK(!(k == 3 && s[i] == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 ||
-                                                              s[i + 2] == 0xA9)));
+        CHECK(!(k == 3 && s[i] == 0xE2 && s[i + 1] == 0x80 &&
+                (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)));
         i += k;
     }
 }

@@ -174,9 +174,9 @@ static void test_parse_rejects(void **state)
         "2026-11-25T24:00:00Z",
         "2026-11-25T23:60:00Z",
         "2026-11-25T23:59:61Z",
-        "2026-11-25T21:15:41",      /* no zone */
-        "2026-11-25T21:15:41.123",  /* no zone */
-        "2026-11-25T21:15:41.Z",    /* empty fraction */
+        "2026-11-25T21:15:41",     /* no zone */
+        "2026-11-25T21:15:41.123", /* no zone */
+        "2026-11-25T21:15:41.Z",   /* empty fraction */
         "2026-11-25T21:15:41ZZ",
         "2026-11-25T21:15:41Z ",
         "2026-11-25T21:15:41.123Zjunk",
@@ -224,8 +224,14 @@ static void test_round_trip(void **state)
 {
     (void)state;
     static const int64_t fixed[] = {
-        0, -1000, 1000, INT64_C(1795641341123000), INT64_C(1709208000999000),
-        INT64_C(-62167219200000000), INT64_C(253402300799999000), INT64_C(951782400000000),
+        0,
+        -1000,
+        1000,
+        INT64_C(1795641341123000),
+        INT64_C(1709208000999000),
+        INT64_C(-62167219200000000),
+        INT64_C(253402300799999000),
+        INT64_C(951782400000000),
     };
     char out[CLOCK_ISO_MAX];
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
@@ -281,18 +287,12 @@ static void test_mono_clock(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_known),
-        cmocka_unit_test(test_format_year_end),
-        cmocka_unit_test(test_format_negative),
-        cmocka_unit_test(test_format_range),
-        cmocka_unit_test(test_days_from_civil),
-        cmocka_unit_test(test_parse_known),
-        cmocka_unit_test(test_parse_offsets),
-        cmocka_unit_test(test_parse_fractions),
-        cmocka_unit_test(test_parse_rejects),
-        cmocka_unit_test(test_parse_uses_length),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_wall_clock),
+        cmocka_unit_test(test_format_known),    cmocka_unit_test(test_format_year_end),
+        cmocka_unit_test(test_format_negative), cmocka_unit_test(test_format_range),
+        cmocka_unit_test(test_days_from_civil), cmocka_unit_test(test_parse_known),
+        cmocka_unit_test(test_parse_offsets),   cmocka_unit_test(test_parse_fractions),
+        cmocka_unit_test(test_parse_rejects),   cmocka_unit_test(test_parse_uses_length),
+        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_wall_clock),
         cmocka_unit_test(test_mono_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

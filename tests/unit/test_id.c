@@ -68,15 +68,16 @@ static void test_id_unique(void **state)
 {
     (void)state;
     enum { N = 10000 };
-    char (*ids)[ID_MAX] = calloc(N, ID_MAX);
+    char *ids = calloc(N, ID_MAX);
     assert_non_null(ids);
     /* Every hex digit should show up in every position over 10000 draws; a stuck or biased
      * generator (all zeros, one byte repeated) fails this long before uniqueness does. */
     unsigned seen[32] = {0};
     for (int i = 0; i < N; i++) {
-        assert_int_equal(id_new("msg_", ids[i]), 0);
+        char *id = ids + (size_t)i * ID_MAX;
+        assert_int_equal(id_new("msg_", id), 0);
         for (int k = 0; k < 32; k++) {
-            char c = ids[i][4 + k];
+            char c = id[4 + k];
             seen[k] |= 1u << (c <= '9' ? c - '0' : c - 'a' + 10);
         }
     }
@@ -84,7 +85,7 @@ static void test_id_unique(void **state)
         assert_int_equal(seen[k], 0xFFFFu);
     qsort(ids, N, ID_MAX, cmp_str);
     for (int i = 1; i < N; i++)
-        assert_string_not_equal(ids[i - 1], ids[i]);
+        assert_string_not_equal(ids + (size_t)(i - 1) * ID_MAX, ids + (size_t)i * ID_MAX);
     free(ids);
 }
 
@@ -108,7 +109,7 @@ static void test_id_is_valid(void **state)
         "thx_0123456789abcdef0123456789abcdef",  /* other prefix */
         "THR_0123456789abcdef0123456789abcdef",
         "msg_0123456789abcdef0123456789abcdef",
-        "0123456789abcdef0123456789abcdef",      /* no prefix */
+        "0123456789abcdef0123456789abcdef", /* no prefix */
         "thr_0123456789abcdef 123456789abcdef",
         "thr_0123456789abcdef-123456789abcdef",
         "th",
@@ -117,7 +118,8 @@ static void test_id_is_valid(void **state)
         if (id_is_valid("thr_", bad[i], strlen(bad[i])))
             fail_msg("accepted: %s", bad[i]);
     }
-    static const char with_nul[] = "thr_0123456789abcdef\0" "123456789abcdef";
+    static const char with_nul[] = "thr_0123456789abcdef\0"
+                                   "123456789abcdef";
     assert_false(id_is_valid("thr_", with_nul, sizeof with_nul - 1));
     assert_false(id_is_valid("", "0123456789abcdef0123456789abcde/", 32));
     assert_false(id_is_valid("", "0123456789abcdef0123456789abcde:", 32));
@@ -128,10 +130,10 @@ static void test_secret_format(void **state)
 {
     (void)state;
     enum { N = 1000 };
-    char (*secrets)[SECRET_MAX] = calloc(N, SECRET_MAX);
+    char *secrets = calloc(N, SECRET_MAX);
     assert_non_null(secrets);
     for (int i = 0; i < N; i++) {
-        char *s = secrets[i];
+        char *s = secrets + (size_t)i * SECRET_MAX;
         assert_int_equal(id_new_secret("sk_", s), 0);
         assert_int_equal(strlen(s), 3 + 43);
         assert_memory_equal(s, "sk_", 3);
@@ -145,7 +147,8 @@ static void test_secret_format(void **state)
     }
     qsort(secrets, N, SECRET_MAX, cmp_str);
     for (int i = 1; i < N; i++)
-        assert_string_not_equal(secrets[i - 1], secrets[i]);
+        assert_string_not_equal(secrets + (size_t)(i - 1) * SECRET_MAX,
+                                secrets + (size_t)i * SECRET_MAX);
     free(secrets);
 
     char s[SECRET_MAX];
@@ -179,12 +182,9 @@ static void test_random_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_id_format),
-        cmocka_unit_test(test_id_prefix_limits),
-        cmocka_unit_test(test_id_unique),
-        cmocka_unit_test(test_id_is_valid),
-        cmocka_unit_test(test_secret_format),
-        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_id_format),     cmocka_unit_test(test_id_prefix_limits),
+        cmocka_unit_test(test_id_unique),     cmocka_unit_test(test_id_is_valid),
+        cmocka_unit_test(test_secret_format), cmocka_unit_test(test_hex),
         cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,12 +19,18 @@
 
 #define FFFD "\xEF\xBF\xBD"
 
-/* Escapes len bytes of s as a standalone JSON string and returns the text (caller frees). */
+/* Escapes len bytes of s as a standalone JSON string and returns the text (caller frees). The
+ * input is copied to a heap block of exactly len bytes so AddressSanitizer sees any over-read,
+ * e.g. of a truncated UTF-8 sequence at the end. */
 static char *escape(const char *s, size_t len)
 {
     struct buf b;
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, s, len);
     buf_init(&b, 1 << 20);
-    assert_int_equal(json_escape_append(&b, s, len), 0);
+    assert_int_equal(json_escape_append(&b, copy, len), 0);
+    free(copy);
     size_t n;
     char *out = buf_detach(&b, &n);
     assert_non_null(out);
@@ -237,14 +243,12 @@ static void test_escape_every_control_char(void **state)
     for (int c = 0; c < 0x20; c++) {
         char in[3] = {'a', (char)c, 'b'};
         char want[16];
-        switch (c) {
-        case '\b': snprintf(want, sizeof want, "\"a\\bb\""); break;
-        case '\t': snprintf(want, sizeof want, "\"a\\tb\""); break;
-        case '\n': snprintf(want, sizeof want, "\"a\\nb\""); break;
-        case '\f': snprintf(want, sizeof want, "\"a\\fb\""); break;
-        case '\r': snprintf(want, sizeof want, "\"a\\rb\""); break;
-        default: snprintf(want, sizeof want, "\"a\\u%04xb\"", (unsigned)c); break;
-        }
+        /* Pairs of a control character and the letter of its short escape. */
+        const char *short_form = strchr("\bb\tt\nn\ff\rr", c);
+        if (c != 0 && short_form)
+            snprintf(want, sizeof want, "\"a\\%cb\"", short_form[1]);
+        else
+            snprintf(want, sizeof want, "\"a\\u%04xb\"", (unsigned)c);
         char *out = escape(in, 3);
         assert_string_equal(out, want);
         cJSON *v = parse_ok(out);
@@ -323,24 +327,24 @@ static void test_escape_invalid_utf8(void **state)
         const char *in;
         const char *want; /* the decoded string */
     } cases[] = {
-        {"\x80", FFFD},                                  /* lone continuation */
-        {"a\xBF" "b", "a" FFFD "b"},                     /* lone continuation mid-text */
-        {"\xC0\x80", FFFD FFFD},                         /* overlong NUL */
-        {"\xC1\xBF", FFFD FFFD},                         /* overlong 0x7F */
-        {"\xE0\x80\x80", FFFD FFFD FFFD},                /* overlong 3-byte */
-        {"\xE0\x9F\xBF", FFFD FFFD FFFD},                /* overlong U+07FF */
-        {"\xF0\x8F\xBF\xBF", FFFD FFFD FFFD FFFD},       /* overlong 4-byte */
-        {"\xED\xA0\x80", FFFD FFFD FFFD},                /* U+D800 surrogate */
-        {"\xED\xBF\xBF", FFFD FFFD FFFD},                /* U+DFFF surrogate */
-        {"\xF4\x90\x80\x80", FFFD FFFD FFFD FFFD},       /* U+110000 */
-        {"\xF5\x80\x80\x80", FFFD FFFD FFFD FFFD},       /* F5 lead */
+        {"\x80", FFFD},                            /* lone continuation */
+        {"a\xBF\x62", "a" FFFD "b"},               /* lone continuation mid-text */
+        {"\xC0\x80", FFFD FFFD},                   /* overlong NUL */
+        {"\xC1\xBF", FFFD FFFD},                   /* overlong 0x7F */
+        {"\xE0\x80\x80", FFFD FFFD FFFD},          /* overlong 3-byte */
+        {"\xE0\x9F\xBF", FFFD FFFD FFFD},          /* overlong U+07FF */
+        {"\xF0\x8F\xBF\xBF", FFFD FFFD FFFD FFFD}, /* overlong 4-byte */
+        {"\xED\xA0\x80", FFFD FFFD FFFD},          /* U+D800 surrogate */
+        {"\xED\xBF\xBF", FFFD FFFD FFFD},          /* U+DFFF surrogate */
+        {"\xF4\x90\x80\x80", FFFD FFFD FFFD FFFD}, /* U+110000 */
+        {"\xF5\x80\x80\x80", FFFD FFFD FFFD FFFD}, /* F5 lead */
         {"\xF8\x88\x80\x80\x80", FFFD FFFD FFFD FFFD FFFD},
         {"\xFE\xFF", FFFD FFFD},
-        {"a\xE2\x82", "a" FFFD FFFD},                    /* truncated at the end */
-        {"\xF0\x9F\x98", FFFD FFFD FFFD},                /* truncated emoji */
-        {"\xC3", FFFD},                                  /* truncated 2-byte */
-        {"\xE2\x82z", FFFD FFFD "z"},                    /* interrupted by ASCII */
-        {"\xC3\xC3\xA9", FFFD "\xC3\xA9"},               /* bad lead then a good char */
+        {"a\xE2\x82", "a" FFFD FFFD},      /* truncated at the end */
+        {"\xF0\x9F\x98", FFFD FFFD FFFD},  /* truncated emoji */
+        {"\xC3", FFFD},                    /* truncated 2-byte */
+        {"\xE2\x82z", FFFD FFFD "z"},      /* interrupted by ASCII */
+        {"\xC3\xC3\xA9", FFFD "\xC3\xA9"}, /* bad lead then a good char */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char want[64];
@@ -365,10 +369,18 @@ static size_t put_random_cp(unsigned char *p, unsigned *seed)
     unsigned r = *seed >> 8;
     uint32_t cp;
     switch (r % 4) {
-    case 0: cp = r % 0x80; break;
-    case 1: cp = 0x80 + r % (0x800 - 0x80); break;
-    case 2: cp = 0x800 + r % (0x10000 - 0x800); break;
-    default: cp = 0x10000 + r % (0x110000 - 0x10000); break;
+    case 0:
+        cp = r % 0x80;
+        break;
+    case 1:
+        cp = 0x80 + r % (0x800 - 0x80);
+        break;
+    case 2:
+        cp = 0x800 + r % (0x10000 - 0x800);
+        break;
+    default:
+        cp = 0x10000 + r % (0x110000 - 0x10000);
+        break;
     }
     if (cp >= 0xD800 && cp <= 0xDFFF)
         cp = 'S';
@@ -675,8 +687,25 @@ static void test_double(void **state)
 {
     (void)state;
     static const double values[] = {
-        0.0, 1.0, -1.0, 0.5, 0.1, 0.2 + 0.1, 1.0 / 3.0, 2.0 / 3.0, 123456789.125, 1e300, -1e-300,
-        5e-324, DBL_MIN, DBL_MAX, -DBL_MAX, 9007199254740993.0, 1e21, 1e-7, 3.141592653589793,
+        0.0,
+        1.0,
+        -1.0,
+        0.5,
+        0.1,
+        0.2 + 0.1,
+        1.0 / 3.0,
+        2.0 / 3.0,
+        123456789.125,
+        1e300,
+        -1e-300,
+        5e-324,
+        DBL_MIN,
+        DBL_MAX,
+        -DBL_MAX,
+        9007199254740993.0,
+        1e21,
+        1e-7,
+        3.141592653589793,
     };
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         char *out = write_double(values[i]);
@@ -692,7 +721,13 @@ static void test_double(void **state)
     static const struct {
         double v;
         const char *want;
-    } exact[] = {{0.5, "0.5"}, {1.0, "1"}, {0.1, "0.1"}, {100.0, "100"}, {-2.25, "-2.25"}};
+    } exact[] = {{0.5, "0.5"},
+                 {1.0, "1"},
+                 {0.1, "0.1"},
+                 {100.0, "100"},
+                 {-2.25, "-2.25"},
+                 {1e300, "1e+300"},
+                 {0.1 + 0.2, "0.30000000000000004"}};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
         char *out = write_double(exact[i].v);
         assert_string_equal(out, exact[i].want);

@@ -97,8 +97,9 @@ static void test_text_one_line(void **state)
     char *out = cap_close(&c);
     assert_int_equal(count_char(out, '\n'), 1);
     assert_null(strchr(out, '\r'));
-    assert_string_equal(out + TS_LEN,
-                        " info  user bob\\n2026-11-25T21:15:41.123Z error forged\\r\\x01\\x7f\tend\n");
+    assert_string_equal(
+        out + TS_LEN,
+        " info  user bob\\n2026-11-25T21:15:41.123Z error forged\\r\\x01\\x7f\tend\n");
     free(out);
 }
 
@@ -154,7 +155,8 @@ static cJSON *parse_line(const char *line, size_t len, const char *level)
 static void test_json_format(void **state)
 {
     (void)state;
-    static const char msg[] = "quote \" backslash \\ newline \n tab \t ctrl \x01 </script> \xC3\xA9";
+    static const char msg[] =
+        "quote \" backslash \\ newline \n tab \t ctrl \x01 </script> \xC3\xA9";
     struct capture c;
     cap_open(&c, LOG_DEBUG, LOG_JSON);
     log_warn(&c.lg, "%s", msg);
@@ -288,8 +290,8 @@ static void test_parse_level(void **state)
         assert_int_equal(log_level_parse(ok[i].s, &lv), 0);
         assert_int_equal(lv, ok[i].want);
     }
-    static const char *const bad[] = {"", "INFO", "Info", "info ", " info", "warning", "fatal",
-                                      "err", "debug2"};
+    static const char *const bad[] = {"",        "INFO",  "Info", "info ", " info",
+                                      "warning", "fatal", "err",  "debug2"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         enum log_level lv = LOG_ERROR;
         assert_int_equal(log_level_parse(bad[i], &lv), ERR_INVALID);

@@ -132,7 +132,7 @@ static void test_durations_rejected(void **state)
         "99999999999999999999",
         "18446744073709551615", /* seconds: overflows in ms */
         "18446744073709552s",
-        "5124095576031h",       /* one hour past what fits */
+        "5124095576031h", /* one hour past what fits */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t v = 4242;
@@ -199,10 +199,8 @@ static void test_parse_int(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_sizes_rejected),
-        cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_durations_rejected),
+        cmocka_unit_test(test_sizes),     cmocka_unit_test(test_sizes_rejected),
+        cmocka_unit_test(test_durations), cmocka_unit_test(test_durations_rejected),
         cmocka_unit_test(test_parse_int),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
