@@ -78,6 +78,8 @@ static struct fuzz_env *env_get(void)
     return env;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_env *env = env_get();
