@@ -37,8 +37,8 @@
 #include <unistd.h>
 
 #define CONNECT_WINDOW 256
-#define RESP_MAX 2048
-#define MAX_RETRIES 20
+#define RESP_MAX       2048
+#define MAX_RETRIES    20
 
 enum state { ST_IDLE, ST_CONNECTING, ST_READING, ST_DONE, ST_FAILED, ST_CLOSED };
 
@@ -142,9 +142,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "conns: bad IPv4 address %s\n", argv[1]);
         return 2;
     }
-    request_len = (size_t)snprintf(request, sizeof request,
-                                   "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: chatkitd-bench\r\n\r\n",
-                                   path, argv[1], argv[2]);
+    request_len =
+        (size_t)snprintf(request, sizeof request,
+                         "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: chatkitd-bench\r\n\r\n",
+                         path, argv[1], argv[2]);
 
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

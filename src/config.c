@@ -12,30 +12,30 @@
 #include <string.h>
 
 enum opt_type {
-    OPT_STR,      /* any non-empty text */
-    OPT_URL,      /* http:// or https:// */
-    OPT_LISTEN,   /* host:port */
-    OPT_SIZE,     /* bytes with an optional unit, into size_t */
-    OPT_MS,       /* duration into uint64_t milliseconds */
-    OPT_SECONDS,  /* duration into uint64_t seconds */
-    OPT_INT,      /* int64_t within [min, max] */
-    OPT_UINT,     /* unsigned within [min, max] */
-    OPT_BOOL,     /* on/off, true/false, yes/no, 1/0 */
-    OPT_LEVEL,    /* debug|info|warn|error */
-    OPT_FORMAT,   /* text|json */
-    OPT_TOKEN,    /* an HTTP header name */
-    OPT_SECRET,   /* at least 16 characters */
-    OPT_ID,       /* letters, digits, '_', '-', '.' (1..128) */
+    OPT_STR,     /* any non-empty text */
+    OPT_URL,     /* http:// or https:// */
+    OPT_LISTEN,  /* host:port */
+    OPT_SIZE,    /* bytes with an optional unit, into size_t */
+    OPT_MS,      /* duration into uint64_t milliseconds */
+    OPT_SECONDS, /* duration into uint64_t seconds */
+    OPT_INT,     /* int64_t within [min, max] */
+    OPT_UINT,    /* unsigned within [min, max] */
+    OPT_BOOL,    /* on/off, true/false, yes/no, 1/0 */
+    OPT_LEVEL,   /* debug|info|warn|error */
+    OPT_FORMAT,  /* text|json */
+    OPT_TOKEN,   /* an HTTP header name */
+    OPT_SECRET,  /* at least 16 characters */
+    OPT_ID,      /* letters, digits, '_', '-', '.' (1..128) */
 };
 
 struct opt {
-    const char *name;        /* flag and config-file key */
-    const char *env;         /* CHATKITD_* twin */
-    const char *alt_env;     /* the seed's name, or NULL */
+    const char *name;    /* flag and config-file key */
+    const char *env;     /* CHATKITD_* twin */
+    const char *alt_env; /* the seed's name, or NULL */
     enum opt_type type;
-    size_t off;              /* field offset in struct config */
+    size_t off; /* field offset in struct config */
     int64_t min, max;
-    const char *def;         /* default, as text (NULL: unset) */
+    const char *def; /* default, as text (NULL: unset) */
     const char *help;
 };
 
@@ -53,14 +53,14 @@ static const struct opt opts[] = {
      "config file of `key = value` lines (keys are these flag names)"},
     {"workflow-id", "CHATKITD_WORKFLOW_ID", "CHATKIT_WORKFLOW_ID", OPT_ID, F(workflow_id), 0, 0,
      "wf_tasks", "workflow for sessions that do not name one"},
-    {"openai-api-key", "CHATKITD_OPENAI_API_KEY", "OPENAI_API_KEY", OPT_SECRET,
-     F(openai_api_key), 0, 0, NULL, "key for OpenAI models (never logged)"},
-    {"openai-base-url", "CHATKITD_OPENAI_BASE_URL", "OPENAI_BASE_URL", OPT_URL,
-     F(openai_base_url), 0, 0, "https://api.openai.com", "base URL of the OpenAI API"},
+    {"openai-api-key", "CHATKITD_OPENAI_API_KEY", "OPENAI_API_KEY", OPT_SECRET, F(openai_api_key),
+     0, 0, NULL, "key for OpenAI models (never logged)"},
+    {"openai-base-url", "CHATKITD_OPENAI_BASE_URL", "OPENAI_BASE_URL", OPT_URL, F(openai_base_url),
+     0, 0, "https://api.openai.com", "base URL of the OpenAI API"},
     {"api-key", "CHATKITD_API_KEY", NULL, OPT_SECRET, F(api_key), 0, 0, NULL,
      "admin key for the /v1/chatkit routes (they are off when unset)"},
-    {"trust-user-header", "CHATKITD_TRUST_USER_HEADER", NULL, OPT_TOKEN, F(trust_user_header),
-     0, 0, NULL, "take the user id from this header (set by your proxy) instead of a cookie"},
+    {"trust-user-header", "CHATKITD_TRUST_USER_HEADER", NULL, OPT_TOKEN, F(trust_user_header), 0, 0,
+     NULL, "take the user id from this header (set by your proxy) instead of a cookie"},
     {"public-url", "CHATKITD_PUBLIC_URL", NULL, OPT_URL, F(public_url), 0, 0, NULL,
      "URL users reach the server at (https makes cookies Secure)"},
     {"session-ttl", "CHATKITD_SESSION_TTL", NULL, OPT_SECONDS, F(session_ttl_s), 1, 86400 * 30,
@@ -71,10 +71,10 @@ static const struct opt opts[] = {
      1 << 20, "16KiB", "request line + headers limit (431 beyond)"},
     {"max-body-bytes", "CHATKITD_MAX_BODY_BYTES", NULL, OPT_SIZE, L(max_body_bytes), 1024,
      (int64_t)1 << 30, "1MiB", "request body limit (413 beyond)"},
-    {"max-connections", "CHATKITD_MAX_CONNECTIONS", NULL, OPT_UINT, L(max_connections), 1,
-     1000000, "10000", "open connections limit (503 beyond)"},
-    {"header-timeout", "CHATKITD_HEADER_TIMEOUT", NULL, OPT_MS, L(header_timeout_ms), 100,
-     3600000, "10s", "time allowed to send request headers (408 beyond)"},
+    {"max-connections", "CHATKITD_MAX_CONNECTIONS", NULL, OPT_UINT, L(max_connections), 1, 1000000,
+     "10000", "open connections limit (503 beyond)"},
+    {"header-timeout", "CHATKITD_HEADER_TIMEOUT", NULL, OPT_MS, L(header_timeout_ms), 100, 3600000,
+     "10s", "time allowed to send request headers (408 beyond)"},
     {"idle-timeout", "CHATKITD_IDLE_TIMEOUT", NULL, OPT_MS, L(idle_timeout_ms), 100, 86400000,
      "60s", "keep-alive idle time, and longest pause inside a request body"},
     {"sse-queue-bytes", "CHATKITD_SSE_QUEUE_BYTES", NULL, OPT_SIZE, L(sse_queue_bytes), 4096,
@@ -205,9 +205,9 @@ static int opt_apply(struct config *cfg, const struct opt *o, const char *v, cha
     case OPT_MS:
     case OPT_SECONDS:
         if (units_parse_duration_ms(v, &u) ||
-            (o->type == OPT_SECONDS ? (u % 1000 != 0 || (int64_t)(u / 1000) < o->min ||
-                                       (int64_t)(u / 1000) > o->max)
-                                    : ((int64_t)u < o->min || (int64_t)u > o->max))) {
+            (o->type == OPT_SECONDS
+                 ? (u % 1000 != 0 || (int64_t)(u / 1000) < o->min || (int64_t)(u / 1000) > o->max)
+                 : ((int64_t)u < o->min || (int64_t)u > o->max))) {
             snprintf(why, whylen, "'%s' is not a duration in range (e.g. 10s, 500ms, 2m)", v);
             return ERR_INVALID;
         }
@@ -425,9 +425,9 @@ static void config_defaults(struct config *cfg)
 
 void config_free(struct config *cfg)
 {
-    char **fields[] = {&cfg->data_dir,        &cfg->database,          &cfg->config_file,
-                       &cfg->openai_api_key,  &cfg->openai_base_url,   &cfg->workflow_id,
-                       &cfg->api_key,         &cfg->trust_user_header, &cfg->public_url};
+    char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
+                       &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
+                       &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

@@ -22,24 +22,24 @@
 enum config_command { CONFIG_CMD_NONE, CONFIG_CMD_SERVE, CONFIG_CMD_MIGRATE };
 
 /* config_load results besides 0. */
-#define CONFIG_EXIT_USAGE 2   /* bad flag or value: message written to err */
-#define CONFIG_DONE 1         /* --help or --version was answered: text written to out */
+#define CONFIG_EXIT_USAGE 2 /* bad flag or value: message written to err */
+#define CONFIG_DONE       1 /* --help or --version was answered: text written to out */
 
 struct config {
     enum config_command command;
     char listen_host[64];
     int listen_port;
-    char *data_dir;            /* owned */
-    char *database;            /* owned; "sqlite:<data-dir>/chatkitd.db" unless set */
-    char *config_file;         /* owned; NULL when none */
-    char *openai_api_key;      /* owned; NULL when unset (never logged) */
-    char *openai_base_url;     /* owned */
-    char *workflow_id;         /* owned; the default workflow for new sessions */
-    char *api_key;             /* owned; admin key for /v1 routes, NULL = routes off */
-    char *trust_user_header;   /* owned; NULL = cookie identity */
-    char *public_url;          /* owned; NULL = not behind a proxy */
-    uint64_t session_ttl_s;    /* browser-facing sessions' lifetime */
-    int64_t session_rate;      /* browser-facing sessions' requests per minute */
+    char *data_dir;          /* owned */
+    char *database;          /* owned; "sqlite:<data-dir>/chatkitd.db" unless set */
+    char *config_file;       /* owned; NULL when none */
+    char *openai_api_key;    /* owned; NULL when unset (never logged) */
+    char *openai_base_url;   /* owned */
+    char *workflow_id;       /* owned; the default workflow for new sessions */
+    char *api_key;           /* owned; admin key for /v1 routes, NULL = routes off */
+    char *trust_user_header; /* owned; NULL = cookie identity */
+    char *public_url;        /* owned; NULL = not behind a proxy */
+    uint64_t session_ttl_s;  /* browser-facing sessions' lifetime */
+    int64_t session_rate;    /* browser-facing sessions' requests per minute */
     int64_t store_readers;
     struct http_limits limits;
     enum log_level log_level;

@@ -24,7 +24,7 @@
 #include <uv.h>
 
 #define PURGE_INTERVAL_MS (10 * 60 * 1000)
-#define PURGE_GRACE_S (24 * 3600) /* expired sessions are kept a day for audit answers */
+#define PURGE_GRACE_S     (24 * 3600) /* expired sessions are kept a day for audit answers */
 
 struct app {
     struct config cfg;
@@ -112,7 +112,8 @@ static void on_signal(uv_signal_t *s, int signum)
     }
     app->stopping = true;
     uv_timer_stop(&app->purge_timer);
-    log_info(&app->log, "received %s: draining (up to %llu ms)", signum == SIGTERM ? "SIGTERM" : "SIGINT",
+    log_info(&app->log, "received %s: draining (up to %llu ms)",
+             signum == SIGTERM ? "SIGTERM" : "SIGINT",
              (unsigned long long)app->cfg.limits.drain_timeout_ms);
     http_server_drain(&app->server, on_drained, app);
 }

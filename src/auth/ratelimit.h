@@ -22,7 +22,7 @@ struct ratelimit {
     struct ratelimit_entry **slots; /* owned; chained hash table */
     size_t nslots;
     size_t count;
-    size_t max_entries;             /* beyond this, the oldest-expiring entries are swept */
+    size_t max_entries; /* beyond this, the oldest-expiring entries are swept */
     int64_t next_sweep_us;
 };
 

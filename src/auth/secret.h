@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SECRET_PREFIX "ek_"
+#define SECRET_PREFIX   "ek_"
 #define SECRET_HASH_LEN 32
 
 /* Mints a new secret into out and its hash into hash. 0 or ERR_UNAVAILABLE (no randomness). */

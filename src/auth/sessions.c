@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_COOKIE "chatkitd_uid"
-#define USER_PREFIX "usr_"
-#define SESSION_PREFIX "cksess_"
-#define API_DEFAULT_TTL_S 600   /* OpenAI's default: 10 minutes */
-#define API_DEFAULT_RATE 10     /* OpenAI's default requests per minute */
-#define MAX_TTL_S (30 * 86400)
+#define USER_COOKIE         "chatkitd_uid"
+#define USER_PREFIX         "usr_"
+#define SESSION_PREFIX      "cksess_"
+#define API_DEFAULT_TTL_S   600 /* OpenAI's default: 10 minutes */
+#define API_DEFAULT_RATE    10  /* OpenAI's default requests per minute */
+#define MAX_TTL_S           (30 * 86400)
 #define MAX_STATE_VARIABLES 64
-#define MAX_STATE_STRING 4096
-#define BODY_MAX_DEPTH 16
+#define MAX_STATE_STRING    4096
+#define BODY_MAX_DEPTH      16
 
 /* What a mint request asked for, validated. Strings point into the parsed body. */
 struct mint_params {
@@ -47,8 +47,8 @@ struct mint {
     struct auth *auth;
     struct http_request *req;
     char secret[SECRET_MAX];
-    bool api;          /* /v1 shape */
-    bool set_cookie;   /* a new browser identity */
+    bool api;        /* /v1 shape */
+    bool set_cookie; /* a new browser identity */
 };
 
 void auth_init(struct auth *a, const struct auth_config *cfg)
@@ -91,8 +91,8 @@ static int opt_int(struct http_request *req, const cJSON *o, const char *key, co
 {
     if (json_get_int(o, key, min, max, out) < 0) {
         http_respond_error(req, 400, "invalid_request",
-                           "%s must be a whole number between %lld and %lld", path,
-                           (long long)min, (long long)max);
+                           "%s must be a whole number between %lld and %lld", path, (long long)min,
+                           (long long)max);
         return -1;
     }
     return 0;
@@ -136,8 +136,8 @@ static int parse_workflow(struct http_request *req, const cJSON *body, struct mi
         return -1;
     if (json_get_str(wf, "version", &p->workflow_version) < 0)
         return bad_request(req, "%s must be a string", "workflow.version");
-    if (p->workflow_version && check_text(req, p->workflow_version, STORE_VERSION_MAX - 1,
-                                          "workflow.version"))
+    if (p->workflow_version &&
+        check_text(req, p->workflow_version, STORE_VERSION_MAX - 1, "workflow.version"))
         return -1;
     const cJSON *tracing;
     if (opt_obj(req, wf, "tracing", "workflow.tracing", &tracing) ||
@@ -148,8 +148,7 @@ static int parse_workflow(struct http_request *req, const cJSON *body, struct mi
     int n = 0;
     for (const cJSON *v = p->state_variables ? p->state_variables->child : NULL; v; v = v->next) {
         if (++n > MAX_STATE_VARIABLES)
-            return bad_request(req, "%s may hold at most 64 variables",
-                               "workflow.state_variables");
+            return bad_request(req, "%s may hold at most 64 variables", "workflow.state_variables");
         if (strlen(v->string) == 0 || strlen(v->string) > 64)
             return bad_request(req, "%s keys must be 1 to 64 characters",
                                "workflow.state_variables");
@@ -209,8 +208,7 @@ static int parse_expiry(struct http_request *req, const cJSON *body, struct mint
 }
 
 /* Parses and validates a mint body; on failure the request has been answered. */
-static int parse_mint_body(struct http_request *req, bool api, cJSON **doc,
-                           struct mint_params *p)
+static int parse_mint_body(struct http_request *req, bool api, cJSON **doc, struct mint_params *p)
 {
     *doc = NULL;
     size_t off = 0;
@@ -661,8 +659,8 @@ int auth_register_routes(struct auth *a, struct http_router *r)
     if (!rc && a->cfg.admin_key) {
         rc = http_router_add(r, "POST", "/v1/chatkit/sessions", route_api_mint, a);
         if (!rc)
-            rc = http_router_add(r, "POST", "/v1/chatkit/sessions/{id}/cancel", route_api_cancel,
-                                 a);
+            rc =
+                http_router_add(r, "POST", "/v1/chatkit/sessions/{id}/cancel", route_api_cancel, a);
     }
     return rc;
 }

@@ -15,10 +15,10 @@
 #include <stddef.h>
 
 struct buf {
-    char *data;  /* NULL until the first append; owned by this buf */
-    size_t len;  /* bytes in use, not counting the trailing NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* hard cap on len */
+    char *data; /* NULL until the first append; owned by this buf */
+    size_t len; /* bytes in use, not counting the trailing NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* hard cap on len */
 };
 
 /* Sets b empty with cap max (no allocation yet). */

@@ -62,9 +62,9 @@ size_t clock_format_iso(int64_t wall_us, char out[CLOCK_ISO_MAX])
         out[0] = '\0';
         return 0;
     }
-    int n = snprintf(out, CLOCK_ISO_MAX, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
-                     (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
-                     (int)(frac_us / 1000));
+    int n =
+        snprintf(out, CLOCK_ISO_MAX, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
+                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)(frac_us / 1000));
     return n > 0 ? (size_t)n : 0;
 }
 

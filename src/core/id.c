@@ -36,8 +36,7 @@ int id_new(const char *prefix, char out[ID_MAX])
 
 int id_new_secret(const char *prefix, char out[SECRET_MAX])
 {
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t plen = strlen(prefix);
     unsigned char raw[33]; /* 32 random bytes, padded to a multiple of 3 */
     if (plen > ID_PREFIX_MAX)

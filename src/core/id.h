@@ -12,7 +12,7 @@
 
 /* Longest prefix accepted, and room for the largest id with its NUL. */
 #define ID_PREFIX_MAX 16
-#define ID_MAX (ID_PREFIX_MAX + 32 + 1)
+#define ID_MAX        (ID_PREFIX_MAX + 32 + 1)
 /* A secret: prefix + 43 base64url characters (256 bits) + NUL. */
 #define SECRET_MAX (ID_PREFIX_MAX + 43 + 1)
 

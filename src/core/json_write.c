@@ -85,10 +85,22 @@ static void jw_close(struct jw *w, char kind, char c)
     jw_put(w, &c, 1);
 }
 
-void jw_obj_begin(struct jw *w) { jw_open(w, 'o', '{'); }
-void jw_obj_end(struct jw *w) { jw_close(w, 'o', '}'); }
-void jw_arr_begin(struct jw *w) { jw_open(w, 'a', '['); }
-void jw_arr_end(struct jw *w) { jw_close(w, 'a', ']'); }
+void jw_obj_begin(struct jw *w)
+{
+    jw_open(w, 'o', '{');
+}
+void jw_obj_end(struct jw *w)
+{
+    jw_close(w, 'o', '}');
+}
+void jw_arr_begin(struct jw *w)
+{
+    jw_open(w, 'a', '[');
+}
+void jw_arr_end(struct jw *w)
+{
+    jw_close(w, 'a', ']');
+}
 
 void jw_key_len(struct jw *w, const char *key, size_t len)
 {
@@ -259,20 +271,31 @@ int json_escape_append(struct buf *out, const char *s, size_t len)
             if (rc)
                 break;
         }
-        if (c == '"') esc = "\\\"";
-        else if (c == '\\') esc = "\\\\";
-        else if (c == '\n') esc = "\\n";
-        else if (c == '\r') esc = "\\r";
-        else if (c == '\t') esc = "\\t";
-        else if (c == '\b') esc = "\\b";
-        else if (c == '\f') esc = "\\f";
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c == '\b')
+            esc = "\\b";
+        else if (c == '\f')
+            esc = "\\f";
         else if (c == '<') {
             /* Keeps "</script>" and "<!--" out of the output, so it is safe inside a <script>. */
             esc = "\\u003c";
             esc_len = 6;
         } else if (c < 0x20) {
-            tmp[0] = '\\'; tmp[1] = 'u'; tmp[2] = '0'; tmp[3] = '0';
-            tmp[4] = hex[c >> 4]; tmp[5] = hex[c & 15];
+            tmp[0] = '\\';
+            tmp[1] = 'u';
+            tmp[2] = '0';
+            tmp[3] = '0';
+            tmp[4] = hex[c >> 4];
+            tmp[5] = hex[c & 15];
             esc = tmp;
             esc_len = 6;
         } else {

@@ -25,11 +25,11 @@
 #define JW_MAX_DEPTH 64
 
 struct jw {
-    struct buf *out;              /* not owned */
-    int err;                      /* first error, 0 while fine */
-    int depth;                    /* open containers */
-    bool need_comma;              /* a value was written at this level */
-    bool after_key;               /* a key was written, its value is next */
+    struct buf *out;                  /* not owned */
+    int err;                          /* first error, 0 while fine */
+    int depth;                        /* open containers */
+    bool need_comma;                  /* a value was written at this level */
+    bool after_key;                   /* a key was written, its value is next */
     unsigned char kind[JW_MAX_DEPTH]; /* 'o' object or 'a' array per level */
 };
 
@@ -47,11 +47,11 @@ void jw_arr_end(struct jw *w);
 /* An object key; keys are escaped like strings. */
 void jw_key(struct jw *w, const char *key);
 void jw_key_len(struct jw *w, const char *key, size_t len);
-void jw_str(struct jw *w, const char *s);       /* NULL writes null */
+void jw_str(struct jw *w, const char *s); /* NULL writes null */
 void jw_str_len(struct jw *w, const char *s, size_t len);
 void jw_int(struct jw *w, int64_t v);
 void jw_uint(struct jw *w, uint64_t v);
-void jw_double(struct jw *w, double v);         /* non-finite values write null */
+void jw_double(struct jw *w, double v); /* non-finite values write null */
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* Copies already-valid JSON (e.g. a stored document) as one value. */

@@ -17,7 +17,7 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 enum log_format { LOG_TEXT, LOG_JSON };
 
 struct logger {
-    FILE *out;              /* not owned */
+    FILE *out; /* not owned */
     enum log_level min_level;
     enum log_format format;
 };
@@ -36,8 +36,8 @@ int log_level_parse(const char *s, enum log_level *out);
 int log_format_parse(const char *s, enum log_format *out);
 
 #define log_debug(lg, ...) log_msg((lg), LOG_DEBUG, __VA_ARGS__)
-#define log_info(lg, ...) log_msg((lg), LOG_INFO, __VA_ARGS__)
-#define log_warn(lg, ...) log_msg((lg), LOG_WARN, __VA_ARGS__)
+#define log_info(lg, ...)  log_msg((lg), LOG_INFO, __VA_ARGS__)
+#define log_warn(lg, ...)  log_msg((lg), LOG_WARN, __VA_ARGS__)
 #define log_error(lg, ...) log_msg((lg), LOG_ERROR, __VA_ARGS__)
 
 #endif

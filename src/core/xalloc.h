@@ -10,10 +10,10 @@
 
 #include <stddef.h>
 
-#define xmalloc(n) xalloc_malloc((n), __FILE__, __LINE__)
-#define xcalloc(c, n) xalloc_calloc((c), (n), __FILE__, __LINE__)
+#define xmalloc(n)     xalloc_malloc((n), __FILE__, __LINE__)
+#define xcalloc(c, n)  xalloc_calloc((c), (n), __FILE__, __LINE__)
 #define xrealloc(p, n) xalloc_realloc((p), (n), __FILE__, __LINE__)
-#define xstrdup(s) xalloc_strndup((s), (size_t)-1, __FILE__, __LINE__)
+#define xstrdup(s)     xalloc_strndup((s), (size_t)-1, __FILE__, __LINE__)
 #define xstrndup(s, n) xalloc_strndup((s), (n), __FILE__, __LINE__)
 
 void *xalloc_malloc(size_t n, const char *file, int line);

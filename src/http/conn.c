@@ -108,8 +108,9 @@ static void request_log(struct http_request *req)
     if (s->log->format == LOG_JSON) {
         struct buf b;
         buf_init(&b, sizeof line - 1);
-        buf_appendf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\","
-                        "\"method\":\"%s\",\"path\":",
+        buf_appendf(&b,
+                    "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\","
+                    "\"method\":\"%s\",\"path\":",
                     ts, req->id, req->method[0] ? req->method : "-");
         json_escape_append(&b, path, (size_t)plen);
         buf_appendf(&b, ",\"status\":%d,\"bytes\":%llu,\"duration_us\":%lld}\n", req->status,
@@ -253,8 +254,8 @@ static void request_assign_id(struct http_conn *c, struct http_request *req)
         bool ok = true;
         for (size_t i = 0; i < len && ok; i++) {
             char ch = v[i];
-            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                 (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '-' || ch == '_' || ch == '.';
         }
         if (ok) {
             memcpy(req->id, v, len);
@@ -349,25 +350,38 @@ static void request_dispatch(struct http_conn *c, struct http_request *req)
 static const char *status_code_name(int status)
 {
     switch (status) {
-    case 400: return "bad_request";
-    case 408: return "request_timeout";
-    case 413: return "payload_too_large";
-    case 417: return "expectation_failed";
-    case 431: return "headers_too_large";
-    case 505: return "http_version_not_supported";
-    default: return "error";
+    case 400:
+        return "bad_request";
+    case 408:
+        return "request_timeout";
+    case 413:
+        return "payload_too_large";
+    case 417:
+        return "expectation_failed";
+    case 431:
+        return "headers_too_large";
+    case 505:
+        return "http_version_not_supported";
+    default:
+        return "error";
     }
 }
 
 static const char *status_message(struct http_conn *c, int status)
 {
     switch (status) {
-    case 408: return "the request was not received in time";
-    case 413: return "the request body is larger than the limit";
-    case 417: return "only Expect: 100-continue is supported";
-    case 431: return "the request line and headers are larger than the limit";
-    case 505: return "only HTTP/1.0 and HTTP/1.1 are supported";
-    default: return llhttp_get_error_reason(&c->parser);
+    case 408:
+        return "the request was not received in time";
+    case 413:
+        return "the request body is larger than the limit";
+    case 417:
+        return "only Expect: 100-continue is supported";
+    case 431:
+        return "the request line and headers are larger than the limit";
+    case 505:
+        return "only HTTP/1.0 and HTTP/1.1 are supported";
+    default:
+        return llhttp_get_error_reason(&c->parser);
     }
 }
 
@@ -394,8 +408,7 @@ static void conn_reject(struct http_conn *c, int status)
                            "the request line and headers are larger than the limit of %zu bytes",
                            c->server->limits.max_header_bytes);
     else
-        http_respond_error(req, status, status_code_name(status), "%s",
-                           status_message(c, status));
+        http_respond_error(req, status, status_code_name(status), "%s", status_message(c, status));
 }
 
 /* Runs the parser over data; returns how much it consumed. Errors answer and close. */

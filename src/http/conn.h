@@ -42,26 +42,26 @@ struct http_io {
 };
 
 struct http_conn {
-    struct http_server *server;      /* not owned */
+    struct http_server *server; /* not owned */
     const struct http_io *io;
     llhttp_t parser;
-    uv_timer_t timer;                /* header, body and keep-alive timeouts */
-    struct http_request *req;        /* being read or handled; NULL between requests */
-    struct buf pending;              /* bytes received while a request is being handled */
-    size_t pending_off;              /* start of the unparsed bytes in pending */
-    struct http_conn *prev, *next;   /* the server's connection list */
+    uv_timer_t timer;              /* header, body and keep-alive timeouts */
+    struct http_request *req;      /* being read or handled; NULL between requests */
+    struct buf pending;            /* bytes received while a request is being handled */
+    size_t pending_off;            /* start of the unparsed bytes in pending */
+    struct http_conn *prev, *next; /* the server's connection list */
     unsigned writes_in_flight;
     unsigned requests_served;
-    unsigned char closes_left;       /* transport + timer close callbacks still to come */
-    bool dispatched;                 /* req was handed to its handler */
-    bool in_header_field;            /* llhttp header callbacks in progress */
+    unsigned char closes_left; /* transport + timer close callbacks still to come */
+    bool dispatched;           /* req was handed to its handler */
+    bool in_header_field;      /* llhttp header callbacks in progress */
     bool in_header_value;
-    bool processing;                 /* inside conn_process (no re-entry) */
+    bool processing; /* inside conn_process (no re-entry) */
     bool closing;
-    bool close_after_write;          /* close once writes_in_flight reaches 0 */
+    bool close_after_write; /* close once writes_in_flight reaches 0 */
     bool read_stopped;
     bool peer_eof;
-    int error_status;                /* 413/431/... decided inside a parser callback */
+    int error_status; /* 413/431/... decided inside a parser callback */
 };
 
 /* Starts serving a freshly accepted connection. */

@@ -26,8 +26,7 @@ static int status_slot(int status)
     return HTTP_METRICS_STATUSES - 1;
 }
 
-void http_metrics_observe(struct http_metrics *m, int route_index, int status,
-                          int64_t duration_us)
+void http_metrics_observe(struct http_metrics *m, int route_index, int status, int64_t duration_us)
 {
     int row = route_index < 0 || route_index >= HTTP_ROUTER_MAX_ROUTES ? HTTP_ROUTER_MAX_ROUTES
                                                                        : route_index;
@@ -42,14 +41,13 @@ void http_metrics_observe(struct http_metrics *m, int route_index, int status,
 }
 
 int http_metrics_render_histogram(struct buf *out, const char *name, const char *help,
-                                  const double *bounds, const uint64_t *le, int n,
-                                  uint64_t count, double sum)
+                                  const double *bounds, const uint64_t *le, int n, uint64_t count,
+                                  double sum)
 {
     int rc = buf_appendf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     for (int i = 0; !rc && i < n; i++) {
         if (isinf(bounds[i]))
-            rc = buf_appendf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name,
-                             (unsigned long long)le[i]);
+            rc = buf_appendf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)le[i]);
         else
             rc = buf_appendf(out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
                              (unsigned long long)le[i]);
@@ -60,8 +58,7 @@ int http_metrics_render_histogram(struct buf *out, const char *name, const char 
     return rc;
 }
 
-int http_metrics_render(const struct http_metrics *m, const struct http_router *r,
-                        struct buf *out)
+int http_metrics_render(const struct http_metrics *m, const struct http_router *r, struct buf *out)
 {
     int rc = buf_append_str(out, "# HELP chatkitd_http_requests_total HTTP requests answered, "
                                  "by route pattern, method and status.\n"
@@ -111,8 +108,7 @@ int http_metrics_render(const struct http_metrics *m, const struct http_router *
             "# TYPE chatkitd_http_slow_readers_dropped_total counter\n"
             "chatkitd_http_slow_readers_dropped_total %llu\n",
             (unsigned long long)m->open_connections, (unsigned long long)m->open_streams,
-            (unsigned long long)m->connections_total,
-            (unsigned long long)m->connections_rejected,
+            (unsigned long long)m->connections_total, (unsigned long long)m->connections_rejected,
             (unsigned long long)m->slow_readers_dropped);
     return rc;
 }

@@ -30,8 +30,7 @@ static int hex_value(char c)
     return -1;
 }
 
-int http_percent_decode(const char *in, size_t len, bool plus_is_space, char *out,
-                        size_t outlen)
+int http_percent_decode(const char *in, size_t len, bool plus_is_space, char *out, size_t outlen)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
@@ -57,8 +56,7 @@ int http_percent_decode(const char *in, size_t len, bool plus_is_space, char *ou
     return (int)o;
 }
 
-int http_request_query(const struct http_request *req, const char *name, char *out,
-                       size_t outlen)
+int http_request_query(const struct http_request *req, const char *name, char *out, size_t outlen)
 {
     if (req->path_len >= req->url_len)
         return 0;
@@ -111,8 +109,7 @@ int http_request_cookie(const struct http_request *req, const char *name, const 
     return 0;
 }
 
-int http_request_param(const struct http_request *req, const char *name, char *out,
-                       size_t outlen)
+int http_request_param(const struct http_request *req, const char *name, char *out, size_t outlen)
 {
     size_t nlen = strlen(name);
     const struct http_route_match *m = &req->match;

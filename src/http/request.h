@@ -16,26 +16,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_MAX_HEADERS 100
+#define HTTP_MAX_HEADERS    100
 #define HTTP_REQUEST_ID_MAX 40
 
 struct http_conn;
 struct http_server;
 
 struct http_header {
-    uint32_t name_off, name_len;   /* offsets into head */
+    uint32_t name_off, name_len; /* offsets into head */
     uint32_t value_off, value_len;
 };
 
 struct http_request {
-    struct http_conn *conn;        /* NULL once the connection is gone */
-    struct http_server *server;    /* not owned */
-    char method[12];               /* "GET", ... */
-    int http_minor;                /* 0 or 1 (HTTP/1.x) */
+    struct http_conn *conn;     /* NULL once the connection is gone */
+    struct http_server *server; /* not owned */
+    char method[12];            /* "GET", ... */
+    int http_minor;             /* 0 or 1 (HTTP/1.x) */
     /* Request line and headers, copied from the socket as they arrive (capped). */
     struct buf head;
-    uint32_t url_len;              /* the URL is head.data[0 .. url_len) */
-    uint32_t path_len;             /* path is the URL up to '?' */
+    uint32_t url_len;  /* the URL is head.data[0 .. url_len) */
+    uint32_t path_len; /* path is the URL up to '?' */
     struct http_header headers[HTTP_MAX_HEADERS];
     int nheaders;
     struct buf body;               /* decoded body (chunked bodies are de-chunked), capped */
@@ -43,17 +43,17 @@ struct http_request {
     char id[HTTP_REQUEST_ID_MAX];  /* X-Request-Id: the client's if sane, else generated */
     int64_t start_us;              /* monotonic, when the first byte arrived */
     /* Response state. */
-    struct buf resp_headers;       /* extra header lines added by the handler */
+    struct buf resp_headers; /* extra header lines added by the handler */
     int status;
-    uint64_t bytes_out;            /* body bytes written, for the access log */
-    bool keepalive;                /* the client allows reuse */
-    bool head_only;                /* HEAD: send headers, no body */
-    bool responded;                /* status line written */
-    bool streaming;                /* an SSE response is open */
+    uint64_t bytes_out; /* body bytes written, for the access log */
+    bool keepalive;     /* the client allows reuse */
+    bool head_only;     /* HEAD: send headers, no body */
+    bool responded;     /* status line written */
+    bool streaming;     /* an SSE response is open */
     /* Called (once, from the loop, never from inside a call the handler made) when the client
      * goes away or the server is forced to drop the request before it was finished. */
     void (*on_abort)(struct http_request *req);
-    void *ctx;                     /* the handler's state; not owned */
+    void *ctx; /* the handler's state; not owned */
 };
 
 /* The URL path (before '?'), still percent-encoded. */
@@ -67,19 +67,16 @@ static inline const char *http_request_path(const struct http_request *req)
 const char *http_request_header(const struct http_request *req, const char *name, size_t *len);
 /* Decodes query parameter name into out (percent-escapes and '+'); 1 when found, 0 when absent,
  * ERR_INVALID for bad escapes, ERR_TOO_BIG when it does not fit in out (outlen with NUL). */
-int http_request_query(const struct http_request *req, const char *name, char *out,
-                       size_t outlen);
+int http_request_query(const struct http_request *req, const char *name, char *out, size_t outlen);
 /* Finds cookie name in the Cookie header; 1 and a view when found, else 0. */
 int http_request_cookie(const struct http_request *req, const char *name, const char **val,
                         size_t *len);
 /* Copies path parameter name, percent-decoded, into out; 1 found, 0 absent, <0 error. */
-int http_request_param(const struct http_request *req, const char *name, char *out,
-                       size_t outlen);
+int http_request_param(const struct http_request *req, const char *name, char *out, size_t outlen);
 /* The bearer token of an "Authorization: Bearer <token>" header, or NULL. */
 const char *http_request_bearer(const struct http_request *req, size_t *len);
 /* Decodes %XX escapes of in into out (and '+' as space when plus_is_space); returns the decoded
  * length, or ERR_INVALID / ERR_TOO_BIG. */
-int http_percent_decode(const char *in, size_t len, bool plus_is_space, char *out,
-                        size_t outlen);
+int http_percent_decode(const char *in, size_t len, bool plus_is_space, char *out, size_t outlen);
 
 #endif

@@ -13,32 +13,56 @@
 const char *http_status_reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 
@@ -59,8 +83,8 @@ int http_response_head(struct http_request *req, int status, struct buf *out)
 {
     bool keep = response_keepalive(req);
     int rc = buf_appendf(out, "HTTP/1.%d %d %s\r\n%sX-Request-Id: %s\r\n", req->http_minor ? 1 : 0,
-                         status, http_status_reason(status),
-                         http_server_date_header(req->server), req->id);
+                         status, http_status_reason(status), http_server_date_header(req->server),
+                         req->id);
     if (!rc && !keep)
         rc = buf_append_str(out, "Connection: close\r\n");
     else if (!rc && req->http_minor == 0)
@@ -72,8 +96,8 @@ int http_response_head(struct http_request *req, int status, struct buf *out)
     return rc;
 }
 
-void http_respond(struct http_request *req, int status, const char *content_type,
-                  const void *body, size_t len)
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+                  size_t len)
 {
     req->status = status;
     if (!req->conn) {
@@ -109,8 +133,8 @@ void http_respond_json(struct http_request *req, int status, const struct buf *b
     http_respond(req, status, "application/json", body->data, body->len);
 }
 
-void http_respond_error(struct http_request *req, int status, const char *code,
-                        const char *fmt, ...)
+void http_respond_error(struct http_request *req, int status, const char *code, const char *fmt,
+                        ...)
 {
     char msg[512];
     va_list ap;

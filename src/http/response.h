@@ -19,13 +19,13 @@
  * header can be injected; ERR_TOO_BIG past 8 KiB of extra headers. */
 int http_response_header(struct http_request *req, const char *name, const char *value);
 /* Answers with status and body (len bytes, may be 0); content_type NULL sends none. */
-void http_respond(struct http_request *req, int status, const char *content_type,
-                  const void *body, size_t len);
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+                  size_t len);
 /* Answers with body->data as application/json. body is left to the caller. */
 void http_respond_json(struct http_request *req, int status, const struct buf *body);
 /* Answers {"error":{"code":code,"message":<formatted>}} with status. */
-void http_respond_error(struct http_request *req, int status, const char *code,
-                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void http_respond_error(struct http_request *req, int status, const char *code, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
 /* The reason phrase of a status code ("Not Found"), "Unknown" for codes we never send. */
 const char *http_status_reason(int status);
 /* Writes the status line and the common headers (Date, X-Request-Id, Connection, extra headers)

@@ -112,8 +112,7 @@ static bool method_matches(const char *route_method, const char *method)
 
 enum http_route_result http_router_match(const struct http_router *r, const char *method,
                                          const char *path, size_t path_len,
-                                         struct http_route_match *m, char *allow,
-                                         size_t allow_len)
+                                         struct http_route_match *m, char *allow, size_t allow_len)
 {
     bool path_seen = false;
     size_t used = 0;
@@ -130,8 +129,8 @@ enum http_route_result http_router_match(const struct http_router *r, const char
             return HTTP_ROUTE_FOUND;
         }
         if (allow && allow_len) {
-            int n = snprintf(allow + used, allow_len - used, "%s%s", path_seen ? ", " : "",
-                             rt->method);
+            int n =
+                snprintf(allow + used, allow_len - used, "%s%s", path_seen ? ", " : "", rt->method);
             if (n > 0 && (size_t)n < allow_len - used)
                 used += (size_t)n;
         }

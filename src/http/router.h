@@ -10,23 +10,23 @@
 
 #include <stddef.h>
 
-#define HTTP_ROUTE_MAX_PARAMS 4
+#define HTTP_ROUTE_MAX_PARAMS   4
 #define HTTP_ROUTE_MAX_SEGMENTS 12
-#define HTTP_ROUTER_MAX_ROUTES 64
+#define HTTP_ROUTER_MAX_ROUTES  64
 
 struct http_request;
 typedef void (*http_handler_fn)(struct http_request *req, void *data);
 
 struct http_route {
-    const char *method;       /* "GET", "POST", ... (static string) */
-    const char *pattern;      /* "/api/tasks/{id}" (static string; also the metrics label) */
+    const char *method;  /* "GET", "POST", ... (static string) */
+    const char *pattern; /* "/api/tasks/{id}" (static string; also the metrics label) */
     http_handler_fn handler;
-    void *data;               /* passed to the handler; not owned */
+    void *data; /* passed to the handler; not owned */
     int nseg;
     const char *seg[HTTP_ROUTE_MAX_SEGMENTS]; /* points into seg_store */
     size_t seg_len[HTTP_ROUTE_MAX_SEGMENTS];
     unsigned char seg_is_param[HTTP_ROUTE_MAX_SEGMENTS];
-    int index;                /* position in the router, for per-route metrics */
+    int index; /* position in the router, for per-route metrics */
 };
 
 struct http_router {
@@ -55,7 +55,6 @@ int http_router_add(struct http_router *r, const char *method, const char *patte
  * comma-separated list of the path's methods, e.g. "GET, DELETE" (allow_len bytes max). */
 enum http_route_result http_router_match(const struct http_router *r, const char *method,
                                          const char *path, size_t path_len,
-                                         struct http_route_match *m, char *allow,
-                                         size_t allow_len);
+                                         struct http_route_match *m, char *allow, size_t allow_len);
 
 #endif

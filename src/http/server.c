@@ -15,7 +15,7 @@
 
 /* Descriptors kept back from the connection cap for the listener, the database, log files and
  * outbound calls. */
-#define FD_RESERVE 64
+#define FD_RESERVE     64
 #define LISTEN_BACKLOG 4096
 
 struct tcp_conn {
@@ -29,7 +29,7 @@ struct tcp_write {
     char *data;
 };
 
-#define TCP_OF(c) ((struct tcp_conn *)((char *)(c) - offsetof(struct tcp_conn, conn)))
+#define TCP_OF(c) ((struct tcp_conn *)((char *)(c)-offsetof(struct tcp_conn, conn)))
 
 void http_limits_default(struct http_limits *l)
 {
@@ -241,8 +241,7 @@ const char *http_server_date_header(struct http_server *s)
 /* ---- lifecycle ---- */
 
 int http_server_init(struct http_server *s, uv_loop_t *loop, const struct http_limits *limits,
-                     const struct http_router *router, const struct logger *log,
-                     bool access_log)
+                     const struct http_router *router, const struct logger *log, bool access_log)
 {
     memset(s, 0, sizeof *s);
     s->loop = loop;
@@ -364,7 +363,8 @@ void http_server_fit_fd_limit(struct http_server *s)
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
             getrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)s->limits.max_connections + FD_RESERVE) {
+    if (rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)s->limits.max_connections + FD_RESERVE) {
         unsigned cap = rl.rlim_cur > FD_RESERVE + 1 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 1;
         log_warn(s->log,
                  "open-file limit %llu caps connections at %u (max-connections is %u); raise "

@@ -36,7 +36,7 @@ struct http_limits {
 void http_limits_default(struct http_limits *l);
 
 struct http_server {
-    uv_loop_t *loop;                 /* not owned */
+    uv_loop_t *loop; /* not owned */
     struct http_limits limits;
     const struct http_router *router; /* not owned */
     const struct logger *log;         /* not owned */
@@ -48,23 +48,22 @@ struct http_server {
     uv_timer_t drain_timer;
     void (*on_drained)(void *data);
     void *drained_data;
-    uv_prepare_t flush_prepare;      /* writes buffered access-log lines once per loop turn */
+    uv_prepare_t flush_prepare; /* writes buffered access-log lines once per loop turn */
     struct buf access_buf;
-    struct http_conn *conns;         /* every open connection (intrusive list) */
+    struct http_conn *conns; /* every open connection (intrusive list) */
     uint64_t next_request_seq;
-    char request_id_prefix[9];       /* random per process, so ids differ across restarts */
-    int64_t date_sec;                /* the second date_header was formatted for */
-    char date_header[40];            /* "Date: Wed, 25 Nov 2026 21:15:41 GMT\r\n" */
-    char read_buf[65536];            /* shared by all reads: data is consumed in the callback */
-    int handles_open;                /* listener, timers, prepare: closed by http_server_close */
+    char request_id_prefix[9]; /* random per process, so ids differ across restarts */
+    int64_t date_sec;          /* the second date_header was formatted for */
+    char date_header[40];      /* "Date: Wed, 25 Nov 2026 21:15:41 GMT\r\n" */
+    char read_buf[65536];      /* shared by all reads: data is consumed in the callback */
+    int handles_open;          /* listener, timers, prepare: closed by http_server_close */
     void (*on_closed)(void *data);
     void *closed_data;
 };
 
 /* Sets up s on loop (no socket yet). router and log must outlive the server. */
 int http_server_init(struct http_server *s, uv_loop_t *loop, const struct http_limits *limits,
-                     const struct http_router *router, const struct logger *log,
-                     bool access_log);
+                     const struct http_router *router, const struct logger *log, bool access_log);
 /* Binds and listens on host:port ("127.0.0.1", "::1", "0.0.0.0"); port 0 picks a free one.
  * *bound_port gets the port actually bound. Returns 0 or a negative libuv code. */
 int http_server_listen(struct http_server *s, const char *host, int port, int *bound_port);

@@ -90,8 +90,9 @@ int http_sse_send(struct http_request *req, const char *json, size_t len)
     if (c->io->queued(c) + out.len > c->server->limits.sse_queue_bytes) {
         buf_free(&out);
         c->server->metrics.slow_readers_dropped++;
-        log_warn(c->server->log, "req=%s stream closed: client reads slower than events arrive "
-                                 "(over %zu bytes queued)",
+        log_warn(c->server->log,
+                 "req=%s stream closed: client reads slower than events arrive "
+                 "(over %zu bytes queued)",
                  req->id, c->server->limits.sse_queue_bytes);
         http_conn_close(c, false);
         return ERR_CLOSED;

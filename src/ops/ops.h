@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 struct ops {
-    struct http_server *server;   /* not owned */
+    struct http_server *server;       /* not owned */
     const struct http_router *router; /* not owned */
-    struct store *store;          /* not owned */
+    struct store *store;              /* not owned */
     int64_t started_mono_us;
-    uint64_t health_timeout_ms;   /* a ping slower than this reports the store down */
+    uint64_t health_timeout_ms; /* a ping slower than this reports the store down */
 };
 
 void ops_init(struct ops *o, struct http_server *server, const struct http_router *router,

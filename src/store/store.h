@@ -26,37 +26,37 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define STORE_USER_ID_MAX 257     /* user ids are 1..256 bytes, plus NUL */
+#define STORE_USER_ID_MAX     257 /* user ids are 1..256 bytes, plus NUL */
 #define STORE_WORKFLOW_ID_MAX 129 /* workflow ids are 1..128 bytes, plus NUL */
-#define STORE_VERSION_MAX 65      /* workflow versions are 1..64 bytes, plus NUL */
-#define STORE_HASH_LEN 32         /* SHA-256 of a client secret */
+#define STORE_VERSION_MAX     65  /* workflow versions are 1..64 bytes, plus NUL */
+#define STORE_HASH_LEN        32  /* SHA-256 of a client secret */
 
 /* Where a session was minted: the browser-facing route or the admin API. */
 enum store_session_origin { STORE_ORIGIN_BROWSER = 0, STORE_ORIGIN_API = 1 };
 
 struct store_session {
-    char id[ID_MAX];                         /* "cksess_" + 32 hex */
+    char id[ID_MAX]; /* "cksess_" + 32 hex */
     unsigned char secret_hash[STORE_HASH_LEN];
     char user_id[STORE_USER_ID_MAX];
     char workflow_id[STORE_WORKFLOW_ID_MAX];
     char workflow_version[STORE_VERSION_MAX]; /* "" when the session follows the latest */
-    char *state_variables_json;              /* owned; a JSON object, "{}" when none */
-    char *config_json;                       /* owned; resolved chatkit_configuration object */
-    int rate_per_min;                        /* max requests per minute with this secret */
-    int origin;                              /* enum store_session_origin */
-    bool tracing;                            /* workflow.tracing.enabled as requested */
-    int64_t created_us;                      /* wall clock, µs */
-    int64_t expires_at;                      /* wall clock, whole seconds */
-    int64_t cancelled_us;                    /* 0 while not cancelled */
+    char *state_variables_json;               /* owned; a JSON object, "{}" when none */
+    char *config_json;                        /* owned; resolved chatkit_configuration object */
+    int rate_per_min;                         /* max requests per minute with this secret */
+    int origin;                               /* enum store_session_origin */
+    bool tracing;                             /* workflow.tracing.enabled as requested */
+    int64_t created_us;                       /* wall clock, µs */
+    int64_t expires_at;                       /* wall clock, whole seconds */
+    int64_t cancelled_us;                     /* 0 while not cancelled */
 };
 
 enum store_op {
-    STORE_PING,                /* a real round trip; fails when the database is gone */
-    STORE_SESSION_CREATE,      /* in: session (user row created on first use) */
-    STORE_SESSION_BY_SECRET,   /* in: session.secret_hash; out: session or ERR_NOT_FOUND */
-    STORE_SESSION_GET,         /* in: session.id; out: session or ERR_NOT_FOUND */
-    STORE_SESSION_CANCEL,      /* in: session.id, session.cancelled_us; out: the session after */
-    STORE_SESSION_PURGE,       /* in: purge_before_s; deletes sessions expired before it */
+    STORE_PING,              /* a real round trip; fails when the database is gone */
+    STORE_SESSION_CREATE,    /* in: session (user row created on first use) */
+    STORE_SESSION_BY_SECRET, /* in: session.secret_hash; out: session or ERR_NOT_FOUND */
+    STORE_SESSION_GET,       /* in: session.id; out: session or ERR_NOT_FOUND */
+    STORE_SESSION_CANCEL,    /* in: session.id, session.cancelled_us; out: the session after */
+    STORE_SESSION_PURGE,     /* in: purge_before_s; deletes sessions expired before it */
     STORE_OP_COUNT
 };
 
@@ -69,12 +69,12 @@ typedef void (*store_job_cb)(struct store_job *job);
 struct store_job {
     enum store_op op;
     store_job_cb cb;
-    void *data;               /* for the caller */
-    int status;               /* set by the store */
-    char error[160];          /* set by the store when status != 0 */
+    void *data;      /* for the caller */
+    int status;      /* set by the store */
+    char error[160]; /* set by the store when status != 0 */
     struct store_session session;
     int64_t purge_before_s;
-    int64_t affected;         /* rows changed, for purge and cancel */
+    int64_t affected; /* rows changed, for purge and cancel */
     /* Internal to the store: queue link and timing. */
     struct store_job *next;
     int64_t submitted_us;
@@ -90,9 +90,9 @@ struct store_config {
 /* Counters for /metrics, all read and written on the loop thread. */
 #define STORE_LATENCY_BUCKETS 12
 struct store_stats {
-    uint64_t in_flight;                      /* submitted, callback not yet run */
+    uint64_t in_flight; /* submitted, callback not yet run */
     uint64_t jobs_total[STORE_OP_COUNT];
-    uint64_t errors_total;                   /* failed jobs; ERR_NOT_FOUND/ERR_EXISTS are answers */
+    uint64_t errors_total; /* failed jobs; ERR_NOT_FOUND/ERR_EXISTS are answers */
     uint64_t latency_le[STORE_LATENCY_BUCKETS]; /* cumulative counts per bucket bound; latency is
                                                  * submit to the loop picking the result up */
     uint64_t latency_count;

@@ -10,13 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WORKFLOW_CATALOG_MAX 256
+#define WORKFLOW_CATALOG_MAX   256
 #define WORKFLOW_BUILTIN_TASKS "wf_tasks"
 
 struct workflow_entry {
     char id[129];
-    char version[65];   /* the published version this entry is */
-    bool latest;        /* the version sessions get when they pin none */
+    char version[65]; /* the published version this entry is */
+    bool latest;      /* the version sessions get when they pin none */
 };
 
 struct workflow_catalog {

@@ -53,7 +53,8 @@ static void h_stream(struct http_request *req, void *data)
     (void)data;
     if (http_sse_begin(req) == 0) {
         http_sse_send(req, "{\"type\":\"x\"}", 12);
-        http_sse_send(req, req->body.data ? req->body.data : "{}", req->body.data ? req->body.len : 2);
+        http_sse_send(req, req->body.data ? req->body.data : "{}",
+                      req->body.data ? req->body.len : 2);
     }
     http_sse_end(req);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEM_OF(c) ((struct http_mem *)((char *)(c) - offsetof(struct http_mem, conn)))
+#define MEM_OF(c) ((struct http_mem *)((char *)(c)-offsetof(struct http_mem, conn)))
 
 static int mem_write(struct http_conn *c, char *data, size_t len)
 {

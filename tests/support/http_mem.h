@@ -15,11 +15,11 @@
 
 struct http_mem {
     struct http_conn conn;
-    struct buf out;        /* all bytes written by the server */
-    size_t fake_queued;    /* what io->queued reports (to test back-pressure) */
-    bool closed;           /* the transport was closed */
-    bool destroyed;        /* the connection released its memory */
-    bool reading;          /* read_start/read_stop state */
+    struct buf out;     /* all bytes written by the server */
+    size_t fake_queued; /* what io->queued reports (to test back-pressure) */
+    bool closed;        /* the transport was closed */
+    bool destroyed;     /* the connection released its memory */
+    bool reading;       /* read_start/read_stop state */
 };
 
 /* Starts a connection on server s (which needs no listener). */

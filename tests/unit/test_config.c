@@ -15,8 +15,9 @@
 static char dir[] = "/tmp/chatkitd-config-XXXXXX";
 static char old_cwd[4096];
 
-static const char *env_names[] = {"CHATKITD_LISTEN", "CHATKITD_MAX_BODY_BYTES", "CHATKITD_CONFIG",
-                                  "CHATKIT_WORKFLOW_ID", "CHATKITD_WORKFLOW_ID", "OPENAI_API_KEY",
+static const char *env_names[] = {"CHATKITD_LISTEN",       "CHATKITD_MAX_BODY_BYTES",
+                                  "CHATKITD_CONFIG",       "CHATKIT_WORKFLOW_ID",
+                                  "CHATKITD_WORKFLOW_ID",  "OPENAI_API_KEY",
                                   "CHATKITD_SESSION_RATE", "CHATKITD_IDLE_TIMEOUT"};
 
 static int setup(void **state)

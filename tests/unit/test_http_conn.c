@@ -214,7 +214,8 @@ static void test_expect_continue(void **state)
 {
     struct fixture *f = fx_of(state);
     struct http_mem *m = http_mem_open(&f->server);
-    http_mem_feed_str(m, "POST /echo HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+    http_mem_feed_str(m,
+                      "POST /echo HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
     assert_string_equal(m->out.data, "HTTP/1.1 100 Continue\r\n\r\n");
     http_mem_feed_str(m, "ok");
     assert_true(has(&m->out, "HTTP/1.1 200 OK"));
@@ -225,7 +226,8 @@ static void test_expect_continue_too_large(void **state)
 {
     struct fixture *f = fx_of(state);
     struct http_mem *m = http_mem_open(&f->server);
-    http_mem_feed_str(m, "POST /echo HTTP/1.1\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n");
+    http_mem_feed_str(m,
+                      "POST /echo HTTP/1.1\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n");
     assert_false(has(&m->out, "100 Continue"));
     assert_true(has(&m->out, "HTTP/1.1 413 "));
     assert_true(has(&m->out, "\"code\":\"payload_too_large\""));

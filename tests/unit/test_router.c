@@ -53,8 +53,8 @@ static void test_not_found_cases(void **state)
     http_router_init(&r);
     http_router_add(&r, "GET", "/health", h, NULL);
     http_router_add(&r, "GET", "/items/{id}", h, NULL);
-    const char *paths[] = {"/healthz", "/health/", "/Health", "//health", "/items/", "/items",
-                           "/items/a/b", "", "health", "/"};
+    const char *paths[] = {"/healthz", "/health/",   "/Health", "//health", "/items/",
+                           "/items",   "/items/a/b", "",        "health",   "/"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         assert_int_equal(match(&r, "GET", paths[i], &m, allow), HTTP_ROUTE_NOT_FOUND);
 }

@@ -17,8 +17,8 @@ static void test_format_and_hash(void **state)
     assert_int_equal(strlen(s), strlen(SECRET_PREFIX) + 43);
     assert_memory_equal(s, SECRET_PREFIX, strlen(SECRET_PREFIX));
     for (const char *p = s + strlen(SECRET_PREFIX); *p; p++)
-        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-                               *p));
+        assert_non_null(
+            strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
     secret_hash(s, strlen(s), h2);
     assert_true(secret_hash_equal(h, h2));
     h2[31] ^= 1;

@@ -84,10 +84,8 @@ static void test_cap_rolls_back(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_bytes),
-        cmocka_unit_test(test_consecutive_frames),
-        cmocka_unit_test(test_newlines_refused),
-        cmocka_unit_test(test_writer_output_always_frames),
+        cmocka_unit_test(test_exact_bytes),      cmocka_unit_test(test_consecutive_frames),
+        cmocka_unit_test(test_newlines_refused), cmocka_unit_test(test_writer_output_always_frames),
         cmocka_unit_test(test_cap_rolls_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
