@@ -155,11 +155,14 @@ static void reject_closed(uv_handle_t *h)
 /* Over the cap, the client still gets a clear answer rather than a silent reset. */
 static void server_reject(struct http_server *s, uv_stream_t *listener)
 {
+#define BUSY_BODY                                                                             \
+    "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"the server is at its "            \
+    "connection limit\"}}"
+    _Static_assert(sizeof BUSY_BODY - 1 == 91, "the Content-Length below must match BUSY_BODY");
     static const char busy[] =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-        "Connection: close\r\nRetry-After: 1\r\nContent-Length: 95\r\n\r\n"
-        "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"the server is at its "
-        "connection limit\"}}";
+        "Connection: close\r\nRetry-After: 1\r\nContent-Length: 91\r\n\r\n" BUSY_BODY;
+#undef BUSY_BODY
     uv_tcp_t *tmp = xmalloc(sizeof *tmp);
     uv_tcp_init(s->loop, tmp);
     if (uv_accept(listener, (uv_stream_t *)tmp) == 0) {

@@ -336,10 +336,9 @@ function parseResponses(buf, { closed = false, headOnly = [] } = {}) {
         const size = parseInt(buf.slice(p, le).toString('latin1').split(';')[0], 16);
         if (Number.isNaN(size)) throw new Error('bad chunk size');
         if (size === 0) {
-          const te = buf.indexOf('\r\n\r\n', le, 'latin1');
-          const te2 = buf.slice(le, le + 4).toString('latin1') === '\r\n\r\n' ? le : te;
-          if (te2 < 0) break;
-          p = te2 + 4;
+          const te = buf.indexOf('\r\n\r\n', le, 'latin1'); // after any trailers
+          if (te < 0) break;
+          p = te + 4;
           done = true;
           break;
         }
@@ -470,6 +469,17 @@ class RawConn {
   async response(opts) {
     const rs = await this.responses(1, opts);
     return rs[0];
+  }
+
+  // Waits for the next complete response and removes it from the buffer (for long exchanges:
+  // don't mix with responses(), which counts from the start).
+  async next({ timeout = 5000, headOnly = false } = {}) {
+    return this.waitFor(() => {
+      const p = parseResponses(this.buf, { closed: this.closed, headOnly: [headOnly] });
+      if (!p.responses.length) return null;
+      this.buf = this.buf.subarray(this.buf.length - p.rest.length);
+      return p.responses[0];
+    }, timeout, 'the next response');
   }
 
   // Resolves when the peer closed the connection (or reset it).
