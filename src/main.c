@@ -206,6 +206,13 @@ static int app_serve(struct app *app)
         uv_loop_close(&app->loop);
         return 1;
     }
+    /* Signal handlers go in before readiness is announced: a supervisor may send SIGTERM as soon
+     * as it reads the line below, and that must drain, not kill. */
+    uv_signal_init(&app->loop, &app->sigterm);
+    uv_signal_init(&app->loop, &app->sigint);
+    app->sigterm.data = app->sigint.data = app;
+    uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&app->sigint, on_signal, SIGINT);
     bool v6 = strchr(app->cfg.listen_host, ':') != NULL;
     printf("chatkitd listening on http://%s%s%s:%d\n", v6 ? "[" : "", app->cfg.listen_host,
            v6 ? "]" : "", port);
@@ -213,11 +220,6 @@ static int app_serve(struct app *app)
     log_info(&app->log, "chatkitd %s serving on port %d; store %s at %s; default workflow %s",
              CHATKITD_VERSION, port, store_backend_name(app->store), store_location(app->store),
              app->cfg.workflow_id);
-    uv_signal_init(&app->loop, &app->sigterm);
-    uv_signal_init(&app->loop, &app->sigint);
-    app->sigterm.data = app->sigint.data = app;
-    uv_signal_start(&app->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&app->sigint, on_signal, SIGINT);
     uv_timer_init(&app->loop, &app->purge_timer);
     app->purge_timer.data = app;
     uv_timer_start(&app->purge_timer, purge_tick, PURGE_INTERVAL_MS, PURGE_INTERVAL_MS);

@@ -155,6 +155,14 @@ static bool request_in_flight(const struct http_conn *c)
     return c->req && c->dispatched;
 }
 
+/* Output back-pressure: while this many answer bytes wait for a client that is not reading,
+ * pipelined requests stay unparsed (input then stops at the pending cap), so a client that only
+ * sends cannot make the server queue answers without bound. Parsing resumes as writes drain. */
+static bool output_full(struct http_conn *c)
+{
+    return c->io->queued(c) >= HTTP_CONN_PENDING_SOFT_MAX;
+}
+
 /* ---- parser callbacks: copy the request into its capped buffers ---- */
 
 static int fail(struct http_conn *c, int status)
@@ -434,8 +442,12 @@ static size_t conn_execute(struct http_conn *c, const char *data, size_t len)
 
 static void conn_pending_save(struct http_conn *c, const char *data, size_t len)
 {
-    if (c->pending_off && c->pending_off == c->pending.len) {
-        buf_reset(&c->pending);
+    /* Drop the bytes already parsed when they are all of it, or when they would push the buffer
+     * past its cap (reading resumes once the unparsed part is under the soft cap, so without
+     * this a steady pipelining client would hit the hard cap and be disconnected). */
+    if (c->pending_off &&
+        (c->pending_off == c->pending.len || c->pending.len + len > PENDING_HARD_MAX)) {
+        buf_consume(&c->pending, c->pending_off);
         c->pending_off = 0;
     }
     if (buf_append(&c->pending, data, len)) {
@@ -453,7 +465,7 @@ void http_conn_on_read(struct http_conn *c, const char *data, size_t len)
 {
     if (c->closing || c->close_after_write)
         return;
-    if (request_in_flight(c) || c->pending.len > c->pending_off) {
+    if (request_in_flight(c) || c->pending.len > c->pending_off || output_full(c)) {
         conn_pending_save(c, data, len);
         conn_process(c);
         return;
@@ -473,7 +485,7 @@ static void conn_process(struct http_conn *c)
     if (c->processing)
         return;
     c->processing = true;
-    while (!c->closing && !c->close_after_write && !request_in_flight(c) &&
+    while (!c->closing && !c->close_after_write && !request_in_flight(c) && !output_full(c) &&
            c->pending.len > c->pending_off) {
         size_t avail = c->pending.len - c->pending_off;
         size_t used = conn_execute(c, c->pending.data + c->pending_off, avail);
@@ -545,8 +557,12 @@ void http_conn_on_write_done(struct http_conn *c, int status)
         http_conn_close(c, true);
         return;
     }
-    if (c->writes_in_flight == 0 && (c->close_after_write || (c->peer_eof && !c->req)))
+    bool input_left = c->pending.len > c->pending_off;
+    if (c->writes_in_flight == 0 &&
+        (c->close_after_write || (c->peer_eof && !c->req && !input_left)))
         http_conn_close(c, false);
+    else if (input_left && !request_in_flight(c) && !output_full(c))
+        conn_process(c); /* pipelined requests held back by output_full() */
 }
 
 void http_conn_finish(struct http_request *req)
@@ -559,7 +575,8 @@ void http_conn_finish(struct http_request *req)
     c->req = NULL;
     c->dispatched = false;
     c->requests_served++;
-    if (c->close_after_write || c->server->draining || c->peer_eof) {
+    if (c->close_after_write || c->server->draining ||
+        (c->peer_eof && c->pending.len == c->pending_off)) {
         c->close_after_write = true;
         if (c->writes_in_flight == 0)
             http_conn_close(c, false);

@@ -76,7 +76,10 @@ int http_response_header(struct http_request *req, const char *name, const char 
 static bool response_keepalive(const struct http_request *req)
 {
     const struct http_conn *c = req->conn;
-    return req->keepalive && c && !c->close_after_write && !c->server->draining && !c->peer_eof;
+    /* A client that half-closed still gets answers to the requests it pipelined before: only
+     * the last one closes. */
+    bool last_input = c && c->peer_eof && c->pending.len == c->pending_off;
+    return req->keepalive && c && !c->close_after_write && !c->server->draining && !last_input;
 }
 
 int http_response_head(struct http_request *req, int status, struct buf *out)

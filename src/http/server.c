@@ -155,7 +155,7 @@ static void reject_closed(uv_handle_t *h)
 /* Over the cap, the client still gets a clear answer rather than a silent reset. */
 static void server_reject(struct http_server *s, uv_stream_t *listener)
 {
-#define BUSY_BODY                                                                             \
+#define BUSY_BODY                                                                                  \
     "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"the server is at its "            \
     "connection limit\"}}"
     _Static_assert(sizeof BUSY_BODY - 1 == 91, "the Content-Length below must match BUSY_BODY");
@@ -324,11 +324,17 @@ void http_server_drain(struct http_server *s, void (*on_drained)(void *data), vo
         uv_close((uv_handle_t *)&s->listener, server_handle_closed);
         s->listening = false;
     }
-    /* Idle connections (no request in flight) have nothing to finish. */
+    /* Idle connections (no request in flight, no answer still being written) have nothing to
+     * finish. Answers already written are delivered first; pipelined requests not yet started
+     * are dropped. */
     struct http_conn *c = s->conns;
     while (c) {
         struct http_conn *next = c->next;
-        if (!c->req || !c->dispatched)
+        if (c->req && c->dispatched)
+            ; /* its answer goes out with Connection: close (draining) */
+        else if (c->writes_in_flight)
+            c->close_after_write = true;
+        else
             http_conn_close(c, false);
         c = next;
     }

@@ -359,6 +359,7 @@ function parseResponses(buf, { closed = false, headOnly = [] } = {}) {
       p = buf.length;
     }
     r.json = () => JSON.parse(r.body);
+    r.end = p; // offset just past this response in buf
     out.push(r);
     off = p;
   }
@@ -477,7 +478,7 @@ class RawConn {
     return this.waitFor(() => {
       const p = parseResponses(this.buf, { closed: this.closed, headOnly: [headOnly] });
       if (!p.responses.length) return null;
-      this.buf = this.buf.subarray(this.buf.length - p.rest.length);
+      this.buf = this.buf.subarray(p.responses[0].end);
       return p.responses[0];
     }, timeout, 'the next response');
   }
