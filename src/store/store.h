@@ -50,6 +50,103 @@ struct store_session {
     int64_t cancelled_us;                     /* 0 while not cancelled */
 };
 
+/* ChatKit threads (spec §2.4). Owned strings are heap copies released by store_job_clear. */
+struct store_thread {
+    char id[ID_MAX];
+    char user_id[STORE_USER_ID_MAX];
+    int64_t created_us;
+    int64_t updated_us;
+    char *title;                      /* owned; NULL = untitled */
+    char *status_json;                /* owned; {"type":"active"} when NULL on create */
+    char *allowed_image_domains_json; /* owned; JSON array, NULL = unset */
+    char *metadata_json;              /* owned; server-private JSON object, "{}" when NULL */
+};
+
+/* A thread item, stored whole as the JSON last sent (hidden items as stored, spec §3.10). */
+struct store_item {
+    char id[ID_MAX];
+    char thread_id[ID_MAX];
+    char type[32];                    /* "user_message", "widget", ... */
+    int64_t created_us;
+    bool hidden;                      /* hidden_context_item / sdk_hidden_context */
+    char *json;                       /* owned; the complete item object */
+};
+
+/* Uploaded files: bytes live on disk under the data dir, never in rows. */
+enum store_attachment_state { STORE_ATTACHMENT_PENDING = 0, STORE_ATTACHMENT_UPLOADED = 1 };
+
+struct store_attachment {
+    char id[ID_MAX];
+    char user_id[STORE_USER_ID_MAX];
+    char thread_id[ID_MAX];           /* "" until a message uses it */
+    char name[256];
+    char mime_type[128];
+    int64_t size;                     /* declared (pending) or actual (uploaded) bytes */
+    bool image;
+    int state;                        /* enum store_attachment_state */
+    bool attached;                    /* referenced by a user message (exempt from cleanup) */
+    int64_t created_us;
+};
+
+struct store_feedback {
+    int64_t seq;                      /* export cursor */
+    char user_id[STORE_USER_ID_MAX];
+    char thread_id[ID_MAX];
+    char item_id[ID_MAX];
+    char kind[16];                    /* "positive" | "negative" */
+    int64_t created_us;
+};
+
+/* Tasks of the task-management app. */
+enum store_task_priority { STORE_PRIORITY_LOW = 0, STORE_PRIORITY_NORMAL = 1, STORE_PRIORITY_HIGH = 2 };
+
+struct store_task {
+    char id[ID_MAX];
+    char user_id[STORE_USER_ID_MAX];
+    char *title;                      /* owned; 1..500 characters */
+    char *notes;                      /* owned; NULL = none */
+    bool done;
+    char due_date[11];                /* "YYYY-MM-DD", "" = no due date */
+    char due_time[6];                 /* "HH:MM" local to tz, "" = all day */
+    char tz[64];                      /* IANA zone of the due time, "" = UTC */
+    int priority;                     /* enum store_task_priority */
+    char *tags_json;                  /* owned; JSON array of strings, "[]" when NULL */
+    int64_t created_us;
+    int64_t updated_us;
+    int64_t completed_us;             /* 0 while open */
+};
+
+struct store_task_filter {
+    int status;                       /* -1 any, 0 open, 1 done */
+    int priority;                     /* -1 any, else enum store_task_priority */
+    char tag[65];                     /* "" = any; exact tag match */
+    char due_before[11];              /* "" = none; due_date <= this (inclusive) */
+    char due_after[11];               /* "" = none; due_date >= this (inclusive) */
+    bool has_due;                     /* only tasks with a due date */
+    char q[257];                      /* "" = none; case-insensitive substring of title or notes */
+};
+
+/* Cursor paging (spec §2.3/§2.5): a strict total order (created time, then insertion sequence);
+ * `after` is the id of the last row of the previous page, in the requested order. */
+struct store_page_req {
+    int limit;                        /* 1..STORE_PAGE_MAX */
+    bool desc;                        /* newest first */
+    char after[ID_MAX];               /* "" = from the start */
+    bool include_hidden;              /* items only: keep hidden items in the page */
+};
+#define STORE_PAGE_MAX 1000
+
+/* A page of rows; exactly one array is used, depending on the op. Owned by the job. */
+struct store_list {
+    struct store_thread *threads;
+    struct store_item *items;
+    struct store_task *tasks;
+    struct store_attachment *attachments;
+    struct store_feedback *feedback;
+    size_t n;
+    bool has_more;
+};
+
 enum store_op {
     STORE_PING,              /* a real round trip; fails when the database is gone */
     STORE_SESSION_CREATE,    /* in: session (user row created on first use) */
@@ -57,6 +154,34 @@ enum store_op {
     STORE_SESSION_GET,       /* in: session.id; out: session or ERR_NOT_FOUND */
     STORE_SESSION_CANCEL,    /* in: session.id, session.cancelled_us; out: the session after */
     STORE_SESSION_PURGE,     /* in: purge_before_s; deletes sessions expired before it */
+    /* Every op below is scoped by job->user_id: another user's rows are ERR_NOT_FOUND. */
+    STORE_THREAD_CREATE,     /* in: thread (id, created_us, ...); user row created on first use */
+    STORE_THREAD_GET,        /* in: thread.id; out: thread */
+    STORE_THREAD_UPDATE,     /* in: thread (title, status, domains, metadata); out: thread */
+    STORE_THREAD_DELETE,     /* in: thread.id; deletes items and the thread's attachment rows;
+                              * out: list.attachments = the deleted attachments (bytes to remove) */
+    STORE_THREAD_LIST,       /* in: page; out: list.threads */
+    STORE_ITEM_UPSERT,       /* in: item; insert at the end of its thread, or replace the JSON of
+                              * the same id keeping its position (idempotent add) */
+    STORE_ITEM_UPDATE,       /* in: item; replace an existing item's JSON; ERR_NOT_FOUND if absent */
+    STORE_ITEM_DELETE,       /* in: item.thread_id, item.id; affected = 0 when absent */
+    STORE_ITEM_GET,          /* in: item.thread_id, item.id; out: item */
+    STORE_ITEM_LIST,         /* in: item.thread_id, page; out: list.items */
+    STORE_ITEM_DELETE_AFTER, /* in: item.thread_id, item.id; deletes every later item; affected */
+    STORE_ATTACHMENT_CREATE, /* in: attachment */
+    STORE_ATTACHMENT_GET,    /* in: attachment.id; out: attachment */
+    STORE_ATTACHMENT_UPDATE, /* in: attachment (state, size, thread_id, attached); out: it */
+    STORE_ATTACHMENT_DELETE, /* in: attachment.id; out: the deleted attachment */
+    STORE_ATTACHMENT_STALE,  /* in: before_us, page.limit (any user); out: list.attachments that
+                              * were never attached to a message and were created before it */
+    STORE_FEEDBACK_ADD,      /* in: feedback (thread_id, kind), item_ids (JSON array text) */
+    STORE_FEEDBACK_EXPORT,   /* in: before_us = since (created_us >= it), after_seq, page.limit;
+                              * (any user); out: list.feedback ascending by seq */
+    STORE_TASK_CREATE,       /* in: task */
+    STORE_TASK_GET,          /* in: task.id; out: task */
+    STORE_TASK_UPDATE,       /* in: task (every field); out: task */
+    STORE_TASK_DELETE,       /* in: task.id; out: the deleted task */
+    STORE_TASK_LIST,         /* in: task_filter, page; out: list.tasks (order: created) */
     STORE_OP_COUNT
 };
 
@@ -72,9 +197,21 @@ struct store_job {
     void *data;      /* for the caller */
     int status;      /* set by the store */
     char error[160]; /* set by the store when status != 0 */
+    char user_id[STORE_USER_ID_MAX]; /* the acting user, for user-scoped ops */
     struct store_session session;
+    struct store_thread thread;
+    struct store_item item;
+    struct store_attachment attachment;
+    struct store_feedback feedback;
+    struct store_task task;
+    struct store_task_filter task_filter;
+    struct store_page_req page;
+    struct store_list list;           /* outputs of list ops; owned by the job */
+    const char *item_ids_json;        /* not owned; input of STORE_FEEDBACK_ADD */
+    int64_t before_us;                /* input of STORE_ATTACHMENT_STALE / FEEDBACK_EXPORT */
+    int64_t after_seq;                /* input of STORE_FEEDBACK_EXPORT */
     int64_t purge_before_s;
-    int64_t affected; /* rows changed, for purge and cancel */
+    int64_t affected; /* rows changed, for purge, cancel and deletes */
     /* Internal to the store: queue link and timing. */
     struct store_job *next;
     int64_t submitted_us;
