@@ -23,4 +23,11 @@ struct store_backend {
 
 extern const struct store_backend store_backend_sqlite;
 
+/* What store.c offers backends: free the owned strings of a row (and NULL them), or every row of
+ * a list and its arrays (leaving an empty list). */
+void store__thread_clear(struct store_thread *t);
+void store__item_clear(struct store_item *it);
+void store__task_clear(struct store_task *t);
+void store__list_clear(struct store_list *l);
+
 #endif

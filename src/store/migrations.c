@@ -7,27 +7,21 @@
  * exception is BLOB for binary columns, which PostgreSQL spells BYTEA; the PostgreSQL backend
  * will translate that single word rather than keep a second copy of the schema.
  *
- * How later issues extend the schema (a comment only; none of these tables exist yet):
+ * Rules every migration follows:
  *
- *   - Every row a user owns carries user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
- *     even where it could be derived through a parent (an item through its thread). Ownership
- *     checks are then one indexed WHERE user_id = ? on the row itself, never a join, and deleting
- *     a user removes everything they own in one statement.
- *   - threads(id, user_id, title, status, created_us, updated_us, metadata TEXT) with an index
- *     on (user_id, updated_us) for the paginated thread list.
- *   - items(id, thread_id REFERENCES threads ON DELETE CASCADE, user_id, seq BIGINT NOT NULL,
- *     type, content TEXT, created_us), UNIQUE (thread_id, seq). Items are listed in
- *     (thread_id, seq) order. seq comes from one per-database counter (a one-row sequence table
- *     in SQLite, a SEQUENCE in PostgreSQL) bumped in the inserting transaction, so all items of
- *     the database share a strict total order that never depends on clock resolution or ties in
- *     created_us, and "items after X" is a simple seq > ? cursor.
- *   - attachments(id, user_id, thread_id NULL until attached, mime_type, name, size, sha256,
- *     storage key, created_us, expires_at) for uploads that precede their message.
- *   - feedback(item_id, user_id, kind, created_us) with PRIMARY KEY (item_id, user_id).
- *   - tasks(id, user_id, thread_id, item_id, kind, state, payload TEXT, created_us, updated_us)
- *     for client tool calls and workflow tasks awaiting a result.
+ *   - Every row a user owns carries user_id, even where it could be derived through a parent (an
+ *     item through its thread). Ownership checks are then one indexed WHERE user_id = ? on the
+ *     row itself, never a join. Top-level rows (threads, tasks) reference users(id) ON DELETE
+ *     CASCADE, and their children cascade from them, so deleting a user removes what they own.
+ *   - Threads, items and tasks carry seq BIGINT NOT NULL from one database-wide counter
+ *     (the counters row 'seq' here, a SEQUENCE in PostgreSQL) bumped in the inserting
+ *     transaction. Threads and tasks are ordered by (created_us, seq) and items by seq alone, so
+ *     every list has a strict total order that never depends on clock resolution, and a cursor
+ *     is a simple row comparison.
+ *   - JSON is stored as TEXT exactly as the application produced it (jsonb would reorder keys).
  *
- * Each arrives as a new entry at the end of the array below; released entries never change.
+ * A migration arrives as a new entry at the end of the array below; released entries never
+ * change.
  */
 #include "store/migrations.h"
 
@@ -57,6 +51,90 @@ const struct migration migrations[] = {
      " cancelled_us BIGINT);"
      "CREATE INDEX sessions_user_id ON sessions (user_id);"
      "CREATE INDEX sessions_expires_at ON sessions (expires_at);"},
+
+    /* Threads, items, attachments, feedback and tasks. Where PostgreSQL differs: the counters
+     * row becomes a SEQUENCE; feedback.seq (INTEGER PRIMARY KEY is SQLite's rowid, assigned
+     * max + 1, which only stays monotonic because feedback rows are never deleted) becomes
+     * BIGSERIAL; nothing else changes. */
+    {2, "chat_and_tasks",
+     "CREATE TABLE counters ("
+     " name TEXT PRIMARY KEY,"
+     " value BIGINT NOT NULL);"
+     "INSERT INTO counters (name, value) VALUES ('seq', 0);"
+     "CREATE TABLE threads ("
+     " id TEXT PRIMARY KEY,"
+     " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " seq BIGINT NOT NULL,"
+     " created_us BIGINT NOT NULL,"
+     " updated_us BIGINT NOT NULL,"
+     " title TEXT,"
+     " status TEXT NOT NULL,"
+     " allowed_image_domains TEXT,"
+     " metadata TEXT NOT NULL);"
+     "CREATE INDEX threads_user_created ON threads (user_id, created_us, seq);"
+     /* user_id has no foreign key: items go with their thread, and a key would need one more
+      * index for the cascade. hidden is filtered in SQL so a page can skip hidden items. */
+     "CREATE TABLE items ("
+     " id TEXT PRIMARY KEY,"
+     " thread_id TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
+     " user_id TEXT NOT NULL,"
+     " seq BIGINT NOT NULL,"
+     " type TEXT NOT NULL,"
+     " hidden INTEGER NOT NULL,"
+     " created_us BIGINT NOT NULL,"
+     " json TEXT NOT NULL,"
+     " UNIQUE (thread_id, seq));"
+     /* Uploads exist before the message (and the thread) that uses them, so thread_id is a
+      * plain nullable column. The (attached, created_us) index serves the cleanup of uploads
+      * never sent; the thread_id one serves thread deletion. */
+     "CREATE TABLE attachments ("
+     " id TEXT PRIMARY KEY,"
+     " user_id TEXT NOT NULL,"
+     " thread_id TEXT,"
+     " name TEXT NOT NULL,"
+     " mime_type TEXT NOT NULL,"
+     " size BIGINT NOT NULL,"
+     " image INTEGER NOT NULL,"
+     " state INTEGER NOT NULL,"
+     " attached INTEGER NOT NULL,"
+     " created_us BIGINT NOT NULL);"
+     "CREATE INDEX attachments_stale ON attachments (attached, created_us);"
+     "CREATE INDEX attachments_thread ON attachments (thread_id);"
+     /* Feedback is an append-only log read by the export cursor (seq), so it outlives the
+      * items and threads it names and has no foreign keys. */
+     "CREATE TABLE feedback ("
+     " seq INTEGER PRIMARY KEY,"
+     " user_id TEXT NOT NULL,"
+     " thread_id TEXT NOT NULL,"
+     " item_id TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " created_us BIGINT NOT NULL);"
+     "CREATE INDEX feedback_created ON feedback (created_us);"
+     /* tags keeps the JSON array the API returns; task_tags mirrors it, one row per tag, so a
+      * tag filter is an index lookup instead of a scan of every task's JSON. Empty due_date,
+      * due_time and tz are stored as NULL. */
+     "CREATE TABLE tasks ("
+     " id TEXT PRIMARY KEY,"
+     " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " seq BIGINT NOT NULL,"
+     " title TEXT NOT NULL,"
+     " notes TEXT,"
+     " done INTEGER NOT NULL,"
+     " due_date TEXT,"
+     " due_time TEXT,"
+     " tz TEXT,"
+     " priority INTEGER NOT NULL,"
+     " tags TEXT NOT NULL,"
+     " created_us BIGINT NOT NULL,"
+     " updated_us BIGINT NOT NULL,"
+     " completed_us BIGINT);"
+     "CREATE INDEX tasks_user_created ON tasks (user_id, created_us, seq);"
+     "CREATE INDEX tasks_user_due ON tasks (user_id, due_date);"
+     "CREATE TABLE task_tags ("
+     " task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+     " tag TEXT NOT NULL,"
+     " PRIMARY KEY (task_id, tag));"
+     "CREATE INDEX task_tags_tag ON task_tags (tag);"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -1,4 +1,4 @@
-/* sqlite.c - the SQLite backend of the store.
+/* sqlite.c - the SQLite backend of the store: connections, statements, transactions, dispatch.
  *
  * One connection per store thread, opened on that thread with SQLITE_OPEN_NOMUTEX: the store
  * guarantees a connection is only ever used by the thread that opened it, so SQLite's own
@@ -6,10 +6,13 @@
  * WAL mode, which lets the read-only reader connections run while a write is in progress.
  *
  * Statements are prepared lazily, once per connection, and cached in conn->stmts; after every use
- * they are reset and their bindings cleared so no row or lock outlives the job.
+ * they are reset and their bindings cleared so no row or lock outlives the job. The operations on
+ * sessions live here; threads, items, attachments and feedback are in sqlite_chat.c, tasks in
+ * sqlite_tasks.c (shared helpers in sqlite_internal.h).
  */
 #include "store/backend.h"
 #include "store/migrations.h"
+#include "store/sqlite_internal.h"
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -17,34 +20,18 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
-enum stmt_id {
-    ST_BEGIN,
-    ST_BEGIN_IMMEDIATE,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_PING,
-    ST_USER_INSERT,
-    ST_SESSION_INSERT,
-    ST_SESSION_BY_SECRET,
-    ST_SESSION_GET,
-    ST_SESSION_CANCEL,
-    ST_SESSION_PURGE,
-    ST_COUNT
-};
-
 /* The column order load_session() reads. */
 #define SESSION_COLUMNS                                                                            \
     "id, secret_hash, user_id, workflow_id, workflow_version, state_variables, config, "           \
     "rate_per_min, origin, tracing, created_us, expires_at, cancelled_us"
 
-static const char *const stmt_sql[ST_COUNT] = {
+static const char *const stmt_sql[ST_FIXED_COUNT] = {
     [ST_BEGIN] = "BEGIN",
     [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -53,6 +40,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* ON CONFLICT DO NOTHING rather than INSERT OR IGNORE: it only skips the duplicate key (OR
      * IGNORE would also swallow NOT NULL failures) and PostgreSQL accepts the same text. */
     [ST_USER_INSERT] = "INSERT INTO users (id, created_us) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    /* PostgreSQL will use a SEQUENCE (nextval) instead of this one-row counter. */
+    [ST_NEXT_SEQ] = "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
     [ST_SESSION_INSERT] = ("INSERT INTO sessions (" SESSION_COLUMNS ") "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
     [ST_SESSION_BY_SECRET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE secret_hash = ?1",
@@ -62,19 +51,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1",
 };
 
-/* Owned by the store thread that opened it; freed by sqlite_conn_close(). */
-struct sqlite_conn {
-    sqlite3 *db;
-    char *path; /* owned; for ping and messages */
-    bool writer;
-    dev_t dev; /* identity of the file opened, so ping notices a replaced file */
-    ino_t ino;
-    sqlite3_stmt *stmts[ST_COUNT]; /* prepared on first use */
-};
-
 /* BUSY and LOCKED mean another connection holds the lock past busy_timeout: a transient
  * condition the caller may retry, unlike a broken file or a full disk. */
-static int map_rc(int rc)
+int sqlite__map_rc(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -89,18 +68,15 @@ static int map_rc(int rc)
     }
 }
 
-/* Records a failure on job. The message must be read before the statement is reset, which may
- * replace it. */
-static void job_fail_rc(struct sqlite_conn *c, struct store_job *job, int rc, const char *what)
+/* The operation's name says where it failed; SQLite's message says why. */
+void sqlite__fail_rc(struct sqlite_conn *c, struct store_job *job, int rc)
 {
-    job->status = map_rc(rc);
-    snprintf(job->error, sizeof job->error, "%s: %s", what, sqlite3_errmsg(c->db));
+    job->status = sqlite__map_rc(rc);
+    snprintf(job->error, sizeof job->error, "%s: %s", store_op_name(job->op),
+             sqlite3_errmsg(c->db));
 }
 
-static void job_fail(struct store_job *job, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void job_fail(struct store_job *job, int status, const char *fmt, ...)
+void sqlite__fail(struct store_job *job, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -109,11 +85,11 @@ static void job_fail(struct store_job *job, int status, const char *fmt, ...)
     va_end(ap);
 }
 
-static int stmt_get(struct sqlite_conn *c, enum stmt_id id, sqlite3_stmt **out)
+static int stmt_prepare(struct sqlite_conn *c, enum sqlite_stmt id, const char *sql,
+                        sqlite3_stmt **out)
 {
     if (!c->stmts[id]) {
-        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &c->stmts[id], NULL);
+        int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL);
         if (rc != SQLITE_OK) {
             c->stmts[id] = NULL;
             return rc;
@@ -123,32 +99,87 @@ static int stmt_get(struct sqlite_conn *c, enum stmt_id id, sqlite3_stmt **out)
     return SQLITE_OK;
 }
 
-static void stmt_done(sqlite3_stmt *st)
+sqlite3_stmt *sqlite__stmt(struct sqlite_conn *c, struct store_job *job, enum sqlite_stmt id,
+                           const char *sql)
+{
+    sqlite3_stmt *st;
+    int rc = stmt_prepare(c, id, sql, &st);
+    if (rc != SQLITE_OK) {
+        sqlite__fail_rc(c, job, rc);
+        return NULL;
+    }
+    return st;
+}
+
+static sqlite3_stmt *stmt(struct sqlite_conn *c, struct store_job *job, enum sqlite_stmt id)
+{
+    return sqlite__stmt(c, job, id, stmt_sql[id]);
+}
+
+void sqlite__stmt_done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 }
 
-/* Runs a statement that returns no rows (BEGIN, COMMIT, ROLLBACK). */
-static int exec_cached(struct sqlite_conn *c, enum stmt_id id, struct store_job *job)
+int sqlite__exec(struct sqlite_conn *c, struct store_job *job, sqlite3_stmt *st, int64_t *changes)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        if (changes)
+            *changes = sqlite3_changes64(c->db);
+    } else {
+        sqlite__fail_rc(c, job, rc);
+    }
+    sqlite__stmt_done(st);
+    return job->status;
+}
+
+int sqlite__step(struct sqlite_conn *c, struct store_job *job, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    sqlite__fail_rc(c, job, rc);
+    return -1;
+}
+
+/* Runs a statement that returns no rows (BEGIN, COMMIT, ROLLBACK). job may be NULL when a
+ * failure has nowhere to go (the ROLLBACK after a failure). */
+static int exec_cached(struct sqlite_conn *c, enum sqlite_stmt id, struct store_job *job)
 {
     sqlite3_stmt *st;
-    int rc = stmt_get(c, id, &st);
+    int rc = stmt_prepare(c, id, stmt_sql[id], &st);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
         if (rc == SQLITE_DONE)
             rc = SQLITE_OK;
     }
-    if (rc != SQLITE_OK && job)
-        job_fail_rc(c, job, rc, stmt_sql[id]);
+    if (rc != SQLITE_OK && job) {
+        job->status = sqlite__map_rc(rc);
+        snprintf(job->error, sizeof job->error, "%s: %s", stmt_sql[id], sqlite3_errmsg(c->db));
+    }
     if (c->stmts[id])
-        stmt_done(c->stmts[id]);
+        sqlite__stmt_done(c->stmts[id]);
     return rc;
 }
 
-/* Copies a TEXT column into a fixed array; a NULL column gives "". Longer text than the array
- * holds can only come from a database edited by hand, and is refused rather than cut. */
-static int column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
+void sqlite__bind_text(sqlite3_stmt *st, int i, const char *s, size_t cap)
+{
+    sqlite3_bind_text(st, i, s, (int)strnlen(s, cap), SQLITE_STATIC);
+}
+
+void sqlite__bind_opt(sqlite3_stmt *st, int i, const char *s, size_t cap)
+{
+    if (s && s[0])
+        sqlite__bind_text(st, i, s, cap);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int sqlite__column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     size_t n = (size_t)sqlite3_column_bytes(st, col);
@@ -163,12 +194,102 @@ static int column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
     return 0;
 }
 
-static char *column_dup(sqlite3_stmt *st, int col)
+char *sqlite__column_dup(sqlite3_stmt *st, int col, const char *dflt)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     if (!t)
-        return xstrdup("{}");
+        return dflt ? xstrdup(dflt) : NULL;
     return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+int sqlite__user_insert(struct sqlite_conn *c, struct store_job *job, const char *user_id,
+                        int64_t created_us)
+{
+    sqlite3_stmt *st = stmt(c, job, ST_USER_INSERT);
+    if (!st)
+        return job->status;
+    sqlite__bind_text(st, 1, user_id, STORE_USER_ID_MAX);
+    sqlite3_bind_int64(st, 2, created_us);
+    return sqlite__exec(c, job, st, NULL);
+}
+
+/* One counter row bumped inside the writer's transaction: the single writer makes it race-free,
+ * and unlike max(seq) + 1 a value is never handed out twice, even after the newest row was
+ * deleted. The RETURNING row is produced by the first step, where the update happens. */
+int sqlite__next_seq(struct sqlite_conn *c, struct store_job *job, int64_t *seq)
+{
+    sqlite3_stmt *st = stmt(c, job, ST_NEXT_SEQ);
+    if (!st)
+        return job->status;
+    int r = sqlite__step(c, job, st);
+    if (r == 1)
+        *seq = sqlite3_column_int64(st, 0);
+    else if (r == 0)
+        sqlite__fail(job, ERR_IO, "the sequence counter row is missing");
+    sqlite__stmt_done(st);
+    return job->status;
+}
+
+int sqlite__need_user(struct store_job *job)
+{
+    if (!job->user_id[0])
+        sqlite__fail(job, ERR_INVALID, "%s needs a user id", store_op_name(job->op));
+    return job->status;
+}
+
+int sqlite__check_limit(struct store_job *job)
+{
+    if (job->page.limit < 1 || job->page.limit > STORE_PAGE_MAX)
+        sqlite__fail(job, ERR_INVALID, "page limit must be 1..%d, not %d", STORE_PAGE_MAX,
+                     job->page.limit);
+    return job->status;
+}
+
+/* Grows the array geometrically from a small start rather than allocating limit rows up front:
+ * most pages are short, and a row can be close to a kilobyte. */
+static void *rows_grow(void *rows, size_t *cap, size_t n, size_t elem_size)
+{
+    if (n < *cap)
+        return rows;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    rows = xrealloc(rows, ncap * elem_size);
+    memset((char *)rows + n * elem_size, 0, (ncap - n) * elem_size);
+    *cap = ncap;
+    return rows;
+}
+
+int sqlite__fetch(struct sqlite_conn *c, struct store_job *job, sqlite3_stmt *st, int limit,
+                  size_t elem_size, void **rows, size_t *n, bool *has_more, sqlite_row_fn load,
+                  void (*free_row)(void *elem))
+{
+    void *arr = NULL;
+    size_t count = 0, cap = 0;
+    bool more = false;
+    int r;
+    while ((r = sqlite__step(c, job, st)) == 1) {
+        if (limit >= 0 && count == (size_t)limit) {
+            more = true;
+            break;
+        }
+        arr = rows_grow(arr, &cap, count, elem_size);
+        if (load(st, (char *)arr + count * elem_size)) {
+            free_row((char *)arr + count * elem_size);
+            sqlite__fail(job, ERR_IO, "%s: malformed row", store_op_name(job->op));
+            break;
+        }
+        count++;
+    }
+    sqlite__stmt_done(st);
+    if (job->status) {
+        for (size_t i = 0; i < count; i++)
+            free_row((char *)arr + i * elem_size);
+        free(arr);
+        return job->status;
+    }
+    *rows = arr;
+    *n = count;
+    *has_more = more;
+    return 0;
 }
 
 /* Loads the row st is positioned on into job->session, replacing (and freeing) what was there.
@@ -178,12 +299,13 @@ static void load_session(sqlite3_stmt *st, struct store_job *job)
     struct store_session s;
     memset(&s, 0, sizeof s);
     const void *hash = sqlite3_column_blob(st, 1);
-    if (column_copy(st, 0, s.id, sizeof s.id) || column_copy(st, 2, s.user_id, sizeof s.user_id) ||
-        column_copy(st, 3, s.workflow_id, sizeof s.workflow_id) ||
-        column_copy(st, 4, s.workflow_version, sizeof s.workflow_version) || !hash ||
+    if (sqlite__column_copy(st, 0, s.id, sizeof s.id) ||
+        sqlite__column_copy(st, 2, s.user_id, sizeof s.user_id) ||
+        sqlite__column_copy(st, 3, s.workflow_id, sizeof s.workflow_id) ||
+        sqlite__column_copy(st, 4, s.workflow_version, sizeof s.workflow_version) || !hash ||
         sqlite3_column_bytes(st, 1) != STORE_HASH_LEN) {
         const unsigned char *id = sqlite3_column_text(st, 0);
-        job_fail(job, ERR_IO, "malformed sessions row %.60s", id ? (const char *)id : "(null)");
+        sqlite__fail(job, ERR_IO, "malformed sessions row %.60s", id ? (const char *)id : "(null)");
         return;
     }
     memcpy(s.secret_hash, hash, STORE_HASH_LEN);
@@ -193,8 +315,8 @@ static void load_session(sqlite3_stmt *st, struct store_job *job)
     s.created_us = sqlite3_column_int64(st, 10);
     s.expires_at = sqlite3_column_int64(st, 11);
     s.cancelled_us = sqlite3_column_int64(st, 12); /* NULL reads as 0, "not cancelled" */
-    s.state_variables_json = column_dup(st, 5);
-    s.config_json = column_dup(st, 6);
+    s.state_variables_json = sqlite__column_dup(st, 5, "{}");
+    s.config_json = sqlite__column_dup(st, 6, "{}");
 
     free(job->session.state_variables_json);
     free(job->session.config_json);
@@ -202,17 +324,14 @@ static void load_session(sqlite3_stmt *st, struct store_job *job)
 }
 
 /* Steps a SELECT of SESSION_COLUMNS whose key is already bound, loading the row on a hit. */
-static void select_session(struct sqlite_conn *c, sqlite3_stmt *st, struct store_job *job,
-                           const char *what)
+static void select_session(struct sqlite_conn *c, sqlite3_stmt *st, struct store_job *job)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int r = sqlite__step(c, job, st);
+    if (r == 1)
         load_session(st, job);
-    else if (rc == SQLITE_DONE)
-        job_fail(job, ERR_NOT_FOUND, "no such session");
-    else
-        job_fail_rc(c, job, rc, what);
-    stmt_done(st);
+    else if (r == 0)
+        sqlite__fail(job, ERR_NOT_FOUND, "no such session");
+    sqlite__stmt_done(st);
 }
 
 /* A deleted database file is a real outage even though our open descriptors keep working: every
@@ -223,70 +342,43 @@ static void op_ping(struct sqlite_conn *c, struct store_job *job)
     struct stat sb;
     if (stat(c->path, &sb) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
-            job_fail(job, ERR_IO, "database file %s is missing", c->path);
+            sqlite__fail(job, ERR_IO, "database file %s is missing", c->path);
         else
-            job_fail(job, ERR_IO, "cannot stat database file %s: %s", c->path,
-                     uv_strerror(uv_translate_sys_error(errno)));
+            sqlite__fail(job, ERR_IO, "cannot stat database file %s: %s", c->path,
+                         uv_strerror(uv_translate_sys_error(errno)));
         return;
     }
     if (sb.st_dev != c->dev || sb.st_ino != c->ino) {
-        job_fail(job, ERR_IO, "database file %s was replaced by another file", c->path);
+        sqlite__fail(job, ERR_IO, "database file %s was replaced by another file", c->path);
         return;
     }
-    sqlite3_stmt *st;
-    int rc = stmt_get(c, ST_PING, &st);
-    if (rc != SQLITE_OK) {
-        job_fail_rc(c, job, rc, "ping");
+    sqlite3_stmt *st = stmt(c, job, ST_PING);
+    if (!st)
         return;
-    }
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        job_fail_rc(c, job, rc, "ping");
-    stmt_done(st);
-}
-
-static int bind_text(sqlite3_stmt *st, int i, const char *s, size_t cap)
-{
-    return sqlite3_bind_text(st, i, s, (int)strnlen(s, cap), SQLITE_STATIC);
+    if (sqlite__step(c, job, st) == 0)
+        sqlite__fail(job, ERR_IO, "ping: no row");
+    sqlite__stmt_done(st);
 }
 
 static void op_session_create(struct sqlite_conn *c, struct store_job *job)
 {
     const struct store_session *s = &job->session;
     if (!s->id[0] || !s->user_id[0] || !s->workflow_id[0]) {
-        job_fail(job, ERR_INVALID, "session id, user id and workflow id are required");
+        sqlite__fail(job, ERR_INVALID, "session id, user id and workflow id are required");
         return;
     }
-    sqlite3_stmt *st;
-    int rc = stmt_get(c, ST_USER_INSERT, &st);
-    if (rc != SQLITE_OK) {
-        job_fail_rc(c, job, rc, "insert user");
+    if (sqlite__user_insert(c, job, s->user_id, s->created_us))
         return;
-    }
-    bind_text(st, 1, s->user_id, sizeof s->user_id);
-    sqlite3_bind_int64(st, 2, s->created_us);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-        job_fail_rc(c, job, rc, "insert user");
-    stmt_done(st);
-    if (job->status)
+    sqlite3_stmt *st = stmt(c, job, ST_SESSION_INSERT);
+    if (!st)
         return;
-
-    rc = stmt_get(c, ST_SESSION_INSERT, &st);
-    if (rc != SQLITE_OK) {
-        job_fail_rc(c, job, rc, "insert session");
-        return;
-    }
     const char *vars = s->state_variables_json ? s->state_variables_json : "{}";
     const char *config = s->config_json ? s->config_json : "{}";
-    bind_text(st, 1, s->id, sizeof s->id);
+    sqlite__bind_text(st, 1, s->id, sizeof s->id);
     sqlite3_bind_blob(st, 2, s->secret_hash, STORE_HASH_LEN, SQLITE_STATIC);
-    bind_text(st, 3, s->user_id, sizeof s->user_id);
-    bind_text(st, 4, s->workflow_id, sizeof s->workflow_id);
-    if (s->workflow_version[0])
-        bind_text(st, 5, s->workflow_version, sizeof s->workflow_version);
-    else
-        sqlite3_bind_null(st, 5);
+    sqlite__bind_text(st, 3, s->user_id, sizeof s->user_id);
+    sqlite__bind_text(st, 4, s->workflow_id, sizeof s->workflow_id);
+    sqlite__bind_opt(st, 5, s->workflow_version, sizeof s->workflow_version);
     sqlite3_bind_text(st, 6, vars, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, config, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 8, s->rate_per_min);
@@ -298,36 +390,25 @@ static void op_session_create(struct sqlite_conn *c, struct store_job *job)
         sqlite3_bind_int64(st, 13, s->cancelled_us);
     else
         sqlite3_bind_null(st, 13);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        job->affected = sqlite3_changes(c->db);
-    else
-        job_fail_rc(c, job, rc, "insert session");
-    stmt_done(st);
+    sqlite__exec(c, job, st, &job->affected);
 }
 
 static void op_session_by_secret(struct sqlite_conn *c, struct store_job *job)
 {
-    sqlite3_stmt *st;
-    int rc = stmt_get(c, ST_SESSION_BY_SECRET, &st);
-    if (rc != SQLITE_OK) {
-        job_fail_rc(c, job, rc, "session by secret");
+    sqlite3_stmt *st = stmt(c, job, ST_SESSION_BY_SECRET);
+    if (!st)
         return;
-    }
     sqlite3_bind_blob(st, 1, job->session.secret_hash, STORE_HASH_LEN, SQLITE_STATIC);
-    select_session(c, st, job, "session by secret");
+    select_session(c, st, job);
 }
 
 static void op_session_get(struct sqlite_conn *c, struct store_job *job)
 {
-    sqlite3_stmt *st;
-    int rc = stmt_get(c, ST_SESSION_GET, &st);
-    if (rc != SQLITE_OK) {
-        job_fail_rc(c, job, rc, "session get");
+    sqlite3_stmt *st = stmt(c, job, ST_SESSION_GET);
+    if (!st)
         return;
-    }
-    bind_text(st, 1, job->session.id, sizeof job->session.id);
-    select_session(c, st, job, "session get");
+    sqlite__bind_text(st, 1, job->session.id, sizeof job->session.id);
+    select_session(c, st, job);
 }
 
 /* Cancelling is idempotent: only the first cancel stamps the time, later ones change nothing
@@ -335,48 +416,65 @@ static void op_session_get(struct sqlite_conn *c, struct store_job *job)
 static void op_session_cancel(struct sqlite_conn *c, struct store_job *job)
 {
     if (job->session.cancelled_us <= 0) {
-        job_fail(job, ERR_INVALID, "cancel needs a positive cancelled_us");
+        sqlite__fail(job, ERR_INVALID, "cancel needs a positive cancelled_us");
         return;
     }
-    sqlite3_stmt *st;
-    int rc = stmt_get(c, ST_SESSION_CANCEL, &st);
-    if (rc != SQLITE_OK) {
-        job_fail_rc(c, job, rc, "session cancel");
+    sqlite3_stmt *st = stmt(c, job, ST_SESSION_CANCEL);
+    if (!st)
         return;
-    }
     sqlite3_bind_int64(st, 1, job->session.cancelled_us);
-    bind_text(st, 2, job->session.id, sizeof job->session.id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        job->affected = sqlite3_changes(c->db);
-    else
-        job_fail_rc(c, job, rc, "session cancel");
-    stmt_done(st);
-    if (job->status == 0)
+    sqlite__bind_text(st, 2, job->session.id, sizeof job->session.id);
+    if (sqlite__exec(c, job, st, &job->affected) == 0)
         op_session_get(c, job);
 }
 
 static void op_session_purge(struct sqlite_conn *c, struct store_job *job)
 {
-    sqlite3_stmt *st;
-    int rc = stmt_get(c, ST_SESSION_PURGE, &st);
-    if (rc != SQLITE_OK) {
-        job_fail_rc(c, job, rc, "session purge");
+    sqlite3_stmt *st = stmt(c, job, ST_SESSION_PURGE);
+    if (!st)
         return;
-    }
     sqlite3_bind_int64(st, 1, job->purge_before_s);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        job->affected = sqlite3_changes(c->db);
-    else
-        job_fail_rc(c, job, rc, "session purge");
-    stmt_done(st);
+    sqlite__exec(c, job, st, &job->affected);
 }
+
+typedef void (*op_fn)(struct sqlite_conn *c, struct store_job *job);
+
+static const op_fn ops[STORE_OP_COUNT] = {
+    [STORE_PING] = op_ping,
+    [STORE_SESSION_CREATE] = op_session_create,
+    [STORE_SESSION_BY_SECRET] = op_session_by_secret,
+    [STORE_SESSION_GET] = op_session_get,
+    [STORE_SESSION_CANCEL] = op_session_cancel,
+    [STORE_SESSION_PURGE] = op_session_purge,
+    [STORE_THREAD_CREATE] = sqlite__thread_create,
+    [STORE_THREAD_GET] = sqlite__thread_get,
+    [STORE_THREAD_UPDATE] = sqlite__thread_update,
+    [STORE_THREAD_DELETE] = sqlite__thread_delete,
+    [STORE_THREAD_LIST] = sqlite__thread_list,
+    [STORE_ITEM_UPSERT] = sqlite__item_upsert,
+    [STORE_ITEM_UPDATE] = sqlite__item_update,
+    [STORE_ITEM_DELETE] = sqlite__item_delete,
+    [STORE_ITEM_GET] = sqlite__item_get,
+    [STORE_ITEM_LIST] = sqlite__item_list,
+    [STORE_ITEM_DELETE_AFTER] = sqlite__item_delete_after,
+    [STORE_ATTACHMENT_CREATE] = sqlite__attachment_create,
+    [STORE_ATTACHMENT_GET] = sqlite__attachment_get,
+    [STORE_ATTACHMENT_UPDATE] = sqlite__attachment_update,
+    [STORE_ATTACHMENT_DELETE] = sqlite__attachment_delete,
+    [STORE_ATTACHMENT_STALE] = sqlite__attachment_stale,
+    [STORE_FEEDBACK_ADD] = sqlite__feedback_add,
+    [STORE_FEEDBACK_EXPORT] = sqlite__feedback_export,
+    [STORE_TASK_CREATE] = sqlite__task_create,
+    [STORE_TASK_GET] = sqlite__task_get,
+    [STORE_TASK_UPDATE] = sqlite__task_update,
+    [STORE_TASK_DELETE] = sqlite__task_delete,
+    [STORE_TASK_LIST] = sqlite__task_list,
+};
 
 /* Every job is one transaction. The writer takes the write lock up front (IMMEDIATE) so a
  * lock conflict surfaces at BEGIN, where busy_timeout applies, instead of as an unretryable
  * upgrade failure halfway through. Readers use a deferred BEGIN so that a multi-statement read
- * sees one snapshot. */
+ * (resolve a cursor, then read the page) sees one snapshot. */
 static void sqlite_run(void *conn, struct store_job *job)
 {
     struct sqlite_conn *c = conn;
@@ -384,31 +482,13 @@ static void sqlite_run(void *conn, struct store_job *job)
     job->error[0] = '\0';
     job->affected = 0;
 
+    if ((unsigned)job->op >= STORE_OP_COUNT || !ops[job->op]) {
+        sqlite__fail(job, ERR_INVALID, "unknown store operation %d", (int)job->op);
+        return;
+    }
     if (exec_cached(c, c->writer ? ST_BEGIN_IMMEDIATE : ST_BEGIN, job) != SQLITE_OK)
         return;
-    switch (job->op) {
-    case STORE_PING:
-        op_ping(c, job);
-        break;
-    case STORE_SESSION_CREATE:
-        op_session_create(c, job);
-        break;
-    case STORE_SESSION_BY_SECRET:
-        op_session_by_secret(c, job);
-        break;
-    case STORE_SESSION_GET:
-        op_session_get(c, job);
-        break;
-    case STORE_SESSION_CANCEL:
-        op_session_cancel(c, job);
-        break;
-    case STORE_SESSION_PURGE:
-        op_session_purge(c, job);
-        break;
-    default:
-        job_fail(job, ERR_INVALID, "unknown store operation %d", (int)job->op);
-        break;
-    }
+    ops[job->op](c, job);
     if (job->status == 0)
         exec_cached(c, ST_COMMIT, job);
     /* After a failure, including a failed COMMIT, the transaction may still be open; it must
@@ -422,7 +502,7 @@ static int exec_pragma(sqlite3 *db, const char *sql, const char *path, char *err
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "database %s: %s: %s", path, sql, sqlite3_errmsg(db));
-        return map_rc(rc);
+        return sqlite__map_rc(rc);
     }
     return 0;
 }
@@ -475,7 +555,7 @@ static int sqlite_conn_open(const struct store_config *cfg, bool writer, void **
         rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", journal_mode_cb, &wal, NULL);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "cannot open database %s: %s", c->path, sqlite3_errmsg(c->db));
-            ret = map_rc(rc);
+            ret = sqlite__map_rc(rc);
         } else if (!wal) {
             /* Still correct, only slower: readers then wait for writers. */
             log_warn(cfg->log, "database %s: WAL journal mode unavailable, readers will block",
@@ -562,7 +642,7 @@ commit:
              sqlite3_errmsg(c->db));
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    return map_rc(rc);
+    return sqlite__map_rc(rc);
 }
 
 /* Brings the schema up to migrations_latest(). A database from a newer chatkitd is refused
@@ -582,7 +662,7 @@ static int sqlite_migrate(void *conn, const struct logger *log, int *applied, ch
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "database %s: cannot read the schema version: %s", c->path,
                  sqlite3_errmsg(c->db));
-        return map_rc(rc);
+        return sqlite__map_rc(rc);
     }
     int latest = migrations_latest();
     if (current > latest) {

@@ -41,6 +41,45 @@ static const char *const op_names[STORE_OP_COUNT] = {
     [STORE_SESSION_GET] = "session_get",
     [STORE_SESSION_CANCEL] = "session_cancel",
     [STORE_SESSION_PURGE] = "session_purge",
+    [STORE_THREAD_CREATE] = "thread_create",
+    [STORE_THREAD_GET] = "thread_get",
+    [STORE_THREAD_UPDATE] = "thread_update",
+    [STORE_THREAD_DELETE] = "thread_delete",
+    [STORE_THREAD_LIST] = "thread_list",
+    [STORE_ITEM_UPSERT] = "item_upsert",
+    [STORE_ITEM_UPDATE] = "item_update",
+    [STORE_ITEM_DELETE] = "item_delete",
+    [STORE_ITEM_GET] = "item_get",
+    [STORE_ITEM_LIST] = "item_list",
+    [STORE_ITEM_DELETE_AFTER] = "item_delete_after",
+    [STORE_ATTACHMENT_CREATE] = "attachment_create",
+    [STORE_ATTACHMENT_GET] = "attachment_get",
+    [STORE_ATTACHMENT_UPDATE] = "attachment_update",
+    [STORE_ATTACHMENT_DELETE] = "attachment_delete",
+    [STORE_ATTACHMENT_STALE] = "attachment_stale",
+    [STORE_FEEDBACK_ADD] = "feedback_add",
+    [STORE_FEEDBACK_EXPORT] = "feedback_export",
+    [STORE_TASK_CREATE] = "task_create",
+    [STORE_TASK_GET] = "task_get",
+    [STORE_TASK_UPDATE] = "task_update",
+    [STORE_TASK_DELETE] = "task_delete",
+    [STORE_TASK_LIST] = "task_list",
+};
+
+/* Operations that only read; they run on the reader threads. */
+static const bool op_reads[STORE_OP_COUNT] = {
+    [STORE_PING] = true,
+    [STORE_SESSION_BY_SECRET] = true,
+    [STORE_SESSION_GET] = true,
+    [STORE_THREAD_GET] = true,
+    [STORE_THREAD_LIST] = true,
+    [STORE_ITEM_GET] = true,
+    [STORE_ITEM_LIST] = true,
+    [STORE_ATTACHMENT_GET] = true,
+    [STORE_ATTACHMENT_STALE] = true,
+    [STORE_FEEDBACK_EXPORT] = true,
+    [STORE_TASK_GET] = true,
+    [STORE_TASK_LIST] = true,
 };
 
 /* A FIFO of jobs served by one or more threads. */
@@ -88,12 +127,54 @@ struct store {
     void *on_closed_data;
 };
 
+/* A zeroed filter would mean "open tasks of low priority"; "any" is the only safe default. */
 void store_job_init(struct store_job *job, enum store_op op, store_job_cb cb, void *data)
 {
     memset(job, 0, sizeof *job);
     job->op = op;
     job->cb = cb;
     job->data = data;
+    job->task_filter.status = -1;
+    job->task_filter.priority = -1;
+}
+
+void store__thread_clear(struct store_thread *t)
+{
+    free(t->title);
+    free(t->status_json);
+    free(t->allowed_image_domains_json);
+    free(t->metadata_json);
+    t->title = t->status_json = t->allowed_image_domains_json = t->metadata_json = NULL;
+}
+
+void store__item_clear(struct store_item *it)
+{
+    free(it->json);
+    it->json = NULL;
+}
+
+void store__task_clear(struct store_task *t)
+{
+    free(t->title);
+    free(t->notes);
+    free(t->tags_json);
+    t->title = t->notes = t->tags_json = NULL;
+}
+
+void store__list_clear(struct store_list *l)
+{
+    for (size_t i = 0; l->threads && i < l->n; i++)
+        store__thread_clear(&l->threads[i]);
+    for (size_t i = 0; l->items && i < l->n; i++)
+        store__item_clear(&l->items[i]);
+    for (size_t i = 0; l->tasks && i < l->n; i++)
+        store__task_clear(&l->tasks[i]);
+    free(l->threads);
+    free(l->items);
+    free(l->tasks);
+    free(l->attachments);
+    free(l->feedback);
+    memset(l, 0, sizeof *l);
 }
 
 void store_job_clear(struct store_job *job)
@@ -102,6 +183,10 @@ void store_job_clear(struct store_job *job)
     free(job->session.config_json);
     job->session.state_variables_json = NULL;
     job->session.config_json = NULL;
+    store__thread_clear(&job->thread);
+    store__item_clear(&job->item);
+    store__task_clear(&job->task);
+    store__list_clear(&job->list);
 }
 
 const char *store_op_name(enum store_op op)
@@ -113,7 +198,7 @@ const char *store_op_name(enum store_op op)
 
 static bool op_is_read(enum store_op op)
 {
-    return op == STORE_PING || op == STORE_SESSION_BY_SECRET || op == STORE_SESSION_GET;
+    return (unsigned)op < STORE_OP_COUNT && op_reads[op];
 }
 
 /* Splits a database URL into a backend and its location. Accepted: "sqlite:PATH",

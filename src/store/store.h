@@ -10,10 +10,12 @@
  * writer, so a slow write never delays a read. Each operation runs in one transaction.
  *
  * Ownership: the caller owns the job (usually embedded in its request context) and must keep it
- * alive until its callback ran; the store never frees it. Heap outputs inside a job (JSON text of
- * a session) belong to the job and are released with store_job_clear(); an operation that loads a
- * session frees the JSON pointers the job held before replacing them, so they must be heap
- * strings or NULL.
+ * alive until its callback ran; the store never frees it. Every pointer marked "owned" below
+ * (session JSON, thread, item and task strings, the rows of job->list) belongs to the job, input
+ * or output alike, and is released with store_job_clear(). So inputs must be heap strings (or
+ * NULL): an operation that loads a row frees the pointers the job held before replacing them, and
+ * a list operation frees the list the job held before filling it. Other pointers (item_ids_json)
+ * are not owned.
  */
 #ifndef CHATKITD_STORE_H
 #define CHATKITD_STORE_H
@@ -50,26 +52,29 @@ struct store_session {
     int64_t cancelled_us;                     /* 0 while not cancelled */
 };
 
-/* ChatKit threads (spec §2.4). Owned strings are heap copies released by store_job_clear. */
+/* ChatKit threads (spec §2.4). Owned strings are heap copies released by store_job_clear.
+ * user_id is an output (the owner); the acting user is always job->user_id. */
 struct store_thread {
     char id[ID_MAX];
     char user_id[STORE_USER_ID_MAX];
     int64_t created_us;
     int64_t updated_us;
     char *title;                      /* owned; NULL = untitled */
-    char *status_json;                /* owned; {"type":"active"} when NULL on create */
+    char *status_json;                /* owned; {"type":"active"} when NULL on create; NULL on
+                                       * update keeps the stored status */
     char *allowed_image_domains_json; /* owned; JSON array, NULL = unset */
-    char *metadata_json;              /* owned; server-private JSON object, "{}" when NULL */
+    char *metadata_json;              /* owned; server-private JSON object, "{}" when NULL on
+                                       * create; NULL on update keeps the stored metadata */
 };
 
 /* A thread item, stored whole as the JSON last sent (hidden items as stored, spec §3.10). */
 struct store_item {
     char id[ID_MAX];
     char thread_id[ID_MAX];
-    char type[32];                    /* "user_message", "widget", ... */
-    int64_t created_us;
-    bool hidden;                      /* hidden_context_item / sdk_hidden_context */
-    char *json;                       /* owned; the complete item object */
+    char type[32];      /* "user_message", "widget", ... */
+    int64_t created_us; /* kept from the first insert; order is insertion order */
+    bool hidden;        /* hidden_context_item / sdk_hidden_context */
+    char *json;         /* owned; the complete item object */
 };
 
 /* Uploaded files: bytes live on disk under the data dir, never in rows. */
@@ -78,61 +83,71 @@ enum store_attachment_state { STORE_ATTACHMENT_PENDING = 0, STORE_ATTACHMENT_UPL
 struct store_attachment {
     char id[ID_MAX];
     char user_id[STORE_USER_ID_MAX];
-    char thread_id[ID_MAX];           /* "" until a message uses it */
+    char thread_id[ID_MAX]; /* "" until a message uses it */
     char name[256];
     char mime_type[128];
-    int64_t size;                     /* declared (pending) or actual (uploaded) bytes */
+    int64_t size; /* declared (pending) or actual (uploaded) bytes */
     bool image;
-    int state;                        /* enum store_attachment_state */
-    bool attached;                    /* referenced by a user message (exempt from cleanup) */
+    int state;     /* enum store_attachment_state */
+    bool attached; /* referenced by a user message (exempt from cleanup) */
     int64_t created_us;
 };
 
 struct store_feedback {
-    int64_t seq;                      /* export cursor */
+    int64_t seq; /* export cursor */
     char user_id[STORE_USER_ID_MAX];
     char thread_id[ID_MAX];
     char item_id[ID_MAX];
-    char kind[16];                    /* "positive" | "negative" */
+    char kind[16]; /* "positive" | "negative" */
     int64_t created_us;
 };
 
 /* Tasks of the task-management app. */
-enum store_task_priority { STORE_PRIORITY_LOW = 0, STORE_PRIORITY_NORMAL = 1, STORE_PRIORITY_HIGH = 2 };
+enum store_task_priority {
+    STORE_PRIORITY_LOW = 0,
+    STORE_PRIORITY_NORMAL = 1,
+    STORE_PRIORITY_HIGH = 2
+};
 
 struct store_task {
     char id[ID_MAX];
     char user_id[STORE_USER_ID_MAX];
-    char *title;                      /* owned; 1..500 characters */
-    char *notes;                      /* owned; NULL = none */
+    char *title; /* owned; 1..500 characters */
+    char *notes; /* owned; NULL = none */
     bool done;
-    char due_date[11];                /* "YYYY-MM-DD", "" = no due date */
-    char due_time[6];                 /* "HH:MM" local to tz, "" = all day */
-    char tz[64];                      /* IANA zone of the due time, "" = UTC */
-    int priority;                     /* enum store_task_priority */
-    char *tags_json;                  /* owned; JSON array of strings, "[]" when NULL */
+    char due_date[11]; /* "YYYY-MM-DD", "" = no due date */
+    char due_time[6];  /* "HH:MM" local to tz, "" = all day */
+    char tz[64];       /* IANA zone of the due time, "" = UTC */
+    int priority;      /* enum store_task_priority */
+    char *tags_json;   /* owned; JSON array of strings, "[]" when NULL */
     int64_t created_us;
     int64_t updated_us;
-    int64_t completed_us;             /* 0 while open */
+    int64_t completed_us; /* 0 while open */
 };
 
+/* store_job_init sets status and priority to -1 ("any"); every other field zero means "any". */
 struct store_task_filter {
-    int status;                       /* -1 any, 0 open, 1 done */
-    int priority;                     /* -1 any, else enum store_task_priority */
-    char tag[65];                     /* "" = any; exact tag match */
-    char due_before[11];              /* "" = none; due_date <= this (inclusive) */
-    char due_after[11];               /* "" = none; due_date >= this (inclusive) */
-    bool has_due;                     /* only tasks with a due date */
-    char q[257];                      /* "" = none; case-insensitive substring of title or notes */
+    int status;          /* -1 any, 0 open, 1 done */
+    int priority;        /* -1 any, else enum store_task_priority */
+    char tag[65];        /* "" = any; exact tag match */
+    char due_before[11]; /* "" = none; due_date <= this (inclusive) */
+    char due_after[11];  /* "" = none; due_date >= this (inclusive) */
+    bool has_due;        /* only tasks with a due date */
+    char q[257];         /* "" = none; case-insensitive substring of title or notes */
 };
 
-/* Cursor paging (spec §2.3/§2.5): a strict total order (created time, then insertion sequence);
- * `after` is the id of the last row of the previous page, in the requested order. */
+/* Cursor paging (spec §2.3/§2.5): a strict total order (threads and tasks: created time, then
+ * insertion sequence; items: insertion sequence alone); `after` is the id of the last row of the
+ * previous page, in the requested order. An `after` that names no row of the same user (and, for
+ * items, the same thread) fails the job with ERR_NOT_FOUND; a limit out of range with
+ * ERR_INVALID. list.has_more is exact. */
 struct store_page_req {
-    int limit;                        /* 1..STORE_PAGE_MAX */
-    bool desc;                        /* newest first */
-    char after[ID_MAX];               /* "" = from the start */
-    bool include_hidden;              /* items only: keep hidden items in the page */
+    int limit;           /* 1..STORE_PAGE_MAX */
+    bool desc;           /* newest first */
+    char after[ID_MAX];  /* "" = from the start */
+    bool include_hidden; /* items only: keep hidden items in the page; when false they are
+                          * skipped before the page is cut, so pages are full; `after` may
+                          * still name a hidden item */
 };
 #define STORE_PAGE_MAX 1000
 
@@ -154,33 +169,51 @@ enum store_op {
     STORE_SESSION_GET,       /* in: session.id; out: session or ERR_NOT_FOUND */
     STORE_SESSION_CANCEL,    /* in: session.id, session.cancelled_us; out: the session after */
     STORE_SESSION_PURGE,     /* in: purge_before_s; deletes sessions expired before it */
-    /* Every op below is scoped by job->user_id: another user's rows are ERR_NOT_FOUND. */
-    STORE_THREAD_CREATE,     /* in: thread (id, created_us, ...); user row created on first use */
+    /* Every op below is scoped by job->user_id (required: ERR_INVALID when empty) except
+     * ATTACHMENT_STALE and FEEDBACK_EXPORT: another user's rows are ERR_NOT_FOUND, exactly as if
+     * they did not exist. A taken id is ERR_EXISTS. */
+    STORE_THREAD_CREATE,     /* in: thread (id, created_us, ...; updated_us 0 = created_us);
+                              * user row created on first use */
     STORE_THREAD_GET,        /* in: thread.id; out: thread */
-    STORE_THREAD_UPDATE,     /* in: thread (title, status, domains, metadata); out: thread */
-    STORE_THREAD_DELETE,     /* in: thread.id; deletes items and the thread's attachment rows;
+    STORE_THREAD_UPDATE,     /* in: thread (title, status, domains, metadata; updated_us when
+                              * > 0, else kept; created_us is never changed); out: thread */
+    STORE_THREAD_DELETE,     /* in: thread.id; deletes items and the thread's attachment rows
+                              * (feedback rows stay for export); affected = 1;
                               * out: list.attachments = the deleted attachments (bytes to remove) */
     STORE_THREAD_LIST,       /* in: page; out: list.threads */
-    STORE_ITEM_UPSERT,       /* in: item; insert at the end of its thread, or replace the JSON of
-                              * the same id keeping its position (idempotent add) */
-    STORE_ITEM_UPDATE,       /* in: item; replace an existing item's JSON; ERR_NOT_FOUND if absent */
-    STORE_ITEM_DELETE,       /* in: item.thread_id, item.id; affected = 0 when absent */
+    STORE_ITEM_UPSERT,       /* in: item; insert at the end of its thread, or replace the JSON,
+                              * type and hidden of the same id keeping its position and created_us
+                              * (idempotent add); ERR_NOT_FOUND when the thread is not the user's,
+                              * ERR_EXISTS when the id belongs to another thread */
+    STORE_ITEM_UPDATE,       /* in: item; replace an existing item's JSON, type and hidden;
+                              * ERR_NOT_FOUND if absent */
+    STORE_ITEM_DELETE,       /* in: item.thread_id, item.id; affected = 0 when the item is absent,
+                              * ERR_NOT_FOUND when the thread is not the user's */
     STORE_ITEM_GET,          /* in: item.thread_id, item.id; out: item */
     STORE_ITEM_LIST,         /* in: item.thread_id, page; out: list.items */
-    STORE_ITEM_DELETE_AFTER, /* in: item.thread_id, item.id; deletes every later item; affected */
+    STORE_ITEM_DELETE_AFTER, /* in: item.thread_id, item.id; deletes every later item; affected;
+                              * ERR_NOT_FOUND when the item is not in the user's thread */
+    /* Item ops that change a row (UPSERT, UPDATE, DELETE, DELETE_AFTER) set the thread's
+     * updated_us to the store's wall clock (never backwards). */
     STORE_ATTACHMENT_CREATE, /* in: attachment */
     STORE_ATTACHMENT_GET,    /* in: attachment.id; out: attachment */
-    STORE_ATTACHMENT_UPDATE, /* in: attachment (state, size, thread_id, attached); out: it */
+    STORE_ATTACHMENT_UPDATE, /* in: attachment (state, size, thread_id, attached; thread_id is
+                              * not checked against the threads); out: it */
     STORE_ATTACHMENT_DELETE, /* in: attachment.id; out: the deleted attachment */
     STORE_ATTACHMENT_STALE,  /* in: before_us, page.limit (any user); out: list.attachments that
-                              * were never attached to a message and were created before it */
-    STORE_FEEDBACK_ADD,      /* in: feedback (thread_id, kind), item_ids (JSON array text) */
+                              * were never attached to a message and were created before it,
+                              * oldest first, has_more */
+    STORE_FEEDBACK_ADD,      /* in: feedback (thread_id, kind "positive"|"negative", created_us),
+                              * item_ids_json (JSON array of 0..STORE_PAGE_MAX id strings, each an
+                              * item of the user's thread, else ERR_NOT_FOUND and nothing is
+                              * stored); one row per id; affected = rows */
     STORE_FEEDBACK_EXPORT,   /* in: before_us = since (created_us >= it), after_seq, page.limit;
-                              * (any user); out: list.feedback ascending by seq */
-    STORE_TASK_CREATE,       /* in: task */
+                              * (any user); out: list.feedback ascending by seq, has_more */
+    STORE_TASK_CREATE,       /* in: task (title required; tags_json a JSON array of strings) */
     STORE_TASK_GET,          /* in: task.id; out: task */
-    STORE_TASK_UPDATE,       /* in: task (every field); out: task */
-    STORE_TASK_DELETE,       /* in: task.id; out: the deleted task */
+    STORE_TASK_UPDATE,       /* in: task (every field but created_us, which is kept; updated_us
+                              * is taken from the input); out: task */
+    STORE_TASK_DELETE,       /* in: task.id; out: the deleted task; affected = 1 */
     STORE_TASK_LIST,         /* in: task_filter, page; out: list.tasks (order: created) */
     STORE_OP_COUNT
 };
@@ -194,9 +227,9 @@ typedef void (*store_job_cb)(struct store_job *job);
 struct store_job {
     enum store_op op;
     store_job_cb cb;
-    void *data;      /* for the caller */
-    int status;      /* set by the store */
-    char error[160]; /* set by the store when status != 0 */
+    void *data;                      /* for the caller */
+    int status;                      /* set by the store */
+    char error[160];                 /* set by the store when status != 0 */
     char user_id[STORE_USER_ID_MAX]; /* the acting user, for user-scoped ops */
     struct store_session session;
     struct store_thread thread;
@@ -206,10 +239,10 @@ struct store_job {
     struct store_task task;
     struct store_task_filter task_filter;
     struct store_page_req page;
-    struct store_list list;           /* outputs of list ops; owned by the job */
-    const char *item_ids_json;        /* not owned; input of STORE_FEEDBACK_ADD */
-    int64_t before_us;                /* input of STORE_ATTACHMENT_STALE / FEEDBACK_EXPORT */
-    int64_t after_seq;                /* input of STORE_FEEDBACK_EXPORT */
+    struct store_list list;    /* outputs of list ops; owned by the job */
+    const char *item_ids_json; /* not owned; input of STORE_FEEDBACK_ADD */
+    int64_t before_us;         /* input of STORE_ATTACHMENT_STALE / FEEDBACK_EXPORT */
+    int64_t after_seq;         /* input of STORE_FEEDBACK_EXPORT */
     int64_t purge_before_s;
     int64_t affected; /* rows changed, for purge, cancel and deletes */
     /* Internal to the store: queue link and timing. */
@@ -240,9 +273,11 @@ extern const double store_latency_bounds[STORE_LATENCY_BUCKETS];
 
 struct store;
 
-/* Prepares a job for op: zeroes it and sets op, cb and data. */
+/* Prepares a job for op: zeroes it, sets op, cb and data, and sets the task filter to "any"
+ * (status and priority -1). */
 void store_job_init(struct store_job *job, enum store_op op, store_job_cb cb, void *data);
-/* Frees heap outputs held by job (session JSON texts); the job can be reused after. */
+/* Frees every owned pointer of job (session, thread, item and task strings, every row of
+ * job->list and its arrays) and resets them to NULL / an empty list; the job can be reused. */
 void store_job_clear(struct store_job *job);
 /* Name of an operation for logs and metrics ("session_create"). */
 const char *store_op_name(enum store_op op);

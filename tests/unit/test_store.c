@@ -208,9 +208,10 @@ static void test_open_applies_migrations(void **state)
     close_store(fx);
 
     assert_true(strstr(log_text(fx), "applied migration 1 users_and_sessions") != NULL);
-    assert_int_equal(sql_int(fx->path, "SELECT max(version) FROM schema_migrations"), 1);
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM schema_migrations"), 1);
-    assert_int_equal(sql_int(fx->path, "SELECT applied_us > 0 FROM schema_migrations"), 1);
+    assert_true(strstr(log_text(fx), "applied migration 2 chat_and_tasks") != NULL);
+    assert_int_equal(sql_int(fx->path, "SELECT max(version) FROM schema_migrations"), 2);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(sql_int(fx->path, "SELECT min(applied_us) > 0 FROM schema_migrations"), 1);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_schema WHERE name IN "
                                        "('users', 'sessions', 'sessions_user_id', "
                                        "'sessions_expires_at')"),
@@ -226,7 +227,7 @@ static void test_reopen_applies_nothing(void **state)
     open_store(fx);
     close_store(fx);
     assert_null(strstr(log_text(fx) + before, "applied migration"));
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM schema_migrations"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM schema_migrations"), 2);
 
     struct store_config cfg = config(fx, fx->path); /* plain path form */
     int applied = -1;
@@ -656,9 +657,9 @@ static void test_migrate_fresh(void **state)
     int rc = store_migrate(&cfg, &applied, err, sizeof err);
     if (rc)
         fail_msg("store_migrate: %s", err);
-    assert_int_equal(applied, 1);
+    assert_int_equal(applied, 2);
     assert_true(strstr(log_text(fx), "applied migration 1 users_and_sessions") != NULL);
-    assert_int_equal(sql_int(fx->path, "SELECT max(version) FROM schema_migrations"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT max(version) FROM schema_migrations"), 2);
 
     assert_int_equal(store_migrate(&cfg, &applied, err, sizeof err), 0);
     assert_int_equal(applied, 0);
@@ -690,7 +691,7 @@ static void test_newer_schema_refused(void **state)
     assert_int_equal(store_open(&fx->loop, &cfg, &s, err, sizeof err), ERR_INVALID);
     assert_null(s);
     assert_string_equal(err, "database schema version 999 is newer than this chatkitd "
-                             "(knows up to 1)");
+                             "(knows up to 2)");
     int applied = -1;
     err[0] = '\0';
     assert_int_equal(store_migrate(&cfg, &applied, err, sizeof err), ERR_INVALID);
@@ -707,6 +708,15 @@ static void test_op_names(void **state)
     assert_string_equal(store_op_name(STORE_SESSION_GET), "session_get");
     assert_string_equal(store_op_name(STORE_SESSION_CANCEL), "session_cancel");
     assert_string_equal(store_op_name(STORE_SESSION_PURGE), "session_purge");
+    assert_string_equal(store_op_name(STORE_THREAD_CREATE), "thread_create");
+    assert_string_equal(store_op_name(STORE_ITEM_DELETE_AFTER), "item_delete_after");
+    assert_string_equal(store_op_name(STORE_TASK_LIST), "task_list");
+    for (int op = 0; op < STORE_OP_COUNT; op++) { /* every op has a distinct name */
+        assert_non_null(store_op_name((enum store_op)op));
+        for (int other = 0; other < op; other++)
+            assert_string_not_equal(store_op_name((enum store_op)op),
+                                    store_op_name((enum store_op)other));
+    }
     assert_string_equal(store_op_name(STORE_OP_COUNT), "unknown");
     assert_true(isinf(store_latency_bounds[STORE_LATENCY_BUCKETS - 1]));
 }

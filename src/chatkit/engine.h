@@ -1,0 +1,117 @@
+/* engine.h - the turn engine: one streamed response as a state machine (DESIGN §2, spec §6).
+ *
+ * A turn runs: prepare (load and check what the request names; the caller answers 4xx if that
+ * fails, before any stream starts) -> start (persist the new thread and user message and emit
+ * them) -> stream_options -> the responder's events -> end. Every event goes through one queue
+ * in order; `thread.item.done` / `.replaced` / `.removed` are persisted (insert / update /
+ * delete) before they are sent, and nothing else touches storage (spec §6.2). After each sent
+ * event, a changed thread (title, status) is saved and announced with `thread.updated` (§6.3).
+ *
+ * The engine knows nothing of HTTP: events go to a struct ck_sink (the SSE writer in
+ * production, a recording sink in tests). The client going away is ck_turn_cancel(): the
+ * responder is told to stop, queued events are dropped, non-blank partial assistant text is
+ * saved, and the hidden cancel marker is stored (§1.7).
+ *
+ * Turns on one thread are serialized: a turn waits in prepare until the previous turn on that
+ * thread has ended, so their events and writes never interleave.
+ */
+#ifndef CHATKITD_CHATKIT_ENGINE_H
+#define CHATKITD_CHATKIT_ENGINE_H
+
+#include "chatkit/request.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ck_turn;
+struct ck_engine;
+
+/* Where a turn's events go. */
+struct ck_sink {
+    /* One event as compact JSON; 0, or ERR_CLOSED when nobody listens any more. */
+    int (*send)(struct ck_sink *sink, const char *json, size_t len);
+    /* The stream is complete (called once, also after a cancel). The sink may free itself. */
+    void (*end)(struct ck_sink *sink);
+};
+
+/* What produces a turn's answer: the agent for messages, the action handler for actions. */
+struct ck_responder {
+    /* Begin producing with ck_turn_emit_*; finish with ck_turn_finish or ck_turn_fail. */
+    void (*start)(struct ck_turn *t, void *data);
+    /* The client left. Stop as soon as possible; still finish with ck_turn_finish. */
+    void (*cancel)(struct ck_turn *t, void *data);
+    void *data;
+};
+
+/* Picks the responder for a turn (by request type, workflow, action). */
+typedef const struct ck_responder *(*ck_responder_pick_fn)(struct ck_turn *t, void *data);
+
+struct ck_engine_config {
+    struct store *store;             /* not owned */
+    const struct logger *log;        /* not owned */
+    ck_responder_pick_fn pick;       /* chooses the responder of each turn */
+    void *pick_data;
+    bool allow_cancel;               /* stream_options.allow_cancel */
+};
+
+/* Prepare finished: status 0 (the caller now opens the stream and calls ck_turn_run), or a
+ * code with an HTTP status and message to answer instead (the turn is already released). */
+typedef void (*ck_prepared_cb)(struct ck_turn *t, int http_status, const char *code,
+                               const char *message, void *data);
+
+struct ck_engine *ck_engine_new(const struct ck_engine_config *cfg);
+void ck_engine_free(struct ck_engine *e);
+/* Turns currently running or waiting. */
+size_t ck_engine_active(const struct ck_engine *e);
+
+/* Starts preparing a streaming request for user_id. Takes ownership of req (it is freed with
+ * the turn). The callback runs exactly once, possibly before this returns. */
+void ck_turn_prepare(struct ck_engine *e, struct ck_request *req, const char *user_id,
+                     ck_prepared_cb cb, void *data);
+/* Runs a prepared turn, writing to sink until sink->end. */
+void ck_turn_run(struct ck_turn *t, struct ck_sink *sink);
+/* The client went away (see above). Safe to call at any time after ck_turn_run. */
+void ck_turn_cancel(struct ck_turn *t);
+
+/* ---- for responders ---- */
+
+const struct ck_request *ck_turn_request(const struct ck_turn *t);
+const char *ck_turn_user_id(const struct ck_turn *t);
+const struct store_thread *ck_turn_thread(const struct ck_turn *t);
+/* The item the request names (retry target, action sender, tool call), or NULL; its JSON. */
+const struct store_item *ck_turn_item(const struct ck_turn *t);
+/* The user message this turn answers (new or retried), or NULL for continuations. */
+const char *ck_turn_user_text(const struct ck_turn *t);
+const char *ck_turn_user_item_id(const struct ck_turn *t);
+struct store *ck_turn_store(const struct ck_turn *t);
+const struct logger *ck_turn_log(const struct ck_turn *t);
+bool ck_turn_cancelled(const struct ck_turn *t);
+
+/* Emits an event that is only shown (progress_update, notice, client_effect, error). */
+void ck_turn_emit(struct ck_turn *t, const char *event_json, size_t len);
+/* Announces an item that will stream; assistant messages are tracked for salvage. */
+void ck_turn_emit_item_added(struct ck_turn *t, const char *item_id, const char *type,
+                             const char *item_json);
+/* Appends text to an added assistant message (a text_delta event, tracked for salvage). */
+void ck_turn_emit_text_delta(struct ck_turn *t, const char *item_id, int content_index,
+                             const char *delta, size_t len);
+/* Final value of an item: stored (inserted or replaced by id), then sent unless hidden. */
+void ck_turn_emit_item_done(struct ck_turn *t, const char *item_id, const char *type,
+                            int64_t created_us, const char *item_json);
+/* Replaces a done item: stored (update by id), then sent. */
+void ck_turn_emit_item_replaced(struct ck_turn *t, const char *item_id, const char *type,
+                                int64_t created_us, const char *item_json);
+/* Removes an item: deleted, then sent. */
+void ck_turn_emit_item_removed(struct ck_turn *t, const char *item_id);
+/* Sets the thread title (saved and announced after the next event). */
+void ck_turn_set_title(struct ck_turn *t, const char *title);
+/* The responder is done. */
+void ck_turn_finish(struct ck_turn *t);
+/* The responder failed: an error event (code "stream.error" or "custom" with message), then end. */
+void ck_turn_fail(struct ck_turn *t, const char *code, const char *message, bool allow_retry);
+
+#endif

@@ -1,0 +1,551 @@
+/* Unit tests of the turn engine with a recording sink, scripted responders and a real SQLite
+ * store: event order, persistence rules (spec §6.2), thread.updated (§6.3), cancel salvage
+ * (§1.7), per-thread serialization, retry, client tool output and structured input. */
+#include "chatkit/engine.h"
+#include "chatkit/items.h"
+#include "chatkit/request.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/id.h"
+#include "core/json_write.h"
+#include "store/store.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define USER "usr_test"
+
+/* What a test responder does when started. */
+enum script { SCRIPT_ANSWER, SCRIPT_HIDDEN, SCRIPT_HANG, SCRIPT_FAIL, SCRIPT_TOOL_CALL };
+
+struct fx {
+    uv_loop_t loop;
+    char dir[64];
+    char url[128];
+    struct logger log;
+    struct store *store;
+    struct ck_engine *engine;
+    struct ck_responder resp;
+    enum script script;
+    struct ck_turn *hanging;
+    /* recording sink */
+    struct ck_sink sink;
+    char events[64][4096];
+    int nevents;
+    bool ended;
+    /* last prepare */
+    int prepared_status;
+    struct ck_turn *prepared;
+    int prepared_calls;
+};
+
+static struct fx *F;
+
+static int rec_send(struct ck_sink *s, const char *json, size_t len)
+{
+    (void)s;
+    if (F->nevents < 64) {
+        snprintf(F->events[F->nevents], sizeof F->events[0], "%.*s", (int)len, json);
+        F->nevents++;
+    }
+    return 0;
+}
+
+static void rec_end(struct ck_sink *s)
+{
+    (void)s;
+    F->ended = true;
+}
+
+static void emit_answer(struct ck_turn *t, const char *text)
+{
+    char id[ID_MAX];
+    id_new("msg_", id);
+    const char *tid = ck_turn_thread(t)->id;
+    int64_t now = clock_wall_us();
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    struct jw w;
+    jw_init(&w, &b);
+    ck_write_item_head(&w, id, tid, now, "assistant_message");
+    jw_key(&w, "content");
+    jw_raw(&w, "[]", 2);
+    jw_obj_end(&w);
+    ck_turn_emit_item_added(t, id, "assistant_message", b.data);
+    ck_turn_emit_text_delta(t, id, 0, text, strlen(text) / 2);
+    ck_turn_emit_text_delta(t, id, 0, text + strlen(text) / 2, strlen(text) - strlen(text) / 2);
+    buf_reset(&b);
+    jw_init(&w, &b);
+    ck_write_assistant_message(&w, id, tid, now, text, strlen(text));
+    ck_turn_emit_item_done(t, id, "assistant_message", now, b.data);
+    buf_free(&b);
+}
+
+static void resp_start(struct ck_turn *t, void *data)
+{
+    (void)data;
+    switch (F->script) {
+    case SCRIPT_ANSWER:
+        emit_answer(t, "Hello, world!");
+        ck_turn_finish(t);
+        break;
+    case SCRIPT_HIDDEN: {
+        char id[ID_MAX];
+        id_new("hcx_", id);
+        struct buf b;
+        buf_init(&b, 4096);
+        struct jw w;
+        jw_init(&w, &b);
+        ck_write_hidden_item(&w, id, ck_turn_thread(t)->id, clock_wall_us(), false,
+                             "{\"clicked\":true}");
+        ck_turn_emit_item_done(t, id, "hidden_context_item", clock_wall_us(), b.data);
+        buf_free(&b);
+        emit_answer(t, "ok");
+        ck_turn_finish(t);
+        break;
+    }
+    case SCRIPT_HANG: {
+        char id[ID_MAX];
+        id_new("msg_", id);
+        struct buf b;
+        buf_init(&b, 4096);
+        struct jw w;
+        jw_init(&w, &b);
+        ck_write_item_head(&w, id, ck_turn_thread(t)->id, clock_wall_us(), "assistant_message");
+        jw_key(&w, "content");
+        jw_raw(&w, "[]", 2);
+        jw_obj_end(&w);
+        ck_turn_emit_item_added(t, id, "assistant_message", b.data);
+        ck_turn_emit_text_delta(t, id, 0, "partial answer", 14);
+        buf_free(&b);
+        F->hanging = t;
+        break;
+    }
+    case SCRIPT_FAIL:
+        ck_turn_fail(t, "custom", "Quota exceeded", false);
+        break;
+    case SCRIPT_TOOL_CALL: {
+        char id[ID_MAX];
+        id_new("tc_", id);
+        struct buf b;
+        buf_init(&b, 4096);
+        struct jw w;
+        jw_init(&w, &b);
+        ck_write_item_head(&w, id, ck_turn_thread(t)->id, clock_wall_us(), "client_tool_call");
+        jw_kv_str(&w, "status", "pending");
+        jw_kv_str(&w, "call_id", "call_1");
+        jw_kv_str(&w, "name", "get_selected_tasks");
+        jw_key(&w, "arguments");
+        jw_raw(&w, "{}", 2);
+        jw_obj_end(&w);
+        ck_turn_emit_item_done(t, id, "client_tool_call", clock_wall_us(), b.data);
+        buf_free(&b);
+        ck_turn_finish(t);
+        break;
+    }
+    }
+}
+
+static void resp_cancel(struct ck_turn *t, void *data)
+{
+    (void)data;
+    if (F->hanging == t) {
+        F->hanging = NULL;
+        ck_turn_finish(t);
+    }
+}
+
+static const struct ck_responder *pick(struct ck_turn *t, void *data)
+{
+    (void)t;
+    (void)data;
+    return &F->resp;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    F = calloc(1, sizeof *F);
+    uv_loop_init(&F->loop);
+    snprintf(F->dir, sizeof F->dir, "/tmp/chatkitd-engine-XXXXXX");
+    if (!mkdtemp(F->dir))
+        return -1;
+    snprintf(F->url, sizeof F->url, "sqlite:%s/db.sqlite", F->dir);
+    log_init(&F->log, NULL, LOG_ERROR, LOG_TEXT);
+    struct store_config sc = {.url = F->url, .readers = 2, .busy_timeout_ms = 5000, .log = &F->log};
+    char err[256];
+    if (store_open(&F->loop, &sc, &F->store, err, sizeof err))
+        return -1;
+    F->resp.start = resp_start;
+    F->resp.cancel = resp_cancel;
+    struct ck_engine_config ec = {
+        .store = F->store, .log = &F->log, .pick = pick, .allow_cancel = true};
+    F->engine = ck_engine_new(&ec);
+    F->sink.send = rec_send;
+    F->sink.end = rec_end;
+    return 0;
+}
+
+static void closed(void *data)
+{
+    (void)data;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(ck_engine_active(F->engine), 0);
+    ck_engine_free(F->engine);
+    store_close(F->store, closed, NULL);
+    uv_run(&F->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&F->loop), 0);
+    char path[160];
+    snprintf(path, sizeof path, "%s/db.sqlite", F->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/db.sqlite-wal", F->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/db.sqlite-shm", F->dir);
+    unlink(path);
+    rmdir(F->dir);
+    free(F);
+    return 0;
+}
+
+static void on_prepared(struct ck_turn *t, int status, const char *code, const char *msg,
+                        void *data)
+{
+    (void)code;
+    (void)msg;
+    (void)data;
+    F->prepared_calls++;
+    F->prepared_status = status;
+    F->prepared = status ? NULL : t;
+}
+
+/* Decodes json, prepares and (when prepared) runs the turn to its end. */
+static int run_request(const char *json)
+{
+    struct ck_request req;
+    char err[256];
+    assert_int_equal(ck_request_decode(json, strlen(json), &req, err, sizeof err), 0);
+    F->nevents = 0;
+    F->ended = false;
+    F->prepared_calls = 0;
+    ck_turn_prepare(F->engine, &req, USER, on_prepared, NULL);
+    while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    if (F->prepared_status)
+        return F->prepared_status;
+    ck_turn_run(F->prepared, &F->sink);
+    while (!F->ended && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    while (ck_engine_active(F->engine) && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    return 0;
+}
+
+static const char *event_type(int i)
+{
+    static char type[64];
+    const char *p = strstr(F->events[i], "\"type\":\"");
+    if (!p)
+        return "";
+    p += 8;
+    size_t n = strcspn(p, "\"");
+    snprintf(type, sizeof type, "%.*s", (int)n, p);
+    return type;
+}
+
+/* The thread id out of the first thread.created event. */
+static void created_thread_id(char *out)
+{
+    const char *p = strstr(F->events[0], "\"id\":\"");
+    assert_non_null(p);
+    p += 6;
+    size_t n = strcspn(p, "\"");
+    snprintf(out, ID_MAX, "%.*s", (int)n, p);
+}
+
+struct list_result {
+    int status;
+    size_t n;
+    char types[64][32];
+    char texts[64][1024];
+    bool done;
+};
+
+static void list_done(struct store_job *job)
+{
+    struct list_result *r = job->data;
+    r->status = job->status;
+    r->n = job->list.n;
+    for (size_t i = 0; i < job->list.n && i < 64; i++) {
+        snprintf(r->types[i], sizeof r->types[i], "%s", job->list.items[i].type);
+        snprintf(r->texts[i], sizeof r->texts[i], "%s", job->list.items[i].json);
+    }
+    r->done = true;
+}
+
+static void list_items(const char *thread_id, bool hidden, struct list_result *r)
+{
+    struct store_job job;
+    memset(r, 0, sizeof *r);
+    store_job_init(&job, STORE_ITEM_LIST, list_done, r);
+    snprintf(job.user_id, sizeof job.user_id, USER);
+    snprintf(job.item.thread_id, sizeof job.item.thread_id, "%s", thread_id);
+    job.page.limit = 50;
+    job.page.include_hidden = hidden;
+    assert_int_equal(store_submit(F->store, &job), 0);
+    while (!r->done && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    store_job_clear(&job);
+}
+
+#define CREATE_HI                                                                                  \
+    "{\"type\":\"threads.create\",\"params\":{\"input\":{\"content\":[{\"type\":\"input_text\","   \
+    "\"text\":\"Hi there, plan my week please\"}],\"attachments\":[],\"inference_options\":{}}}}"
+
+static void test_create_event_order_and_storage(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_ANSWER;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    /* The title set with the user message surfaces right after the next event (§6.3). */
+    const char *want[] = {"thread.created",      "thread.item.done", "stream_options",
+                          "thread.item.added",   "thread.updated",   "thread.item.updated",
+                          "thread.item.updated", "thread.item.done"};
+    assert_int_equal(F->nevents, 8);
+    for (int i = 0; i < 8; i++)
+        assert_string_equal(event_type(i), want[i]);
+    assert_non_null(strstr(F->events[4], "\"title\":\"Hi there, plan my week please\""));
+    assert_non_null(strstr(F->events[2], "\"allow_cancel\":true"));
+    assert_non_null(strstr(F->events[1], "\"type\":\"user_message\""));
+    assert_non_null(strstr(F->events[1], "\"inference_options\":{}"));
+    char tid[ID_MAX];
+    created_thread_id(tid);
+    struct list_result r;
+    list_items(tid, true, &r);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.types[0], "user_message");
+    assert_string_equal(r.types[1], "assistant_message");
+    assert_non_null(strstr(r.texts[1], "\"text\":\"Hello, world!\""));
+    /* Stored bytes are the bytes sent. */
+    assert_non_null(strstr(F->events[7], r.texts[1]));
+}
+
+static void test_hidden_items_stored_not_sent(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_HIDDEN;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    for (int i = 0; i < F->nevents; i++)
+        assert_null(strstr(F->events[i], "hidden_context_item"));
+    char tid[ID_MAX];
+    created_thread_id(tid);
+    struct list_result r;
+    list_items(tid, true, &r);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.types[1], "hidden_context_item");
+    list_items(tid, false, &r);
+    assert_int_equal(r.n, 2);
+}
+
+static void test_cancel_salvages_partial_text(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_HANG;
+    struct ck_request req;
+    char err[256];
+    assert_int_equal(ck_request_decode(CREATE_HI, strlen(CREATE_HI), &req, err, sizeof err), 0);
+    F->nevents = 0;
+    F->ended = false;
+    F->prepared_calls = 0;
+    ck_turn_prepare(F->engine, &req, USER, on_prepared, NULL);
+    while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    ck_turn_run(F->prepared, &F->sink);
+    while (!F->hanging && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    while (F->nevents < 5 && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    char tid[ID_MAX];
+    created_thread_id(tid);
+    ck_turn_cancel(F->prepared);
+    assert_true(F->ended);
+    int sent = F->nevents;
+    while (ck_engine_active(F->engine) && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    assert_int_equal(F->nevents, sent); /* nothing after the cancel */
+    struct list_result r;
+    list_items(tid, true, &r);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.types[1], "assistant_message");
+    assert_non_null(strstr(r.texts[1], "partial answer"));
+    assert_string_equal(r.types[2], "sdk_hidden_context");
+    assert_non_null(strstr(r.texts[2], CK_CANCEL_MARKER));
+}
+
+static void test_unknown_thread_is_404(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_ANSWER;
+    int st = run_request("{\"type\":\"threads.add_user_message\",\"params\":{\"thread_id\":"
+                         "\"thr_nope\",\"input\":{\"content\":[{\"type\":\"input_text\",\"text\":"
+                         "\"x\"}],\"attachments\":[],\"inference_options\":{}}}}");
+    assert_int_equal(st, 404);
+    assert_int_equal(F->nevents, 0);
+}
+
+static void test_fail_sends_error_event(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_FAIL;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    int last = F->nevents - 1;
+    assert_true(last >= 3);
+    bool seen = false;
+    for (int i = 0; i <= last; i++)
+        seen |= strcmp(F->events[i],
+                       "{\"type\":\"error\",\"code\":\"custom\",\"message\":\"Quota exceeded\","
+                       "\"allow_retry\":false}") == 0;
+    assert_true(seen);
+}
+
+static void test_client_tool_round_trip(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_TOOL_CALL;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    char tid[ID_MAX], json[512];
+    created_thread_id(tid);
+    /* The pending call is the last item shown; the title update follows it (§6.3). */
+    assert_string_equal(event_type(F->nevents - 2), "thread.item.done");
+    assert_non_null(strstr(F->events[F->nevents - 2], "\"status\":\"pending\""));
+    assert_string_equal(event_type(F->nevents - 1), "thread.updated");
+    F->script = SCRIPT_ANSWER;
+    snprintf(json, sizeof json,
+             "{\"type\":\"threads.add_client_tool_output\",\"params\":{\"thread_id\":\"%s\","
+             "\"result\":{\"tasks\":[1,2]}}}",
+             tid);
+    assert_int_equal(run_request(json), 0);
+    assert_string_equal(event_type(0), "stream_options");
+    struct list_result r;
+    list_items(tid, true, &r);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.types[1], "client_tool_call");
+    assert_non_null(strstr(r.texts[1], "\"status\":\"completed\""));
+    if (!strstr(r.texts[1], "\"output\":{\"tasks\":[1,2]}"))
+        fail_msg("%s", r.texts[1]);
+    assert_string_equal(r.types[2], "assistant_message");
+    /* No pending call any more: the same request is refused before streaming. */
+    assert_int_equal(run_request(json), 400);
+}
+
+static void test_retry_deletes_later_items(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_ANSWER;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    char tid[ID_MAX], json[512];
+    created_thread_id(tid);
+    struct list_result r;
+    list_items(tid, true, &r);
+    assert_int_equal(r.n, 2);
+    const char *p = strstr(r.texts[0], "\"id\":\"") + 6;
+    char uid[ID_MAX];
+    snprintf(uid, sizeof uid, "%.*s", (int)strcspn(p, "\""), p);
+    snprintf(json, sizeof json,
+             "{\"type\":\"threads.retry_after_item\",\"params\":{\"thread_id\":\"%s\","
+             "\"item_id\":\"%s\"}}",
+             tid, uid);
+    assert_int_equal(run_request(json), 0);
+    assert_string_equal(event_type(0), "stream_options");
+    list_items(tid, true, &r);
+    assert_int_equal(r.n, 2); /* the old answer is gone, the new one is there */
+    /* Retrying an assistant message is refused. */
+    p = strstr(r.texts[1], "\"id\":\"") + 6;
+    char aid[ID_MAX];
+    snprintf(aid, sizeof aid, "%.*s", (int)strcspn(p, "\""), p);
+    snprintf(json, sizeof json,
+             "{\"type\":\"threads.retry_after_item\",\"params\":{\"thread_id\":\"%s\","
+             "\"item_id\":\"%s\"}}",
+             tid, aid);
+    assert_int_equal(run_request(json), 400);
+}
+
+static void on_prepared_second(struct ck_turn *t, int status, const char *code, const char *msg,
+                               void *data)
+{
+    (void)code;
+    (void)msg;
+    struct ck_turn **out = data;
+    assert_int_equal(status, 0);
+    *out = t;
+}
+
+static void test_turns_on_one_thread_are_serialized(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_ANSWER;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    char tid[ID_MAX], json[512];
+    created_thread_id(tid);
+    snprintf(json, sizeof json,
+             "{\"type\":\"threads.add_user_message\",\"params\":{\"thread_id\":\"%s\",\"input\":"
+             "{\"content\":[{\"type\":\"input_text\",\"text\":\"more\"}],\"attachments\":[],"
+             "\"inference_options\":{}}}}",
+             tid);
+    F->script = SCRIPT_HANG;
+    struct ck_request a, b;
+    char err[256];
+    assert_int_equal(ck_request_decode(json, strlen(json), &a, err, sizeof err), 0);
+    assert_int_equal(ck_request_decode(json, strlen(json), &b, err, sizeof err), 0);
+    F->prepared_calls = 0;
+    F->ended = false;
+    ck_turn_prepare(F->engine, &a, USER, on_prepared, NULL);
+    while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    struct ck_turn *first = F->prepared, *second = NULL;
+    ck_turn_run(first, &F->sink);
+    ck_turn_prepare(F->engine, &b, USER, on_prepared_second, &second);
+    for (int i = 0; i < 50; i++)
+        uv_run(&F->loop, UV_RUN_NOWAIT);
+    assert_null(second); /* waits for the first turn */
+    ck_turn_cancel(first);
+    while (!second && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    assert_non_null(second);
+    F->script = SCRIPT_ANSWER;
+    F->ended = false;
+    ck_turn_run(second, &F->sink);
+    while (ck_engine_active(F->engine) && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    struct list_result r;
+    list_items(tid, true, &r);
+    /* hi, answer, more, partial, marker, more, answer */
+    assert_int_equal(r.n, 7);
+    assert_string_equal(r.types[4], "sdk_hidden_context");
+    assert_string_equal(r.types[5], "user_message");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_event_order_and_storage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hidden_items_stored_not_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_salvages_partial_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_thread_is_404, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fail_sends_error_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_tool_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_deletes_later_items, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_turns_on_one_thread_are_serialized, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
