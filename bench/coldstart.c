@@ -108,7 +108,7 @@ static int try_get(int port, const char *req, size_t req_len)
     close(fd);
     if (got < 12 || strncmp(buf, "HTTP/1.", 7) != 0)
         return 0;
-    return atoi(buf + 9);
+    return (int)strtol(buf + 9, NULL, 10);
 }
 
 int main(int argc, char **argv)
@@ -125,7 +125,7 @@ int main(int argc, char **argv)
                         "       coldstart PORT PATH -- COMMAND [ARGS...]\n");
         return 2;
     }
-    int port = atoi(argv[1]);
+    int port = (int)strtol(argv[1], NULL, 10);
     char req[512];
     size_t req_len = (size_t)snprintf(req, sizeof req,
                                       "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"

@@ -109,7 +109,7 @@ static int response_complete(struct conn *c, int *status)
     size_t head = (size_t)(end - c->buf) + 4;
     if (c->got < 12 || memcmp(c->buf, "HTTP/1.", 7) != 0)
         return -1;
-    *status = atoi(c->buf + 9);
+    *status = (int)strtol(c->buf + 9, NULL, 10);
     size_t clen = 0;
     for (char *p = c->buf; p < end; p++) {
         if ((*p == 'C' || *p == 'c') && (size_t)(end - p) > 15 &&
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: conns HOST PORT N [PATH]\n");
         return 2;
     }
-    int n = atoi(argv[3]);
+    int n = (int)strtol(argv[3], NULL, 10);
     const char *path = argc > 4 ? argv[4] : "/health";
     if (n < 1) {
         fprintf(stderr, "conns: N must be >= 1\n");
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     }
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)atoi(argv[2]));
+    addr.sin_port = htons((uint16_t)strtol(argv[2], NULL, 10));
     if (inet_pton(AF_INET, argv[1], &addr.sin_addr) != 1) {
         fprintf(stderr, "conns: bad IPv4 address %s\n", argv[1]);
         return 2;

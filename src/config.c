@@ -63,6 +63,8 @@ static const struct opt opts[] = {
      NULL, "take the user id from this header (set by your proxy) instead of a cookie"},
     {"public-url", "CHATKITD_PUBLIC_URL", NULL, OPT_URL, F(public_url), 0, 0, NULL,
      "URL users reach the server at (https makes cookies Secure)"},
+    {"cors-origins", "CHATKITD_CORS_ORIGINS", NULL, OPT_STR, F(cors_origins), 0, 0, NULL,
+     "origins (comma-separated, or *) allowed to call /chatkit from other sites"},
     {"session-ttl", "CHATKITD_SESSION_TTL", NULL, OPT_SECONDS, F(session_ttl_s), 1, 86400 * 30,
      "10m", "lifetime of sessions minted by POST /api/chatkit/sessions"},
     {"session-rate", "CHATKITD_SESSION_RATE", NULL, OPT_INT, F(session_rate), 1, 100000, "120",
@@ -427,7 +429,8 @@ void config_free(struct config *cfg)
 {
     char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
                        &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
-                       &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url};
+                       &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url,
+                       &cfg->cors_origins};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

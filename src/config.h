@@ -38,6 +38,7 @@ struct config {
     char *api_key;           /* owned; admin key for /v1 routes, NULL = routes off */
     char *trust_user_header; /* owned; NULL = cookie identity */
     char *public_url;        /* owned; NULL = not behind a proxy */
+    char *cors_origins;      /* owned; comma-separated origins allowed by CORS, NULL = none */
     uint64_t session_ttl_s;  /* browser-facing sessions' lifetime */
     int64_t session_rate;    /* browser-facing sessions' requests per minute */
     int64_t store_readers;

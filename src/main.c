@@ -4,7 +4,10 @@
  * need. Shutdown on SIGTERM/SIGINT: stop accepting, let in-flight responses finish (up to the
  * drain timeout), close the store (its queued jobs finish), close the remaining handles, exit 0.
  */
+#include "agent/builtin.h"
 #include "auth/sessions.h"
+#include "chatkit/engine.h"
+#include "chatkit/server.h"
 #include "config.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -13,6 +16,7 @@
 #include "http/server.h"
 #include "ops/ops.h"
 #include "store/store.h"
+#include "tasks/routes.h"
 #include "workflow/catalog.h"
 
 #include <errno.h>
@@ -36,6 +40,10 @@ struct app {
     struct http_server server;
     struct auth auth;
     struct ops ops;
+    struct tasks_app tasks;
+    struct builtin_agent agent;
+    struct ck_engine *engine;
+    struct chatkit chatkit;
     uv_signal_t sigterm, sigint;
     uv_timer_t purge_timer;
     struct store_job purge_job;
@@ -115,6 +123,7 @@ static void on_signal(uv_signal_t *s, int signum)
     log_info(&app->log, "received %s: draining (up to %llu ms)",
              signum == SIGTERM ? "SIGTERM" : "SIGINT",
              (unsigned long long)app->cfg.limits.drain_timeout_ms);
+    tasks_app_close(&app->tasks); /* live feeds never end on their own; drain would wait */
     http_server_drain(&app->server, on_drained, app);
 }
 
@@ -141,6 +150,14 @@ static void purge_tick(uv_timer_t *t)
         app->purge_running = true;
 }
 
+/* Every turn is answered by the built-in task agent until workflows choose per session. */
+static const struct ck_responder *pick_responder(struct ck_turn *t, void *data)
+{
+    (void)t;
+    struct app *app = data;
+    return &app->agent.responder;
+}
+
 static int app_wire_routes(struct app *app)
 {
     struct auth_config ac = {
@@ -160,6 +177,28 @@ static int app_wire_routes(struct app *app)
     int rc = ops_register_routes(&app->ops, &app->router);
     if (!rc)
         rc = auth_register_routes(&app->auth, &app->router);
+    struct tasks_config tc = {
+        .loop = &app->loop, .store = app->store, .auth = &app->auth, .log = &app->log};
+    tasks_app_init(&app->tasks, &tc);
+    if (!rc)
+        rc = tasks_app_register_routes(&app->tasks, &app->router);
+    builtin_agent_init(&app->agent, &app->tasks, &app->log);
+    struct ck_engine_config ec = {.store = app->store,
+                                  .log = &app->log,
+                                  .pick = pick_responder,
+                                  .pick_data = app,
+                                  .allow_cancel = true};
+    app->engine = ck_engine_new(&ec);
+    struct chatkit_config cc = {.store = app->store,
+                                .log = &app->log,
+                                .auth = &app->auth,
+                                .engine = app->engine,
+                                .cors_origins = app->cfg.cors_origins,
+                                .sync_action = builtin_agent_sync_action,
+                                .sync_action_data = &app->agent};
+    chatkit_init(&app->chatkit, &cc);
+    if (!rc)
+        rc = chatkit_register_routes(&app->chatkit, &app->router);
     return rc;
 }
 
@@ -202,6 +241,8 @@ static int app_serve(struct app *app)
         uv_timer_init(&app->loop, &app->purge_timer);
         http_server_drain(&app->server, on_drained, app);
         uv_run(&app->loop, UV_RUN_DEFAULT);
+        tasks_app_free(&app->tasks);
+        ck_engine_free(app->engine);
         auth_free(&app->auth);
         uv_loop_close(&app->loop);
         return 1;
@@ -224,6 +265,8 @@ static int app_serve(struct app *app)
     app->purge_timer.data = app;
     uv_timer_start(&app->purge_timer, purge_tick, PURGE_INTERVAL_MS, PURGE_INTERVAL_MS);
     uv_run(&app->loop, UV_RUN_DEFAULT);
+    tasks_app_free(&app->tasks);
+    ck_engine_free(app->engine);
     auth_free(&app->auth);
     uv_walk(&app->loop, on_handles_closed, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);

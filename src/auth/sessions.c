@@ -510,7 +510,7 @@ static void route_browser_mint(struct http_request *req, void *data)
 }
 
 /* The admin key guards server-to-server routes; a wrong key and a missing one look the same. */
-static int require_admin(struct auth *a, struct http_request *req)
+int auth_require_admin(struct auth *a, struct http_request *req)
 {
     size_t len;
     const char *key = http_request_bearer(req, &len);
@@ -527,7 +527,7 @@ static void route_api_mint(struct http_request *req, void *data)
     struct auth *a = data;
     struct mint_params p;
     cJSON *doc = NULL;
-    if (require_admin(a, req))
+    if (auth_require_admin(a, req))
         return;
     mint_defaults(a, &p, true);
     p.workflow_id = NULL;
@@ -555,7 +555,7 @@ static void route_api_cancel(struct http_request *req, void *data)
 {
     struct auth *a = data;
     char id[ID_MAX];
-    if (require_admin(a, req))
+    if (auth_require_admin(a, req))
         return;
     int rc = http_request_param(req, "id", id, sizeof id);
     if (rc != 1 || !id_is_valid(SESSION_PREFIX, id, strlen(id))) {

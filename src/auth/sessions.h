@@ -46,6 +46,10 @@ void auth_free(struct auth *a);
 /* Registers the session routes listed above. */
 int auth_register_routes(struct auth *a, struct http_router *r);
 
+/* Checks the admin API key (Authorization: Bearer <CHATKITD_API_KEY>); 0 when it matches,
+ * otherwise answers 401 itself and returns -1. Only for routes registered when a key is set. */
+int auth_require_admin(struct auth *a, struct http_request *req);
+
 /* Called on the loop with the bearer's session (valid during the call only). */
 typedef void (*auth_session_cb)(struct http_request *req, const struct store_session *session,
                                 void *data);

@@ -81,6 +81,7 @@ struct ck_turn {
     void *prepared_data;
     struct pending_msg *pending;
     struct ck_turn *next_waiter;           /* in a thread_lock's queue */
+    void *context;                         /* the responder's; not owned */
 };
 
 struct ck_engine {
@@ -1015,6 +1016,70 @@ void ck_turn_emit_item_removed(struct ck_turn *t, const char *item_id)
     turn_pump(t);
 }
 
+static void emit_content_part(struct ck_turn *t, const char *item_id, const char *what,
+                              const char *text, size_t len)
+{
+    struct buf b;
+    buf_init(&b, EVENT_MAX);
+    struct jw w;
+    jw_init(&w, &b);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "type", "thread.item.updated");
+    jw_kv_str(&w, "item_id", item_id);
+    jw_key(&w, "update");
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "type", what);
+    jw_kv_int(&w, "content_index", 0);
+    jw_key(&w, "content");
+    jw_obj_begin(&w);
+    jw_key(&w, "annotations");
+    jw_raw(&w, "[]", 2);
+    jw_key(&w, "text");
+    jw_str_len(&w, text, len);
+    jw_kv_str(&w, "type", "output_text");
+    jw_obj_end(&w);
+    jw_obj_end(&w);
+    jw_obj_end(&w);
+    ck_turn_emit(t, b.data, b.len);
+    buf_free(&b);
+}
+
+/* Deltas end after a space so words are never split; a long word goes out whole. */
+void ck_turn_emit_text_message(struct ck_turn *t, const char *text, size_t len)
+{
+    if (!turn_accepts(t))
+        return;
+    char id[ID_MAX];
+    id_new("msg_", id);
+    int64_t now = clock_wall_us();
+    struct buf b;
+    buf_init(&b, EVENT_MAX);
+    struct jw w;
+    jw_init(&w, &b);
+    ck_write_item_head(&w, id, t->thread.id, now, "assistant_message");
+    jw_key(&w, "content");
+    jw_raw(&w, "[]", 2);
+    jw_obj_end(&w);
+    ck_turn_emit_item_added(t, id, "assistant_message", b.data);
+    emit_content_part(t, id, "assistant_message.content_part.added", "", 0);
+    size_t pos = 0;
+    while (pos < len) {
+        size_t end = pos, words = 0;
+        while (end < len && words < 3) {
+            if (text[end++] == ' ')
+                words++;
+        }
+        ck_turn_emit_text_delta(t, id, 0, text + pos, end - pos);
+        pos = end;
+    }
+    emit_content_part(t, id, "assistant_message.content_part.done", text, len);
+    buf_reset(&b);
+    jw_init(&w, &b);
+    ck_write_assistant_message(&w, id, t->thread.id, now, text, len);
+    ck_turn_emit_item_done(t, id, "assistant_message", now, b.data);
+    buf_free(&b);
+}
+
 void ck_turn_set_title(struct ck_turn *t, const char *title)
 {
     if (t->state != TURN_RUNNING || t->cancelled || t->end_queued)
@@ -1163,4 +1228,14 @@ const struct logger *ck_turn_log(const struct ck_turn *t)
 bool ck_turn_cancelled(const struct ck_turn *t)
 {
     return t->cancelled;
+}
+
+void ck_turn_set_context(struct ck_turn *t, void *context)
+{
+    t->context = context;
+}
+
+void *ck_turn_context(const struct ck_turn *t)
+{
+    return t->context;
 }

@@ -90,6 +90,9 @@ const char *ck_turn_user_item_id(const struct ck_turn *t);
 struct store *ck_turn_store(const struct ck_turn *t);
 const struct logger *ck_turn_log(const struct ck_turn *t);
 bool ck_turn_cancelled(const struct ck_turn *t);
+/* One pointer of the responder's own state, kept with the turn. */
+void ck_turn_set_context(struct ck_turn *t, void *context);
+void *ck_turn_context(const struct ck_turn *t);
 
 /* Emits an event that is only shown (progress_update, notice, client_effect, error). */
 void ck_turn_emit(struct ck_turn *t, const char *event_json, size_t len);
@@ -107,6 +110,9 @@ void ck_turn_emit_item_replaced(struct ck_turn *t, const char *item_id, const ch
                                 int64_t created_us, const char *item_json);
 /* Removes an item: deleted, then sent. */
 void ck_turn_emit_item_removed(struct ck_turn *t, const char *item_id);
+/* A whole assistant message streamed the way a model would: item.added, content_part.added,
+ * text deltas of a few words each, content_part.done, item.done (stored). */
+void ck_turn_emit_text_message(struct ck_turn *t, const char *text, size_t len);
 /* Sets the thread title (saved and announced after the next event). */
 void ck_turn_set_title(struct ck_turn *t, const char *title);
 /* The responder is done. */

@@ -4,6 +4,7 @@
 #include "core/json_read.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -292,12 +293,48 @@ static int check_params(struct ck_request *r, char *err, size_t errlen)
     return invalid(err, errlen, "unknown request type");
 }
 
+/* The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or len when every byte does. JSON text must be
+ * UTF-8 (RFC 8259 §8.1); cJSON copies any bytes through, and the writer would later turn them
+ * into U+FFFD, silently changing what the user sent. */
+static size_t utf8_invalid_at(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (n == 0)
+            return i;
+        static const uint32_t min_of[5] = {0, 0, 0x80, 0x800, 0x10000};
+        uint32_t cp = c & (0x7Fu >> n);
+        if (len - i < n)
+            return i;
+        for (size_t k = 1; k < n; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (u[i + k] & 0x3Fu);
+        }
+        if (cp < min_of[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n;
+    }
+    return len;
+}
+
 int ck_request_decode(const char *body, size_t len, struct ck_request *out, char *err,
                       size_t errlen)
 {
     size_t off = 0;
     const char *type;
     memset(out, 0, sizeof *out);
+    off = utf8_invalid_at(body, len);
+    if (off < len)
+        return invalid(err, errlen, "the body is not valid UTF-8 (at byte %zu)", off);
     out->doc = json_parse(body, len, CK_MAX_DEPTH, &off);
     if (!out->doc)
         return invalid(err, errlen, "the body is not valid JSON (at byte %zu)", off);

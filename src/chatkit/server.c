@@ -467,6 +467,92 @@ static void json_request(struct chatkit *ck, struct http_request *req, struct ck
     call_go(c);
 }
 
+/* ---- GET /v1/chatkit/feedback: thumbs up/down as JSON lines (admin key) ---- */
+
+#define FEEDBACK_PAGE 1000
+
+static void feedback_exported(struct store_job *job)
+{
+    struct http_request *req = job->data;
+    if (job->status) {
+        http_respond_error(req, 503, "store_unavailable", "the store failed; try again shortly");
+    } else {
+        struct buf b;
+        buf_init(&b, ANSWER_MAX);
+        for (size_t i = 0; i < job->list.n; i++) {
+            const struct store_feedback *f = &job->list.feedback[i];
+            struct jw w;
+            jw_init(&w, &b);
+            char ts[CLOCK_ISO_MAX];
+            clock_format_iso(f->created_us, ts);
+            jw_obj_begin(&w);
+            jw_kv_int(&w, "seq", f->seq);
+            jw_kv_str(&w, "created_at", ts);
+            jw_kv_str(&w, "user", f->user_id);
+            jw_kv_str(&w, "thread_id", f->thread_id);
+            jw_kv_str(&w, "item_id", f->item_id);
+            jw_kv_str(&w, "kind", f->kind);
+            jw_obj_end(&w);
+            buf_append_char(&b, '\n');
+        }
+        if (job->list.has_more && job->list.n) {
+            char next[32];
+            snprintf(next, sizeof next, "%lld", (long long)job->list.feedback[job->list.n - 1].seq);
+            http_response_header(req, "X-Next-After", next);
+        }
+        http_respond(req, 200, "application/x-ndjson", b.data, b.len);
+        buf_free(&b);
+    }
+    store_job_clear(job);
+    free(job);
+}
+
+/* since: an ISO-8601 time or Unix seconds (default: everything); after: the seq cursor from the
+ * previous page's X-Next-After header; limit: 1..1000. */
+static void route_feedback(struct http_request *req, void *data)
+{
+    struct chatkit *ck = data;
+    if (auth_require_admin(ck->cfg.auth, req))
+        return;
+    char v[64];
+    int64_t since_us = 0, after = 0, limit = FEEDBACK_PAGE;
+    int rc = http_request_query(req, "since", v, sizeof v);
+    if (rc == 1) {
+        char *end;
+        long long secs = strtoll(v, &end, 10);
+        if (*end == '\0' && end != v && secs >= 0)
+            since_us = (int64_t)secs * 1000000;
+        else if (clock_parse_iso(v, strlen(v), &since_us))
+            rc = -1;
+    }
+    if (rc >= 0 && (rc = http_request_query(req, "after", v, sizeof v)) == 1) {
+        char *end;
+        after = strtoll(v, &end, 10);
+        rc = *end || end == v || after < 0 ? -1 : 1;
+    }
+    if (rc >= 0 && (rc = http_request_query(req, "limit", v, sizeof v)) == 1) {
+        char *end;
+        limit = strtoll(v, &end, 10);
+        rc = *end || end == v || limit < 1 || limit > FEEDBACK_PAGE ? -1 : 1;
+    }
+    if (rc < 0) {
+        http_respond_error(req, 400, "invalid_request",
+                           "since must be an ISO-8601 time or Unix seconds; after a whole "
+                           "number; limit 1 to %d",
+                           FEEDBACK_PAGE);
+        return;
+    }
+    struct store_job *job = xcalloc(1, sizeof *job);
+    store_job_init(job, STORE_FEEDBACK_EXPORT, feedback_exported, req);
+    job->before_us = since_us;
+    job->after_seq = after;
+    job->page.limit = (int)limit;
+    if (store_submit(ck->cfg.store, job)) {
+        free(job);
+        http_respond_error(req, 503, "store_unavailable", "the store is not accepting work");
+    }
+}
+
 /* ---- the route ---- */
 
 static void with_session(struct http_request *req, const struct store_session *s, void *data)
@@ -505,5 +591,7 @@ int chatkit_register_routes(struct chatkit *ck, struct http_router *r)
     int rc = http_router_add(r, "POST", "/chatkit", route_chatkit, ck);
     if (!rc)
         rc = http_router_add(r, "OPTIONS", "/chatkit", route_options, ck);
+    if (!rc && ck->cfg.auth->cfg.admin_key)
+        rc = http_router_add(r, "GET", "/v1/chatkit/feedback", route_feedback, ck);
     return rc;
 }

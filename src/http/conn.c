@@ -139,6 +139,7 @@ static void request_free(struct http_request *req)
     buf_free(&req->head);
     buf_free(&req->body);
     buf_free(&req->resp_headers);
+    free(req->headers);
     free(req);
 }
 
@@ -210,6 +211,13 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     if (!c->in_header_field) {
         if (req->nheaders == HTTP_MAX_HEADERS)
             return fail(c, 431);
+        if (req->nheaders == req->headers_cap) {
+            req->headers_cap = req->headers_cap ? req->headers_cap * 2 : 8;
+            if (req->headers_cap > HTTP_MAX_HEADERS)
+                req->headers_cap = HTTP_MAX_HEADERS;
+            req->headers =
+                xrealloc(req->headers, (size_t)req->headers_cap * sizeof *req->headers);
+        }
         req->headers[req->nheaders].name_off = (uint32_t)req->head.len;
         c->in_header_field = true;
     }

@@ -36,8 +36,9 @@ struct http_request {
     struct buf head;
     uint32_t url_len;  /* the URL is head.data[0 .. url_len) */
     uint32_t path_len; /* path is the URL up to '?' */
-    struct http_header headers[HTTP_MAX_HEADERS];
+    struct http_header *headers;   /* owned; grows to HTTP_MAX_HEADERS (idle streams stay small) */
     int nheaders;
+    int headers_cap;
     struct buf body;               /* decoded body (chunked bodies are de-chunked), capped */
     struct http_route_match match; /* route and path parameters, views into head */
     char id[HTTP_REQUEST_ID_MAX];  /* X-Request-Id: the client's if sane, else generated */

@@ -67,6 +67,28 @@ size_t http_sse_queued(const struct http_request *req)
     return req->conn ? req->conn->io->queued(req->conn) : 0;
 }
 
+/* Hands one framed (and, on HTTP/1.1, chunk-wrapped) piece of output to the connection and
+ * frees out; payload is what counts toward bytes_out. A piece that would push the stream's unsent
+ * output past the cap disconnects the slow reader instead. */
+static int sse_queue(struct http_request *req, struct buf *out, size_t payload)
+{
+    struct http_conn *c = req->conn;
+    if (c->io->queued(c) + out->len > c->server->limits.sse_queue_bytes) {
+        buf_free(out);
+        c->server->metrics.slow_readers_dropped++;
+        log_warn(c->server->log,
+                 "req=%s stream closed: client reads slower than events arrive "
+                 "(over %zu bytes queued)",
+                 req->id, c->server->limits.sse_queue_bytes);
+        http_conn_close(c, false);
+        return ERR_CLOSED;
+    }
+    size_t n;
+    char *data = buf_detach(out, &n);
+    req->bytes_out += payload;
+    return http_conn_write(c, data, n) ? ERR_CLOSED : 0;
+}
+
 int http_sse_send(struct http_request *req, const char *json, size_t len)
 {
     struct http_conn *c = req->conn;
@@ -87,20 +109,37 @@ int http_sse_send(struct http_request *req, const char *json, size_t len)
         buf_free(&out);
         return rc == ERR_TOO_BIG ? ERR_CLOSED : rc;
     }
-    if (c->io->queued(c) + out.len > c->server->limits.sse_queue_bytes) {
+    return sse_queue(req, &out, len + 8);
+}
+
+int http_sse_comment(struct http_request *req, const char *text)
+{
+    struct http_conn *c = req->conn;
+    if (!c || !req->streaming)
+        return ERR_CLOSED;
+    size_t len = strlen(text);
+    if (memchr(text, '\n', len) || memchr(text, '\r', len))
+        return ERR_INVALID;
+    struct buf out;
+    buf_init(&out, len + 64);
+    char head[24];
+    int hlen = 0;
+    if (sse_chunked(req))
+        hlen = snprintf(head, sizeof head, "%zx\r\n", len + 4);
+    int rc = buf_append(&out, head, (size_t)hlen);
+    if (!rc)
+        rc = buf_append(&out, ": ", 2);
+    if (!rc)
+        rc = buf_append(&out, text, len);
+    if (!rc)
+        rc = buf_append(&out, "\n\n", 2);
+    if (!rc && sse_chunked(req))
+        rc = buf_append(&out, "\r\n", 2);
+    if (rc) {
         buf_free(&out);
-        c->server->metrics.slow_readers_dropped++;
-        log_warn(c->server->log,
-                 "req=%s stream closed: client reads slower than events arrive "
-                 "(over %zu bytes queued)",
-                 req->id, c->server->limits.sse_queue_bytes);
-        http_conn_close(c, false);
         return ERR_CLOSED;
     }
-    size_t n;
-    char *data = buf_detach(&out, &n);
-    req->bytes_out += len + 8;
-    return http_conn_write(c, data, n) ? ERR_CLOSED : 0;
+    return sse_queue(req, &out, len + 4);
 }
 
 void http_sse_end(struct http_request *req)

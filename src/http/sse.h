@@ -24,6 +24,11 @@ int sse_frame(struct buf *out, const char *json, size_t len);
 int http_sse_begin(struct http_request *req);
 /* Sends one event; 0, ERR_CLOSED (client gone or too slow), or ERR_INVALID (bad JSON framing). */
 int http_sse_send(struct http_request *req, const char *json, size_t len);
+/* Sends an SSE comment line, ": " + text + "\n\n", which event parsers skip. Only for streams
+ * that are not ChatKit streams (the protocol's have none): keep-alives on long-lived feeds that
+ * proxies would otherwise close. Same back-pressure rule and codes as http_sse_send; text must not
+ * contain CR or LF (ERR_INVALID). */
+int http_sse_comment(struct http_request *req, const char *text);
 /* Bytes written to this stream but not yet accepted by the kernel. */
 size_t http_sse_queued(const struct http_request *req);
 /* Ends the stream and finishes the request (frees it). */

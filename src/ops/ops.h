@@ -13,12 +13,16 @@
 
 #include <stdint.h>
 
+struct probe;
+
 struct ops {
     struct http_server *server;       /* not owned */
     const struct http_router *router; /* not owned */
     struct store *store;              /* not owned */
     int64_t started_mono_us;
     uint64_t health_timeout_ms; /* a ping slower than this reports the store down */
+    struct probe *running;      /* the health check in flight, or NULL */
+    struct probe *next;         /* requests waiting for the next check, or NULL */
 };
 
 void ops_init(struct ops *o, struct http_server *server, const struct http_router *router,

@@ -89,6 +89,7 @@ struct store_queue {
     struct store_job *head; /* jobs linked through job->next */
     struct store_job *tail;
     bool stop; /* set once by store_close; threads exit when also empty */
+    unsigned idle; /* threads waiting on cond */
 };
 
 /* One store thread; owned by struct store. conn belongs to the thread itself. */
@@ -290,8 +291,12 @@ static void queue_push(struct store_queue *q, struct store_job *job)
     else
         q->head = job;
     q->tail = job;
-    uv_cond_signal(&q->cond);
+    bool wake = q->idle > 0;
     uv_mutex_unlock(&q->lock);
+    /* Signalled after unlocking, and only when a thread sleeps: waking a thread that then finds
+     * the lock still held costs two context switches per job (measured in bench/README.md). */
+    if (wake)
+        uv_cond_signal(&q->cond);
 }
 
 /* Blocks until a job is queued; NULL once the queue is stopped and empty, so jobs queued before
@@ -299,8 +304,11 @@ static void queue_push(struct store_queue *q, struct store_job *job)
 static struct store_job *queue_pop(struct store_queue *q)
 {
     uv_mutex_lock(&q->lock);
-    while (!q->head && !q->stop)
+    while (!q->head && !q->stop) {
+        q->idle++;
         uv_cond_wait(&q->cond, &q->lock);
+        q->idle--;
+    }
     struct store_job *job = q->head;
     if (job) {
         q->head = job->next;
