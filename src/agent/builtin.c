@@ -971,16 +971,18 @@ static void action_start(struct run *r)
     }
 }
 
-/* Redraws the sender after a change: a list redraws all its rows, a card shows the task. */
+/* Redraws the sender after a change: a card shows the task and the turn ends; a list reloads
+ * its rows (the turn ends when they are in, or at once when the store refuses). */
 static void action_redraw(struct run *r, const struct store_task *changed)
 {
     sender_list_ids(r);
-    if (!r->sender_is_list) {
+    if (!r->sender_is_list || r->nids == 0) {
         struct store_task copy;
         memset(&copy, 0, sizeof copy);
         task_copy(&copy, changed);
         emit_card(r, &copy, true);
         task_clear(&copy);
+        run_end(r);
         return;
     }
     keep_tasks(r, NULL, 0);
@@ -1066,8 +1068,6 @@ static void action_continue(struct run *r, const struct tasks_result *res)
     }
     action_context(r, res->task);
     action_redraw(r, res->task);
-    if (!r->sender_is_list)
-        run_end(r);
 }
 
 /* ---- the responder ---- */
@@ -1088,18 +1088,17 @@ static void responder_start(struct ck_turn *t, void *data)
         message_start(r);
 }
 
-/* The client left: an operation in flight finishes the turn when it answers. */
+/* The client left. Only mark the run: the engine calls this from inside our own ck_turn_* calls
+ * too (a send that fails synchronously while we emit), so freeing the run here would pull it out
+ * from under the caller. A run is never idle: it is either inside one of its own call chains,
+ * which end in run_end / run_free or start an operation, or waiting for an operation, whose
+ * callback sees the flag and finishes the turn. */
 static void responder_cancel(struct ck_turn *t, void *data)
 {
     (void)data;
     struct run *r = ck_turn_context(t);
-    if (!r)
-        return;
-    r->cancelled = true;
-    if (!r->waiting) {
-        ck_turn_finish(t);
-        run_free(r);
-    }
+    if (r)
+        r->cancelled = true;
 }
 
 void builtin_agent_init(struct builtin_agent *a, struct tasks_app *tasks,

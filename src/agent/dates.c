@@ -3,7 +3,6 @@
 #include "core/clock.h"
 #include "core/err.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* --- Calendar ------------------------------------------------------------------------------ */
@@ -94,7 +93,17 @@ size_t dates_format(struct date d, char out[DATES_ISO_MAX])
         out[0] = '\0';
         return 0;
     }
-    snprintf(out, DATES_ISO_MAX, "%04d-%02d-%02d", d.y, d.m, d.d);
+    /* By hand: snprintf's "%04d" makes gcc -O2 warn about truncation it cannot rule out. */
+    int parts[3] = {d.y, d.m, d.d}, widths[3] = {4, 2, 2};
+    size_t o = 0;
+    for (int p = 0; p < 3; p++) {
+        if (p)
+            out[o++] = '-';
+        for (int k = widths[p] - 1, v = parts[p]; k >= 0; k--, v /= 10)
+            out[o + (size_t)k] = (char)('0' + v % 10);
+        o += (size_t)widths[p];
+    }
+    out[o] = '\0';
     return 10;
 }
 
@@ -137,8 +146,7 @@ static enum cls classify(const unsigned char *s, size_t len, size_t i, size_t *a
     if (c < 0x80) {
         if (c == ' ' || (c >= '\t' && c <= '\r'))
             return C_SPACE;
-        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            c == '_')
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
             return C_WORD;
         if (c == '"')
             return C_QUOTE;
@@ -382,8 +390,8 @@ static int weekday_of(const char *t, bool abbrev_ok)
 {
     static const char *const full[7] = {"monday", "tuesday",  "wednesday", "thursday",
                                         "friday", "saturday", "sunday"};
-    static const char *const abbr[] = {"mon", "tue", "tues", "wed",  "weds", "thu",
-                                       "thur", "thurs", "fri", "sat",  "sun"};
+    static const char *const abbr[] = {"mon",  "tue",   "tues", "wed", "weds", "thu",
+                                       "thur", "thurs", "fri",  "sat", "sun"};
     static const int abbr_wd[] = {0, 1, 1, 2, 2, 3, 3, 3, 4, 5, 6};
     for (int i = 0; i < 7; i++)
         if (strcmp(t, full[i]) == 0)
@@ -397,9 +405,9 @@ static int weekday_of(const char *t, bool abbrev_ok)
 
 static int month_of(const char *t)
 {
-    static const char *const full[12] = {"january", "february", "march",     "april",
-                                         "may",     "june",     "july",      "august",
-                                         "september", "october", "november", "december"};
+    static const char *const full[12] = {"january",   "february", "march",    "april",
+                                         "may",       "june",     "july",     "august",
+                                         "september", "october",  "november", "december"};
     for (int i = 0; i < 12; i++) {
         if (strcmp(t, full[i]) == 0 || (strlen(t) == 3 && strncmp(t, full[i], 3) == 0))
             return i + 1;
@@ -448,8 +456,8 @@ static struct date monday_of_week(const struct scan *s)
     return dates_add_days(s->today, -s->wd);
 }
 
-static const char *const number_words[] = {"one", "two",   "three",  "four",  "five",   "six",
-                                           "seven", "eight", "nine", "ten", "eleven", "twelve"};
+static const char *const number_words[] = {"one",   "two",   "three", "four", "five",   "six",
+                                           "seven", "eight", "nine",  "ten",  "eleven", "twelve"};
 
 size_t dates_match_amount(const struct dates_word *w, size_t n, size_t i, const bool *used,
                           struct dates_amount *out)
@@ -605,8 +613,7 @@ static size_t match_date(const struct scan *s, size_t i, struct date *out, bool 
         return 1;
     }
     if ((k = m(s, i, "the? end of the|this? month")) || (k = m(s, i, "month end|eom"))) {
-        *out = (struct date){s->today.y, s->today.m,
-                             dates_days_in_month(s->today.y, s->today.m)};
+        *out = (struct date){s->today.y, s->today.m, dates_days_in_month(s->today.y, s->today.m)};
         return k;
     }
     if ((k = m(s, i, "the? end of the|this? week")) || (k = m(s, i, "eow"))) {
@@ -617,8 +624,7 @@ static size_t match_date(const struct scan *s, size_t i, struct date *out, bool 
         *out = dates_add_amount(s->today, a);
         return k + 1;
     }
-    if ((k = dates_match_amount(s->w, s->n, i, s->used, &a)) &&
-        m(s, i + k, "from now|today")) {
+    if ((k = dates_match_amount(s->w, s->n, i, s->used, &a)) && m(s, i + k, "from now|today")) {
         *out = dates_add_amount(s->today, a);
         return k + 2;
     }
@@ -935,8 +941,8 @@ int dates_range_of(int kind, struct date today, struct dates_range *out)
         break;
     case DATES_RANGE_NEXT_MONTH:
         out->from = dates_add_months(first, 1);
-        out->to = (struct date){out->from.y, out->from.m,
-                                dates_days_in_month(out->from.y, out->from.m)};
+        out->to =
+            (struct date){out->from.y, out->from.m, dates_days_in_month(out->from.y, out->from.m)};
         break;
     case DATES_RANGE_OVERDUE:
         out->has_from = false;
@@ -951,8 +957,8 @@ int dates_range_of(int kind, struct date today, struct dates_range *out)
 
 const char *dates_range_name(int kind)
 {
-    static const char *const names[] = {"none",      "day",       "today",      "tomorrow",
-                                        "yesterday", "this_week", "next_week",  "weekend",
+    static const char *const names[] = {"none",       "day",        "today",     "tomorrow",
+                                        "yesterday",  "this_week",  "next_week", "weekend",
                                         "this_month", "next_month", "overdue"};
     if (kind < 0 || (size_t)kind >= sizeof names / sizeof names[0])
         return "none";

@@ -36,10 +36,9 @@ struct ctx {
 
 const char *nlu_kind_name(int kind)
 {
-    static const char *const names[] = {"unknown",    "add",          "list",   "complete",
-                                        "reopen",     "rename",       "reschedule",
-                                        "reprioritize", "delete",     "help",   "greeting",
-                                        "thanks"};
+    static const char *const names[] = {"unknown", "add",    "list",       "complete",
+                                        "reopen",  "rename", "reschedule", "reprioritize",
+                                        "delete",  "help",   "greeting",   "thanks"};
     if (kind < 0 || (size_t)kind >= sizeof names / sizeof names[0])
         return "unknown";
     return names[kind];
@@ -178,8 +177,7 @@ static size_t eat_end(struct ctx *c, size_t b, size_t e, const char *pat)
 
 /* Drops lead from the front and tail from the back of [b, e) for as long as they match, leaving
  * at least keep free words (either pattern may be NULL). */
-static void trim(struct ctx *c, size_t b, size_t e, const char *lead, const char *tail,
-                 size_t keep)
+static void trim(struct ctx *c, size_t b, size_t e, const char *lead, const char *tail, size_t keep)
 {
     size_t left = count_free(c, b, e);
     for (bool again = true; again;) {
@@ -892,22 +890,25 @@ static void parse_add(struct ctx *c, size_t b, struct nlu_intent *out)
 /* --- Verbs --------------------------------------------------------------------------------- */
 
 enum {
-    V_SOFT = 1,         /* a common word in titles: with a date it is a new task instead */
-    V_NEEDS_OFF = 2,    /* "tick X off": only with "off" (or "as done") */
-    V_NEEDS_OBJECT = 4, /* "see my tasks", not "see the doctor" */
-    V_POSTPONE = 8,     /* with no amount or date, one day later */
-    V_FORWARD = 16,     /* amounts move the date earlier */
-    V_NEEDS_DATE = 32,  /* "move X to friday", not "move house" */
-    V_RENAMES = 64,     /* "change X to Y" renames when Y is neither a date nor a priority */
-    V_NEEDS_FORWARD = 128, /* "bring X forward", not "bring the charger" */
+    V_SOFT = 1,             /* a common word in titles: with a date it is a new task instead */
+    V_NEEDS_OFF = 2,        /* "tick X off": only with "off" (or "as done") */
+    V_NEEDS_OBJECT = 4,     /* "see my tasks", not "see the doctor" */
+    V_POSTPONE = 8,         /* with no amount or date, one day later */
+    V_FORWARD = 16,         /* amounts move the date earlier */
+    V_NEEDS_DATE = 32,      /* "move X to friday", not "move house" */
+    V_RENAMES = 64,         /* "change X to Y" renames when Y is neither a date nor a priority */
+    V_NEEDS_FORWARD = 128,  /* "bring X forward", not "bring the charger" */
+    V_NEEDS_OFF_BACK = 256, /* "put X off", not "put milk on the list" */
+    V_NEEDS_LIST = 512,     /* "put milk on my list", not "put out the bins" */
 };
 
 #define COMPLETE_SUFFIX                                                                            \
-    "as|is|are|was|to|now|all? be|been? done|complete|completed|finished|closed|checked|ticked|"   \
+    "as|is|are|was|to|now? be|been? done|complete|completed|finished|closed|checked|ticked|"       \
     "crossed|sorted|handled|accomplished|off"
-#define REOPEN_SUFFIX_NOT "as|is|are|was|to? be? not|isnt|arent|wasnt|un done|complete|completed|finished"
+#define REOPEN_SUFFIX_NOT                                                                          \
+    "as|is|are|was|to? be? not|isnt|arent|wasnt|un done|complete|completed|finished"
 #define REOPEN_SUFFIX                                                                              \
-    "as|to|is|are? be? undone|open|incomplete|uncompleted|unfinished|pending|active|todo|"        \
+    "as|to|is|are? be? undone|open|incomplete|uncompleted|unfinished|pending|active|todo|"         \
     "reopened|unchecked|unticked|outstanding"
 
 /* "as done" / "not done" at the end: COMPLETE, REOPEN or 0. */
@@ -932,7 +933,9 @@ static bool target_then_check(struct ctx *c, size_t at, int arg, struct nlu_inte
 
 static bool v_add(struct ctx *c, size_t at, int arg, struct nlu_intent *out)
 {
-    (void)arg;
+    size_t k;
+    if ((arg & V_NEEDS_LIST) && find(c, at, c->n, "list|todos|tasks|agenda", &k) == c->n)
+        return false;
     parse_add(c, at, out);
     return true;
 }
@@ -976,9 +979,7 @@ static void parse_list(struct ctx *c, size_t at, struct nlu_intent *out)
 static bool v_list(struct ctx *c, size_t at, int arg, struct nlu_intent *out)
 {
     if ((arg & V_NEEDS_OBJECT) &&
-        !m(c, next_free(c, at),
-           "my|all|the|me|us|what|whats|everything|anything|tasks|todos|list|for|up|at|through|"
-           "over|overdue"))
+        !m(c, next_free(c, at), "my|all|what|whats|everything|anything|tasks|todos|list|overdue"))
         return false;
     parse_list(c, at, out);
     return true;
@@ -1057,8 +1058,11 @@ static bool v_reschedule(struct ctx *c, size_t at, int arg, struct nlu_intent *o
         sign = -1;
     else if (arg & V_NEEDS_FORWARD)
         return false;
-    bool back = drop(c, at, c->n, "back|later|out");
-    bool to = find(c, at, c->n, "to|until|till|til|into", &(size_t){0}) < c->n;
+    if ((arg & V_NEEDS_OFF_BACK) && !drop(c, at, c->n, "off|back"))
+        return false;
+    bool back = drop(c, at, c->n, "back|later|out") || (arg & V_NEEDS_OFF_BACK);
+    size_t k;
+    bool to = find(c, at, c->n, "to|until|till|til|into", &k) < c->n;
     bool shifted = take_shift(c, at, sign, out);
     bool dated = !shifted && take_when(c, at, DATES_PREFER_LAST, false, out);
     if (!shifted && !dated) {
@@ -1193,7 +1197,7 @@ static const struct verb verbs[] = {
     {"note|memo|reminder to self", v_add, 0},
     {"i|we need|must|gotta|should to?", v_add, 0},
     {"i|we have|got|ought to", v_add, 0},
-    {"ive|weve|i have|we have got to", v_add, 0},
+    {"i|we|ive|weve have? got to", v_add, 0},
     {"need|have|got|must to", v_add, 0},
     {"todo|to-do|task|reminder|note|new|add task|todo|reminder?", v_add_colon, 0},
     {"set|create|make|add|new a|an? reminder to|for|about|that?", v_add, 0},
@@ -1205,16 +1209,19 @@ static const struct verb verbs[] = {
     {"remove|clear|drop|reset|unset the|its? priority|prio", v_reset_priority, 0},
     {"remove|delete|drop|clear|untag the? tag|tags|label|labels|hashtag", v_unknown, 0},
     {"untag|unlabel", v_unknown, 0},
-    {"put|push off|back|out", v_reschedule, V_POSTPONE},
-    {"bring|pull|move forward|up", v_reschedule, V_FORWARD},
+    {"put off", v_reschedule, V_POSTPONE},
+    {"push back|out|off", v_reschedule, V_POSTPONE},
+    {"bring|pull|move forward", v_reschedule, V_FORWARD},
+    {"move up", v_reschedule, V_FORWARD},
     {"change|update|edit|set|modify|fix the|its? title|name|text|wording|description of|for|on?",
      v_rename, 0},
     {"change|update|edit|set|modify|fix|move the|its? due? date|deadline|duedate|time of|for|on?",
      v_reschedule, 0},
     {"bring|pull", v_reschedule, V_FORWARD | V_NEEDS_FORWARD},
+    {"put", v_reschedule, V_NEEDS_OFF_BACK},
     {"change|update|edit|set|modify the|its? priority|prio|urgency of|for|on?", v_reprioritize,
      NLU_PRIORITY_NONE},
-    {"raise|increase|boost|bump|up the|its? priority|prio of|on|for?", v_reprioritize,
+    {"raise|increase|boost|bump up? the|its? priority|prio of|on|for?", v_reprioritize,
      NLU_PRIORITY_HIGH},
     {"lower|decrease|reduce|drop the|its? priority|prio of|on|for?", v_reprioritize,
      NLU_PRIORITY_LOW},
@@ -1222,7 +1229,10 @@ static const struct verb verbs[] = {
     {"deprioritize|deprioritise|de-prioritize|de-prioritise|downgrade", v_reprioritize,
      NLU_PRIORITY_LOW},
     {"reprioritize|reprioritise|re-prioritize|re-prioritise", v_reprioritize, NLU_PRIORITY_NONE},
-    {"add|create|insert|jot|put|new|adding|creating|plus|note|jot|write|note down?", v_add, 0},
+    {"add|create|insert|jot|adding|creating", v_add, 0},
+    {"put", v_add, V_NEEDS_LIST},
+    {"write|jot|note down", v_add, 0},
+    {"new task|todo|to-do|reminder|item|entry", v_add, 0},
     {"make a|an new? task|todo|note|reminder|entry", v_add, 0},
     {"list|show|display|view|lookup|search|find|showing|listing|whats|what|which|wheres", v_list,
      0},
@@ -1230,8 +1240,10 @@ static const struct verb verbs[] = {
     {"is|are there", v_list, 0},
     {"any|anything", v_list, 0},
     {"do|did|have i|we have|got|done|finished|completed?", v_list, 0},
-    {"tell|show me|us", v_list, 0},
-    {"get|give|see|check|look|pull|bring|read|review", v_list, V_NEEDS_OBJECT},
+    {"tell|give me|us", v_list, V_NEEDS_OBJECT},
+    {"look for|up|at|through|over", v_list, 0},
+    {"pull|bring up", v_list, V_NEEDS_OBJECT},
+    {"get|see|check|read|review", v_list, V_NEEDS_OBJECT},
     {"my|all|the|our? tasks|todos|todo|to-dos|to-do|agenda|todolist", v_list, 0},
     {"my|all|the|our? todo|to-do|task list", v_list, 0},
     {"complete|finish|close|completing|finishing|accomplish", v_complete, V_SOFT},
@@ -1248,14 +1260,13 @@ static const struct verb verbs[] = {
      v_delete, 0},
     {"get rid of", v_delete, 0},
     {"forget about", v_delete, 0},
-    {"cancel|drop|clear|toss|bin|dump|ditch|kill|scratch|axe", v_delete, V_SOFT},
-    {"clean|throw up|out|away", v_delete, V_SOFT},
+    {"cancel|drop|clear|ditch|scratch", v_delete, V_SOFT},
     {"rename|retitle|re-name|renaming|re-title", v_rename, 0},
     {"reschedule|re-schedule|rescheduling|postpone|postponing|delay|defer|snooze|procrastinate",
      v_reschedule, V_POSTPONE},
     {"move|push|bump|shift|moving|carry|roll", v_reschedule, V_NEEDS_DATE},
     {"change|update|edit|modify|switch|turn|set", v_modify, V_RENAMES},
-    {"make|mark|flag|label|put", v_modify, 0},
+    {"make|mark|flag|label", v_modify, 0},
 };
 
 static void init_intent(struct nlu_intent *out)
@@ -1352,6 +1363,7 @@ static const char *const thanks[] = {
     "got it|that|you?",
     "all right|good|set|done|clear",
     "sounds good|great|perfect|fine",
+    "its|thats all done|good|set|fine",
     ("thats|that is? great|perfect|all|it|good|fine|ok|okay|awesome|cool|nice|helpful|right|"
      "correct|enough"),
     "much|many appreciated|thanks",

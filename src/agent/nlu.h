@@ -11,14 +11,19 @@
  *   - Case and punctuation do not matter for matching; politeness ("please", "can you", "could
  *     you", "hey") is skipped. "remind me to", "don't forget to", "I need to", "I have to",
  *     "todo:", "task:" start an ADD whatever follows. A message with no command word but with a
- *     due date/time, a priority or a #tag ("dentist friday 3pm") is an ADD too.
+ *     due date/time, a priority or a #tag ("dentist friday 3pm") is an ADD too, unless it holds
+ *     nothing but list words ("due tomorrow?", "overdue") - a LIST - or nothing but a priority
+ *     ("!!") - UNKNOWN. An ADD with a time and no date is due today.
  *   - Titles (ADD) and new titles (RENAME) keep the user's text as typed: case, non-ASCII
  *     letters, inner punctuation. Command words, the date/time phrase, priority words and tags
- *     are cut out; the rest is trimmed and loses trailing punctuation. Text in double quotes is
- *     kept verbatim and never read as a command, a date or a priority.
+ *     are cut out of an ADD (a RENAME keeps everything after its "to": "Friday review" stays);
+ *     the rest is trimmed and loses trailing punctuation. Text in double quotes is kept
+ *     verbatim and never read as a command, a date or a priority.
  *   - Priority: high, urgent, important, asap, critical, top priority, p1, a standalone "!" or
  *     any "!!" -> high; low, not urgent, no rush, whenever, someday, eventually, p3 -> low;
  *     normal, medium, p2 -> normal. A single "!" stuck to a word ("Buy milk!") is punctuation.
+ *     Bare high / low / normal / medium count only with "priority", after a comma, as the last
+ *     word, or in a change or list request ("make it high"): "buy low fat milk" keeps its title.
  *   - Tags: "#groceries", "tagged groceries", "with tag groceries", "to my groceries list". A
  *     '#' followed only by digits ("#2") is a position, never a tag. Tags are stored lowercased
  *     (ASCII letters only), at most NLU_TAG_MAX bytes.
@@ -28,7 +33,10 @@
  *     tagged groceries", "everything in groceries", "all groceries tasks", "#groceries", "the
  *     overdue ones" (a filter: bulk); otherwise the title words ("the dentist one" -> "dentist",
  *     "call mum", "the milk task" -> "milk"), which the runtime matches against titles and
- *     answers with a pick-list when more than one task fits.
+ *     answers with a pick-list when more than one task fits. "them", "all of them" are every
+ *     row of the last list. A date after title words names the task's date and is cut
+ *     ("delete the meeting tomorrow" -> "meeting"), but after finish, complete, cancel, drop
+ *     or clear it makes the message a new task ("finish the report by friday" is an ADD).
  *   - Lists: open tasks unless "done"/"completed" (done) or "all"/"everything" alone (any);
  *     "due today/tomorrow/this week/next week/this month/overdue" or any date; a tag as above
  *     or "in groceries" / "groceries tasks"; "high/low priority"; "find X" / "search for X"
@@ -85,10 +93,10 @@ enum nlu_status { NLU_STATUS_ANY = -1, NLU_STATUS_OPEN = 0, NLU_STATUS_DONE = 1 
 
 /* Which tasks a LIST shows, or which tasks a bulk action acts on. */
 struct nlu_filter {
-    int status;                    /* enum nlu_status */
-    int priority;                  /* enum nlu_priority, NONE = any */
-    int range;                     /* enum dates_range_kind, DATES_RANGE_NONE = any due date */
-    char due_from[DATES_ISO_MAX];  /* inclusive bounds of range, "" = open */
+    int status;                   /* enum nlu_status */
+    int priority;                 /* enum nlu_priority, NONE = any */
+    int range;                    /* enum dates_range_kind, DATES_RANGE_NONE = any due date */
+    char due_from[DATES_ISO_MAX]; /* inclusive bounds of range, "" = open */
     char due_to[DATES_ISO_MAX];
     char tag[NLU_TAG_MAX + 1];     /* "" = any */
     char query[NLU_QUERY_MAX + 1]; /* title words as typed, "" = none */
@@ -113,16 +121,16 @@ struct nlu_target {
 
 /* One understood message. Fixed size, no pointers: copy it freely. */
 struct nlu_intent {
-    int kind;                          /* enum nlu_kind */
-    char title[NLU_TITLE_MAX + 1];     /* ADD: the title; RENAME: the new title */
-    bool title_truncated;              /* the title was cut to NLU_TITLE_MAX bytes */
-    char due_date[DATES_ISO_MAX];      /* ADD, RESCHEDULE: "YYYY-MM-DD" or "" */
-    char due_time[6];                  /* ADD, RESCHEDULE: "HH:MM" or "" */
-    bool clear_due;                    /* RESCHEDULE: remove the due date */
-    int shift_days;                    /* RESCHEDULE: move the current due date by this much */
-    int shift_months;                  /* RESCHEDULE: months part of the shift */
-    int priority;                      /* ADD, REPRIORITIZE: enum nlu_priority */
-    int n_tags;                        /* ADD */
+    int kind;                      /* enum nlu_kind */
+    char title[NLU_TITLE_MAX + 1]; /* ADD: the title; RENAME: the new title */
+    bool title_truncated;          /* the title was cut to NLU_TITLE_MAX bytes */
+    char due_date[DATES_ISO_MAX];  /* ADD, RESCHEDULE: "YYYY-MM-DD" or "" */
+    char due_time[6];              /* ADD, RESCHEDULE: "HH:MM" or "" */
+    bool clear_due;                /* RESCHEDULE: remove the due date */
+    int shift_days;                /* RESCHEDULE: move the current due date by this much */
+    int shift_months;              /* RESCHEDULE: months part of the shift */
+    int priority;                  /* ADD, REPRIORITIZE: enum nlu_priority */
+    int n_tags;                    /* ADD */
     char tags[NLU_TAGS_MAX][NLU_TAG_MAX + 1];
     struct nlu_filter filter; /* LIST */
     struct nlu_target target; /* COMPLETE, REOPEN, RENAME, RESCHEDULE, REPRIORITIZE, DELETE */

@@ -42,7 +42,9 @@ struct ck_sink {
 struct ck_responder {
     /* Begin producing with ck_turn_emit_*; finish with ck_turn_finish or ck_turn_fail. */
     void (*start)(struct ck_turn *t, void *data);
-    /* The client left. Stop as soon as possible; still finish with ck_turn_finish. */
+    /* The client left. Stop as soon as possible; still finish with ck_turn_finish. This may be
+     * called from inside the responder's own ck_turn_emit* call (a send failed), so it must not
+     * free anything the responder is still using: mark, and let the running code finish. */
     void (*cancel)(struct ck_turn *t, void *data);
     void *data;
 };

@@ -203,6 +203,10 @@ void ck_title_from_text(const char *text, size_t len, char *out, size_t outlen)
         i++;
     for (; i < len; i++) {
         char c = text[i];
+        if ((unsigned char)c == 0xC0 && i + 1 < len && (unsigned char)text[i + 1] == 0x80) {
+            c = ' '; /* a NUL carried as C0 80 (json_read.h) has no place in a title */
+            i++;
+        }
         if (c == '\n' || c == '\r' || c == '\t')
             c = ' ';
         if ((unsigned char)c < 0x20)

@@ -156,7 +156,6 @@ static void call_free(struct json_call *c)
 
 static void call_respond_buf(struct json_call *c, struct buf *b)
 {
-    add_cors(c->ck, c->req);
     http_respond_json(c->req, 200, b);
     buf_free(b);
     call_free(c);
@@ -164,14 +163,12 @@ static void call_respond_buf(struct json_call *c, struct buf *b)
 
 static void call_respond_literal(struct json_call *c, const char *json)
 {
-    add_cors(c->ck, c->req);
     http_respond(c->req, 200, "application/json", json, strlen(json));
     call_free(c);
 }
 
 static void call_fail(struct json_call *c, int status, const char *code, const char *msg)
 {
-    add_cors(c->ck, c->req);
     http_respond_error(c->req, status, code, "%s", msg);
     call_free(c);
 }
@@ -408,7 +405,6 @@ static void json_request(struct chatkit *ck, struct http_request *req, struct ck
 {
     if ((creq->thread_id && !id_fits(creq->thread_id)) ||
         (creq->item_id && !id_fits(creq->item_id)) || (creq->after && !id_fits(creq->after))) {
-        add_cors(ck, req);
         http_respond_error(req, 404, "not_found", "no such thread or item");
         ck_request_free(creq);
         return;
@@ -416,7 +412,6 @@ static void json_request(struct chatkit *ck, struct http_request *req, struct ck
     if (creq->type == CK_INPUT_TRANSCRIBE || creq->type == CK_ATTACHMENTS_CREATE ||
         creq->type == CK_ATTACHMENTS_DELETE) {
         bool transcribe = creq->type == CK_INPUT_TRANSCRIBE;
-        add_cors(ck, req);
         http_respond_error(req, 400, transcribe ? "transcription_unavailable" : "uploads_unavailable",
                            transcribe ? "no speech-to-text provider is configured"
                                       : "this server has no attachment store configured");
@@ -562,7 +557,6 @@ static void with_session(struct http_request *req, const struct store_session *s
     char err[300];
     if (ck_request_decode(req->body.data ? req->body.data : "", req->body.len, &creq, err,
                           sizeof err)) {
-        add_cors(ck, req);
         http_respond_error(req, 400, "invalid_request", "%s", err);
         return;
     }
@@ -571,18 +565,19 @@ static void with_session(struct http_request *req, const struct store_session *s
         return;
     }
     if ((creq.thread_id && !id_fits(creq.thread_id)) || (creq.item_id && !id_fits(creq.item_id))) {
-        add_cors(ck, req);
         http_respond_error(req, 404, "not_found", "no such thread or item");
         ck_request_free(&creq);
         return;
     }
-    add_cors(ck, req);
     ck_turn_prepare(ck->cfg.engine, &creq, s->user_id, turn_prepared, req);
 }
 
+/* CORS headers go on every answer, errors included, so a page on an allowed origin can read
+ * why it failed. */
 static void route_chatkit(struct http_request *req, void *data)
 {
     struct chatkit *ck = data;
+    add_cors(ck, req);
     auth_with_session(ck->cfg.auth, req, with_session, ck);
 }
 

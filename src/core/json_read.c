@@ -1,5 +1,7 @@
 #include "core/json_read.h"
 
+#include "core/xalloc.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +26,10 @@ static bool json_is_ws(char c)
  *
  * Anything else malformed is left to cJSON. Returns the offset of the first offending byte, or
  * len when the input passed. */
-static size_t json_prescan(const char *s, size_t len, int max_depth)
+static size_t json_prescan(const char *s, size_t len, int max_depth, bool *value_nul)
 {
     int depth = 0;
+    *value_nul = false;
     size_t i = 0;
     while (i < len) {
         char c = s[i];
@@ -66,9 +69,41 @@ static size_t json_prescan(const char *s, size_t len, int max_depth)
                 j++;
             if (j < len && s[j] == ':')
                 return start;
+            *value_nul = true;
         }
     }
     return len;
+}
+
+/* cJSON strings are C strings, so a NUL decoded from "\u0000" would cut a value short. Such
+ * escapes are rewritten to the two bytes C0 80 (the "Modified UTF-8" NUL), which valid UTF-8
+ * never contains; json_escape_append() writes them back as \u0000, so text round-trips. Escaped
+ * backslashes are skipped as pairs, so "\\u0000" (a literal backslash) is left alone. */
+static char *json_nul_rewrite(const char *s, size_t len, size_t *out_len)
+{
+    char *out = xmalloc(len + 1);
+    size_t o = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string && c == '\\' && i + 1 < len) {
+            if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0) {
+                out[o++] = (char)0xC0;
+                out[o++] = (char)0x80;
+                i += 5;
+            } else {
+                out[o++] = c;
+                out[o++] = s[++i];
+            }
+            continue;
+        }
+        if (c == '"')
+            in_string = !in_string;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
 }
 
 cJSON *json_parse(const char *s, size_t len, int max_depth, size_t *err_off)
@@ -76,16 +111,22 @@ cJSON *json_parse(const char *s, size_t len, int max_depth, size_t *err_off)
     const char *end = NULL;
     size_t off;
     cJSON *root;
+    bool value_nul;
+    char *rewritten = NULL;
 
     if (err_off)
         *err_off = 0;
     if (!s || len == 0)
         return NULL;
-    off = json_prescan(s, len, max_depth < 0 ? 0 : max_depth);
+    off = json_prescan(s, len, max_depth < 0 ? 0 : max_depth, &value_nul);
     if (off < len) {
         if (err_off)
             *err_off = off;
         return NULL;
+    }
+    if (value_nul) {
+        rewritten = json_nul_rewrite(s, len, &len);
+        s = rewritten;
     }
     /* Not require_null_terminated: with an exact length cJSON 1.7 then looks one byte past the
      * end and fails every input. We check for trailing bytes ourselves. */
@@ -94,10 +135,13 @@ cJSON *json_parse(const char *s, size_t len, int max_depth, size_t *err_off)
     if (root) {
         while (off < len && json_is_ws(s[off]))
             off++;
-        if (off == len)
+        if (off == len) {
+            free(rewritten);
             return root;
+        }
         cJSON_Delete(root);
     }
+    free(rewritten);
     if (err_off)
         *err_off = off;
     return NULL;

@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parses len bytes as one JSON value. Fails (NULL) on malformed JSON, trailing garbage, or arrays
+/* Parses len bytes as one JSON value. A "\u0000" inside a string value arrives as the two bytes
+ * C0 80 (Modified UTF-8), so the string stays a C string with nothing cut off; json_write turns
+ * C0 80 back into \u0000, so such text round-trips. Fails (NULL) on malformed JSON, trailing garbage, or arrays
  * and objects nested deeper than max_depth. Stricter than cJSON alone: raw control characters
  * inside strings are refused, and so are object keys containing \u0000 (cJSON keeps keys as C
  * strings, so "type\u0000x" would answer a lookup of "type"); values may contain \u0000. On

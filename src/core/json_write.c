@@ -298,6 +298,10 @@ int json_escape_append(struct buf *out, const char *s, size_t len)
             tmp[5] = hex[c & 15];
             esc = tmp;
             esc_len = 6;
+        } else if (c == 0xC0 && i + 1 < len && p[i + 1] == 0x80) {
+            esc = "\\u0000"; /* the NUL json_parse() carried as C0 80 (json_read.h) */
+            esc_len = 6;
+            n = 2;
         } else {
             n = utf8_valid_len(p + i, len - i);
             if (n == 0) {

@@ -35,6 +35,17 @@ function types(events) {
     ? `${e.type}:${e.item.type}` : e.type));
 }
 
+// Items grouped into turns (a user message and what follows it); within a turn the order of the
+// agent's items is the agent's choice, so each turn's types are sorted after the user message.
+function turnShape(items) {
+  const turns = [];
+  for (const it of items) {
+    if (it.type === 'user_message' || !turns.length) turns.push([it.type]);
+    else turns[turns.length - 1].push(it.type);
+  }
+  return turns.map(([first, ...rest]) => [first, ...rest.sort()]);
+}
+
 function count(events, type) {
   return events.filter((e) => e.type === type).length;
 }
@@ -192,7 +203,7 @@ describe('streaming request types', () => {
     const g = await ck.call(srv, u, 'threads.get_by_id', { thread_id: th.id });
     assert.equal(g.title, up.thread.title);
     assert.deepEqual(g.items, { data: ck.doneItems(ev), has_more: false });
-    assert.deepEqual(g.items.data.map((i) => i.type), ['user_message', 'widget', 'assistant_message']);
+    assert.deepEqual(turnShape(g.items.data), [['user_message', 'assistant_message', 'widget']]);
     const ids = g.items.data.map((i) => i.id);
     assert.equal(new Set(ids).size, ids.length, 'item ids are unique');
   });
@@ -211,7 +222,7 @@ describe('streaming request types', () => {
             attachments: [], quoted_text: 'quoted', inference_options: { tool_choice: { id: 'search' }, model: 'gpt-x' },
           },
         },
-      }).catch(async (e) => { throw e; });
+      });
       assert.deepEqual(types(ev).slice(0, 2), ['thread.item.done:user_message', 'stream_options']);
       assert.equal(count(ev, 'thread.created'), 0);
       assert.equal(count(ev, 'thread.updated'), 0, 'the title was set by the first turn');
@@ -287,7 +298,7 @@ describe('streaming request types', () => {
       const u = await session();
       const first = await ck.create(srv, u, 'add buy milk tomorrow');
       const items1 = await ck.allItems(srv, u, first.threadId);
-      assert.deepEqual(items1.map((i) => i.type), ['user_message', 'widget', 'assistant_message']);
+      assert.deepEqual(turnShape(items1), [['user_message', 'assistant_message', 'widget']]);
       const ev = await ck.stream(srv, u, {
         type: 'threads.retry_after_item', params: { thread_id: first.threadId, item_id: items1[0].id },
       });
@@ -302,16 +313,18 @@ describe('streaming request types', () => {
       assert.equal(text, ck.answerText(first.events), 'the same answer as the first time');
 
       const items2 = await ck.allItems(srv, u, first.threadId);
-      assert.deepEqual(items2.map((i) => i.type), ['user_message', 'widget', 'assistant_message']);
+      assert.deepEqual(turnShape(items2), [['user_message', 'assistant_message', 'widget']]);
       assert.deepEqual(items2[0], items1[0]);
-      assert.notEqual(items2[1].id, items1[1].id, 'the old card was deleted');
-      assert.notEqual(items2[2].id, items1[2].id, 'the old answer was deleted');
+      for (const old of items1.slice(1)) {
+        assert.ok(!items2.some((i) => i.id === old.id), `the old ${old.type} was deleted`);
+      }
       assert.deepEqual(items2.slice(1), ck.doneItems(ev));
+      const card2 = items2.find((i) => i.type === 'widget');
 
       const tasks = await ck.tasks(srv, u);
       assert.equal(tasks.filter((t) => t.title === 'buy milk').length, 1, JSON.stringify(tasks));
       assert.equal(tasks.length, 1);
-      assert.equal(items2[1].widget.key, tasks[0].id);
+      assert.equal(card2.widget.key, tasks[0].id);
 
       // retry again: still one task
       await ck.stream(srv, u, {
@@ -755,8 +768,8 @@ describe('JSON request types', () => {
     await ck.action(srv, u, threadId, card.id, b.onClickAction.type, b.onClickAction.payload);
     const g = await ck.call(srv, u, 'threads.get_by_id', { thread_id: threadId });
     assertNoHidden(g.items.data, 'get_by_id');
-    assert.deepEqual(g.items.data.map((i) => i.type),
-      ['user_message', 'widget', 'assistant_message', 'user_message', 'widget', 'assistant_message']);
+    assert.deepEqual(turnShape(g.items.data), [['user_message', 'assistant_message', 'widget'],
+      ['user_message', 'assistant_message', 'widget']]);
     for (const order of ['asc', 'desc']) {
       const p = await ck.call(srv, u, 'items.list', { thread_id: threadId, order, limit: 2 });
       assertNoHidden(p.data, 'items.list');
@@ -960,6 +973,9 @@ describe('validation before streaming: a 4xx JSON error and nothing created', ()
     ["items.feedback: another user's thread", (c) => ({ type: 'items.feedback', params: { thread_id: c.otherThread, item_ids: [c.otherItem], kind: 'positive' } }), 404, 'not_found'],
     ["sync_custom_action: another user's thread", (c) => ({ type: 'threads.sync_custom_action', params: { thread_id: c.otherThread, action: { type: 'x' } } }), 404, 'not_found'],
     ['threads.list: limit a string', { type: 'threads.list', params: { limit: 'ten' } }, 400, 'invalid_request'],
+    ["threads.list: after another user's thread", (c) => ({ type: 'threads.list', params: { after: c.otherThread } }), 404, 'not_found'],
+    ["items.list: after another thread's item", (c) => ({ type: 'items.list', params: { thread_id: c.threadId, after: c.otherItem } }), 404, 'not_found'],
+    ['add_user_message: an id with path characters', { type: 'threads.add_user_message', params: { thread_id: '../thr_x', input: inp } }, 404, 'thread_not_found'],
     ['create: invalid UTF-8 in the text', Buffer.concat([Buffer.from('{"type":"threads.create","params":{"input":{"content":[{"type":"input_text","text":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}],"attachments":[],"inference_options":{}}}}')]), 400, 'invalid_request'],
     ['create: an overlong UTF-8 NUL in the text', Buffer.concat([Buffer.from('{"type":"threads.create","params":{"input":{"content":[{"type":"input_text","text":"a'), Buffer.from([0xc0, 0x80]), Buffer.from('b"}],"attachments":[],"inference_options":{}}}}')]), 400, 'invalid_request'],
     ['create: a lone surrogate escape', '{"type":"threads.create","params":{"input":{"content":[{"type":"input_text","text":"a\\ud800b"}],"attachments":[],"inference_options":{}}}}', 400, 'invalid_request'],
@@ -1114,6 +1130,34 @@ describe('cancel, concurrency, load', () => {
       assert.equal((await ck.listThreads(srv, u)).data.length >= 1, true);
     });
 
+  test('a connection reset while the agent answers after a store round trip (100 times)', T,
+    async () => {
+      // The answer text is emitted after an asynchronous step, when the event queue is idle, so
+      // the send fails synchronously inside the agent's own call: the cancel must not free the
+      // agent's state under it (a use-after-free once).
+      const u = await session();
+      const { threadId } = await ck.create(srv, u, 'hello');
+      const texts = ["what's due this week?", 'mark the unicorn one done', 'mark the third one done'];
+      for (let i = 0; i < 100; i++) {
+        const c = await h.RawConn.open(srv.port);
+        const p = Buffer.from(JSON.stringify({ type: 'threads.add_user_message',
+          params: { thread_id: threadId, input: ck.input(texts[i % 3]) } }));
+        await c.write(Buffer.concat([Buffer.from('POST /chatkit HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+          `Content-Type: application/json\r\nAuthorization: Bearer ${u.secret}\r\nContent-Length: ${p.length}\r\n\r\n`), p]));
+        await c.waitFor(() => c.text().includes('data: '), 5000, 'the first event').catch(() => {});
+        c.sock.resetAndDestroy();
+      }
+      const health = await h.get(srv, '/health');
+      assert.equal(health.status, 200);
+      h.assertNoSanitizerReport(srv.stderrText());
+      const ev = await ck.say(srv, u, threadId, 'hello');
+      assert.equal(checkAssistantStreams(ev).length, 1);
+      const items = await ck.allItems(srv, u, threadId);
+      for (const it of items) {
+        if (it.type === 'assistant_message') assert.ok(it.content[0].text.trim(), 'no blank answer stored');
+      }
+    });
+
   test('5 concurrent turns on one thread are serialized, never interleaved', T, async () => {
     const u = await session();
     const { threadId } = await ck.create(srv, u, 'hello');
@@ -1128,10 +1172,11 @@ describe('cancel, concurrency, load', () => {
     assert.equal(items.length, 2 + 5 * 3);
     const seen = [];
     for (let i = 2; i < items.length; i += 3) {
-      const [um, card, answer] = items.slice(i, i + 3);
+      const [um, x, y] = items.slice(i, i + 3);
       assert.equal(um.type, 'user_message');
-      assert.equal(card.type, 'widget');
-      assert.equal(answer.type, 'assistant_message');
+      const card = [x, y].find((it) => it.type === 'widget');
+      const answer = [x, y].find((it) => it.type === 'assistant_message');
+      assert.ok(card && answer, `a card and an answer follow each message: ${x.type}, ${y.type}`);
       const name = um.content[0].text.slice('add errand '.length);
       seen.push(name);
       assert.match(answer.content[0].text, new RegExp(`\\*\\*errand ${name}\\*\\*`), 'its own answer');

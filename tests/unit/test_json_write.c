@@ -320,6 +320,16 @@ static void test_escape_valid_utf8_raw(void **state)
     }
 }
 
+/* C0 80 is how json_read carries a NUL decoded from \u0000 (json_read.h): it goes back out as
+ * \u0000, so text with NUL round-trips. */
+static void test_escape_modified_utf8_nul(void **state)
+{
+    (void)state;
+    char *out = escape("a\xC0\x80" "b", 4);
+    assert_string_equal(out, "\"a\\u0000b\"");
+    free(out);
+}
+
 static void test_escape_invalid_utf8(void **state)
 {
     (void)state;
@@ -329,7 +339,7 @@ static void test_escape_invalid_utf8(void **state)
     } cases[] = {
         {"\x80", FFFD},                            /* lone continuation */
         {"a\xBF\x62", "a" FFFD "b"},               /* lone continuation mid-text */
-        {"\xC0\x80", FFFD FFFD},                   /* overlong NUL */
+        {"\xC0\xAF", FFFD FFFD},                   /* overlong '/' */
         {"\xC1\xBF", FFFD FFFD},                   /* overlong 0x7F */
         {"\xE0\x80\x80", FFFD FFFD FFFD},          /* overlong 3-byte */
         {"\xE0\x9F\xBF", FFFD FFFD FFFD},          /* overlong U+07FF */
@@ -769,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_escape_line_separators),
         cmocka_unit_test(test_escape_valid_utf8_raw),
         cmocka_unit_test(test_escape_invalid_utf8),
+        cmocka_unit_test(test_escape_modified_utf8_nul),
         cmocka_unit_test(test_escape_embedded_nul),
         cmocka_unit_test(test_random_valid_utf8_round_trips),
         cmocka_unit_test(test_escape_cap_rolls_back),
