@@ -19,10 +19,10 @@
 #include <strings.h>
 #include <time.h>
 
-#define ANSWER_MAX (256 * 1024)
-#define PICK_LIMIT 10   /* rows offered when a title matches several tasks */
-#define BULK_LIMIT 100  /* tasks one bulk request may act on */
-#define HISTORY_SCAN 50 /* recent items searched for the last list shown */
+#define ANSWER_MAX   (256 * 1024)
+#define PICK_LIMIT   10  /* rows offered when a title matches several tasks */
+#define BULK_LIMIT   100 /* tasks one bulk request may act on */
+#define HISTORY_SCAN 50  /* recent items searched for the last list shown */
 
 enum run_step {
     STEP_NONE,
@@ -45,18 +45,18 @@ struct run {
     struct nlu_intent in;
     enum run_step step;
     bool cancelled;
-    bool waiting;                 /* a tasks operation is in flight */
-    struct store_task *tasks;     /* owned copies: the tasks this turn acts on */
+    bool waiting;             /* a tasks operation is in flight */
+    struct store_task *tasks; /* owned copies: the tasks this turn acts on */
     size_t n, next;
-    char (*ids)[ID_MAX];          /* owned: ids resolved from the conversation */
+    char (*ids)[ID_MAX]; /* owned: ids resolved from the conversation */
     size_t nids, next_id;
-    struct buf text;              /* the answer so far */
-    struct buf done_titles;       /* titles changed by a bulk action */
+    struct buf text;        /* the answer so far */
+    struct buf done_titles; /* titles changed by a bulk action */
     size_t changed;
-    struct store_job job;         /* history scan */
+    struct store_job job; /* history scan */
     int64_t now_us;
     /* widget actions */
-    const char *action;           /* action type (view into the request) */
+    const char *action; /* action type (view into the request) */
     bool sender_is_list;
 };
 
@@ -400,6 +400,19 @@ static void start_history(struct run *r)
 static void start_target(struct run *r)
 {
     const struct nlu_target *tg = &r->in.target;
+    const struct nlu_intent *in = &r->in;
+    /* Asked to change something without saying to what: ask, never guess a value. */
+    if (in->kind == NLU_REPRIORITIZE && in->priority == NLU_PRIORITY_NONE) {
+        say(r, "Which priority should it have: high, normal or low?");
+        run_end(r);
+        return;
+    }
+    if (in->kind == NLU_RESCHEDULE && !in->due_date[0] && !in->due_time[0] && !in->clear_due &&
+        !in->shift_days && !in->shift_months) {
+        say(r, "When should it be due? For example: *move it to Friday 3pm*.");
+        run_end(r);
+        return;
+    }
     switch (tg->kind) {
     case NLU_TARGET_TITLE:
         start_match_title(r);
@@ -469,9 +482,9 @@ static void say_action(struct run *r, int kind, const char *title)
         int kind;
         const char *before, *after;
     } words[] = {
-        {NLU_COMPLETE, "Marked ", " as done"},   {NLU_REOPEN, "Reopened ", ""},
-        {NLU_RENAME, "Renamed it to ", ""},      {NLU_RESCHEDULE, "Rescheduled ", ""},
-        {NLU_REPRIORITIZE, "Updated ", ""},      {NLU_DELETE, "Deleted ", ""},
+        {NLU_COMPLETE, "Marked ", " as done"}, {NLU_REOPEN, "Reopened ", ""},
+        {NLU_RENAME, "Renamed it to ", ""},    {NLU_RESCHEDULE, "Rescheduled ", ""},
+        {NLU_REPRIORITIZE, "Updated ", ""},    {NLU_DELETE, "Deleted ", ""},
     };
     const char *before = "Updated ", *after = "";
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
@@ -488,12 +501,18 @@ static void say_action(struct run *r, int kind, const char *title)
 static const char *action_verb(int kind)
 {
     switch (kind) {
-    case NLU_COMPLETE: return "Marked as done";
-    case NLU_REOPEN: return "Reopened";
-    case NLU_RESCHEDULE: return "Rescheduled";
-    case NLU_REPRIORITIZE: return "Updated";
-    case NLU_DELETE: return "Deleted";
-    default: return "Updated";
+    case NLU_COMPLETE:
+        return "Marked as done";
+    case NLU_REOPEN:
+        return "Reopened";
+    case NLU_RESCHEDULE:
+        return "Rescheduled";
+    case NLU_REPRIORITIZE:
+        return "Updated";
+    case NLU_DELETE:
+        return "Deleted";
+    default:
+        return "Updated";
     }
 }
 
@@ -534,7 +553,8 @@ static void act_next(struct run *r)
     switch (r->in.kind) {
     case NLU_COMPLETE:
     case NLU_REOPEN:
-        run_op(r, tasks_set_done(app, r->user, t->id, r->in.kind == NLU_COMPLETE, tasks_done_cb, r));
+        run_op(r,
+               tasks_set_done(app, r->user, t->id, r->in.kind == NLU_COMPLETE, tasks_done_cb, r));
         return;
     case NLU_DELETE:
         run_op(r, tasks_delete(app, r->user, t->id, tasks_done_cb, r));
@@ -582,8 +602,9 @@ static void matched(struct run *r, const struct tasks_result *res)
             act_next(r);
             return;
         }
-        say(r, "%zu tasks match \u201c%s\u201d. Which one do you mean? Tap one, or say *the "
-               "second one*.",
+        say(r,
+            "%zu tasks match \u201c%s\u201d. Which one do you mean? Tap one, or say *the "
+            "second one*.",
             res->ntasks, tg->words);
         emit_list(r, res->tasks, res->ntasks, "Which one?");
         run_end(r);
@@ -591,8 +612,9 @@ static void matched(struct run *r, const struct tasks_result *res)
     }
     keep_tasks(r, res->tasks, res->ntasks);
     if (r->in.kind == NLU_RENAME && (r->n > 1 || !r->in.title[0])) {
-        say(r, r->n > 1 ? "I can rename one task at a time." : "What should the new title be? "
-                                                                "Say *rename X to Y*.");
+        say(r, r->n > 1 ? "I can rename one task at a time."
+                        : "What should the new title be? "
+                          "Say *rename X to Y*.");
         run_end(r);
         return;
     }
@@ -1101,8 +1123,7 @@ static void responder_cancel(struct ck_turn *t, void *data)
         r->cancelled = true;
 }
 
-void builtin_agent_init(struct builtin_agent *a, struct tasks_app *tasks,
-                        const struct logger *log)
+void builtin_agent_init(struct builtin_agent *a, struct tasks_app *tasks, const struct logger *log)
 {
     a->tasks = tasks;
     a->log = log;

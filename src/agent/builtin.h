@@ -19,13 +19,12 @@
 #include "tasks/tools.h"
 
 struct builtin_agent {
-    struct tasks_app *tasks;        /* not owned */
-    const struct logger *log;       /* not owned */
-    struct ck_responder responder;  /* answers messages and actions */
+    struct tasks_app *tasks;       /* not owned */
+    const struct logger *log;      /* not owned */
+    struct ck_responder responder; /* answers messages and actions */
 };
 
-void builtin_agent_init(struct builtin_agent *a, struct tasks_app *tasks,
-                        const struct logger *log);
+void builtin_agent_init(struct builtin_agent *a, struct tasks_app *tasks, const struct logger *log);
 
 /* threads.sync_custom_action for task widgets (chatkit_config.sync_action): Complete and Reopen
  * answer the updated widget; other actions answer no update. */

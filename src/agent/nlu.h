@@ -10,10 +10,11 @@
  * Reading rules worth knowing:
  *   - Case and punctuation do not matter for matching; politeness ("please", "can you", "could
  *     you", "hey") is skipped. "remind me to", "don't forget to", "I need to", "I have to",
- *     "todo:", "task:" start an ADD whatever follows. A message with no command word but with a
- *     due date/time, a priority or a #tag ("dentist friday 3pm") is an ADD too, unless it holds
- *     nothing but list words ("due tomorrow?", "overdue") - a LIST - or nothing but a priority
- *     ("!!") - UNKNOWN. An ADD with a time and no date is due today.
+ *     "to-do:" (with or without the hyphen), "task:" start an ADD whatever follows. A message
+ *     with no command word but with a due date/time, a priority or a #tag ("dentist friday
+ *     3pm") is an ADD too, unless it holds nothing but list words ("due tomorrow?", "overdue"),
+ *     a LIST, or nothing but a priority ("!!"), UNKNOWN. An ADD with a time and no date is due
+ *     today.
  *   - Titles (ADD) and new titles (RENAME) keep the user's text as typed: case, non-ASCII
  *     letters, inner punctuation. Command words, the date/time phrase, priority words and tags
  *     are cut out of an ADD (a RENAME keeps everything after its "to": "Friday review" stays);

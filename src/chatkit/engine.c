@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define LOCK_BUCKETS 1024
-#define EVENT_MAX (16 * 1024 * 1024) /* one event's JSON (a 128 KiB message fits many times) */
+#define EVENT_MAX    (16 * 1024 * 1024) /* one event's JSON (a 128 KiB message fits many times) */
 
 enum ev_kind {
     EV_SEND,          /* show only */
@@ -31,11 +31,11 @@ enum ev_kind {
 struct ck_event {
     struct ck_event *next;
     enum ev_kind kind;
-    char *json;               /* owned; the event to send, NULL for persist-only */
+    char *json; /* owned; the event to send, NULL for persist-only */
     size_t len;
-    struct store_item item;   /* what to persist (json owned) */
+    struct store_item item; /* what to persist (json owned) */
     struct store_attachment att;
-    char *title;              /* owned; EV_SET_TITLE */
+    char *title; /* owned; EV_SET_TITLE */
 };
 
 /* An assistant message announced with item.added and not yet done: the text so far, kept so a
@@ -58,30 +58,30 @@ enum turn_state { TURN_PREPARING, TURN_RUNNING, TURN_ENDED };
 
 struct ck_turn {
     struct ck_engine *e;
-    struct ck_request req;                 /* owned */
+    struct ck_request req; /* owned */
     char user_id[STORE_USER_ID_MAX];
-    struct store_thread thread;            /* owned strings */
-    struct store_item item;                /* target item (json owned) */
-    struct buf attachments;                /* JSON array of the message's attachments */
-    struct store_attachment *atts;         /* owned; the attachments to link */
+    struct store_thread thread;    /* owned strings */
+    struct store_item item;        /* target item (json owned) */
+    struct buf attachments;        /* JSON array of the message's attachments */
+    struct store_attachment *atts; /* owned; the attachments to link */
     size_t natts, atts_loaded;
     char user_item_id[ID_MAX];
     struct buf user_text;
-    struct ck_sink *sink;                  /* not owned */
+    struct ck_sink *sink; /* not owned */
     const struct ck_responder *resp;
-    struct ck_event *head, *tail;          /* owned queue */
-    struct store_job job;                  /* one store job at a time */
+    struct ck_event *head, *tail; /* owned queue */
+    struct store_job job;         /* one store job at a time */
     bool job_busy;
-    bool pumping;                          /* inside turn_pump (no re-entry) */
+    bool pumping; /* inside turn_pump (no re-entry) */
     enum turn_state state;
-    bool locked;                           /* holds its thread's lock */
+    bool locked; /* holds its thread's lock */
     bool cancelled, responder_done, end_queued, thread_dirty, thread_new;
     int prepare_step;
     ck_prepared_cb prepared_cb;
     void *prepared_data;
     struct pending_msg *pending;
-    struct ck_turn *next_waiter;           /* in a thread_lock's queue */
-    void *context;                         /* the responder's; not owned */
+    struct ck_turn *next_waiter; /* in a thread_lock's queue */
+    void *context;               /* the responder's; not owned */
 };
 
 struct ck_engine {
@@ -286,14 +286,29 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
 {
     enum store_op op;
     switch (ev->kind) {
-    case EV_THREAD_CREATE: op = STORE_THREAD_CREATE; break;
-    case EV_THREAD_SAVE: op = STORE_THREAD_UPDATE; break;
-    case EV_ATTACH: op = STORE_ATTACHMENT_UPDATE; break;
-    case EV_DELETE_AFTER: op = STORE_ITEM_DELETE_AFTER; break;
-    case EV_DONE: op = STORE_ITEM_UPSERT; break;
-    case EV_REPLACED: op = STORE_ITEM_UPDATE; break;
-    case EV_REMOVED: op = STORE_ITEM_DELETE; break;
-    default: return false;
+    case EV_THREAD_CREATE:
+        op = STORE_THREAD_CREATE;
+        break;
+    case EV_THREAD_SAVE:
+        op = STORE_THREAD_UPDATE;
+        break;
+    case EV_ATTACH:
+        op = STORE_ATTACHMENT_UPDATE;
+        break;
+    case EV_DELETE_AFTER:
+        op = STORE_ITEM_DELETE_AFTER;
+        break;
+    case EV_DONE:
+        op = STORE_ITEM_UPSERT;
+        break;
+    case EV_REPLACED:
+        op = STORE_ITEM_UPDATE;
+        break;
+    case EV_REMOVED:
+        op = STORE_ITEM_DELETE;
+        break;
+    default:
+        return false;
     }
     store_job_clear(&t->job);
     store_job_init(&t->job, op, persist_done, t);
@@ -338,7 +353,8 @@ static void turn_store_failed(struct ck_turn *t, const char *why)
     }
     t->tail = NULL;
     if (t->sink && !t->cancelled) {
-        static const char err[] = "{\"type\":\"error\",\"code\":\"stream.error\",\"allow_retry\":true}";
+        static const char err[] =
+            "{\"type\":\"error\",\"code\":\"stream.error\",\"allow_retry\":true}";
         t->sink->send(t->sink, err, sizeof err - 1);
     }
     if (t->resp && !t->responder_done && t->resp->cancel) {
@@ -617,7 +633,8 @@ static void prepare_attachments(struct ck_turn *t)
     int n = cJSON_GetArraySize(ids);
     if (t->atts_loaded > 0) {
         const struct store_attachment *a = &t->job.attachment;
-        if (t->job.status == ERR_NOT_FOUND || (t->job.status == 0 && a->state != STORE_ATTACHMENT_UPLOADED)) {
+        if (t->job.status == ERR_NOT_FOUND ||
+            (t->job.status == 0 && a->state != STORE_ATTACHMENT_UPLOADED)) {
             prepare_fail(t, t->job.status ? 404 : 400,
                          t->job.status ? "attachment_not_found" : "attachment_not_uploaded",
                          t->job.status ? "an attachment of the message does not exist"
@@ -1003,8 +1020,7 @@ void ck_turn_emit_item_replaced(struct ck_turn *t, const char *item_id, const ch
 {
     if (!turn_accepts(t))
         return;
-    queue_item(t, EV_REPLACED, "thread.item.replaced", item_id, type, created_us, item_json,
-               true);
+    queue_item(t, EV_REPLACED, "thread.item.replaced", item_id, type, created_us, item_json, true);
     turn_pump(t);
 }
 

@@ -53,11 +53,11 @@ struct ck_responder {
 typedef const struct ck_responder *(*ck_responder_pick_fn)(struct ck_turn *t, void *data);
 
 struct ck_engine_config {
-    struct store *store;             /* not owned */
-    const struct logger *log;        /* not owned */
-    ck_responder_pick_fn pick;       /* chooses the responder of each turn */
+    struct store *store;       /* not owned */
+    const struct logger *log;  /* not owned */
+    ck_responder_pick_fn pick; /* chooses the responder of each turn */
     void *pick_data;
-    bool allow_cancel;               /* stream_options.allow_cancel */
+    bool allow_cancel; /* stream_options.allow_cancel */
 };
 
 /* Prepare finished: status 0 (the caller now opens the stream and calls ck_turn_run), or a

@@ -84,8 +84,8 @@ static void write_content_part(struct jw *w, const cJSON *part)
     jw_obj_end(w);
 }
 
-void ck_write_user_message(struct jw *w, const char *id, const char *thread_id,
-                           int64_t created_us, const cJSON *input, const char *attachments_json)
+void ck_write_user_message(struct jw *w, const char *id, const char *thread_id, int64_t created_us,
+                           const cJSON *input, const char *attachments_json)
 {
     const cJSON *content = NULL, *opts = NULL, *tc = NULL;
     const char *s = NULL;
@@ -138,8 +138,8 @@ void ck_write_assistant_message(struct jw *w, const char *id, const char *thread
     jw_obj_end(w);
 }
 
-void ck_write_widget_item(struct jw *w, const char *id, const char *thread_id,
-                          int64_t created_us, const char *widget_json, const char *copy_text)
+void ck_write_widget_item(struct jw *w, const char *id, const char *thread_id, int64_t created_us,
+                          const char *widget_json, const char *copy_text)
 {
     ck_write_item_head(w, id, thread_id, created_us, "widget");
     jw_key(w, "widget");

@@ -27,14 +27,14 @@ void ck_write_item_head(struct jw *w, const char *id, const char *thread_id, int
                         const char *type);
 /* A user_message item from a validated UserMessageInput; attachments_json is the JSON array of
  * full Attachment objects (or NULL for []). */
-void ck_write_user_message(struct jw *w, const char *id, const char *thread_id,
-                           int64_t created_us, const cJSON *input, const char *attachments_json);
+void ck_write_user_message(struct jw *w, const char *id, const char *thread_id, int64_t created_us,
+                           const cJSON *input, const char *attachments_json);
 /* An assistant_message with one output_text part. */
 void ck_write_assistant_message(struct jw *w, const char *id, const char *thread_id,
                                 int64_t created_us, const char *text, size_t text_len);
 /* A widget item; widget_json is the rendered root, copy_text may be NULL. */
-void ck_write_widget_item(struct jw *w, const char *id, const char *thread_id,
-                          int64_t created_us, const char *widget_json, const char *copy_text);
+void ck_write_widget_item(struct jw *w, const char *id, const char *thread_id, int64_t created_us,
+                          const char *widget_json, const char *copy_text);
 /* hidden_context_item with JSON content, or sdk_hidden_context with string content. */
 void ck_write_hidden_item(struct jw *w, const char *id, const char *thread_id, int64_t created_us,
                           bool sdk, const char *content_json);

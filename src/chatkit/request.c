@@ -56,8 +56,8 @@ static int invalid(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* A required string member of params. */
-static int need_str(const cJSON *o, const char *key, const char *path, const char **out,
-                    char *err, size_t errlen)
+static int need_str(const cJSON *o, const char *key, const char *path, const char **out, char *err,
+                    size_t errlen)
 {
     int rc = json_get_str(o, key, out);
     if (rc == 1)
@@ -67,8 +67,8 @@ static int need_str(const cJSON *o, const char *key, const char *path, const cha
     return 0;
 }
 
-static int opt_str(const cJSON *o, const char *key, const char *path, const char **out,
-                   char *err, size_t errlen)
+static int opt_str(const cJSON *o, const char *key, const char *path, const char **out, char *err,
+                   size_t errlen)
 {
     *out = NULL;
     if (json_get_str(o, key, out) < 0)
@@ -92,7 +92,8 @@ static int check_content_part(const cJSON *part, int i, char *err, size_t errlen
         return need_str(part, "text", path, &s, err, errlen);
     if (strcmp(type, "input_tag") != 0)
         return invalid(err, errlen, "%s.type must be input_text or input_tag", path);
-    if (need_str(part, "id", path, &s, err, errlen) || need_str(part, "text", path, &s, err, errlen) ||
+    if (need_str(part, "id", path, &s, err, errlen) ||
+        need_str(part, "text", path, &s, err, errlen) ||
         opt_str(part, "group", path, &s, err, errlen))
         return ERR_INVALID;
     if (json_get_obj(part, "data", &o) < 0)
@@ -132,8 +133,7 @@ static int check_input(const cJSON *params, const cJSON **out, char *err, size_t
         return invalid(err, errlen,
                        "params.input.inference_options is required and must be an object");
     if (json_get_obj(opts, "tool_choice", &tc) < 0 ||
-        (tc && need_str(tc, "id", "params.input.inference_options.tool_choice", &s, err,
-                        errlen)))
+        (tc && need_str(tc, "id", "params.input.inference_options.tool_choice", &s, err, errlen)))
         return invalid(err, errlen, "params.input.inference_options.tool_choice must be {id}");
     if (opt_str(opts, "model", "params.input.inference_options", &s, err, errlen))
         return ERR_INVALID;

@@ -36,23 +36,23 @@ enum ck_type {
 };
 
 #define CK_PAGE_DEFAULT 20
-#define CK_PAGE_MAX 100
-#define CK_MAX_DEPTH 64 /* JSON nesting accepted in a request */
+#define CK_PAGE_MAX     100
+#define CK_MAX_DEPTH    64 /* JSON nesting accepted in a request */
 
 struct ck_request {
     enum ck_type type;
-    bool streaming;             /* answered with an event stream */
-    cJSON *doc;                 /* owned: the parsed body */
+    bool streaming; /* answered with an event stream */
+    cJSON *doc;     /* owned: the parsed body */
     const cJSON *params;
-    const char *thread_id;      /* every request that names a thread */
-    const char *item_id;        /* retry, structured input, custom actions (may be NULL) */
-    const cJSON *input;         /* user message input (create, add_user_message) */
-    const cJSON *result;        /* client tool output: any JSON, null included */
-    const cJSON *action;        /* custom actions: the action object */
+    const char *thread_id; /* every request that names a thread */
+    const char *item_id;   /* retry, structured input, custom actions (may be NULL) */
+    const cJSON *input;    /* user message input (create, add_user_message) */
+    const cJSON *result;   /* client tool output: any JSON, null included */
+    const cJSON *action;   /* custom actions: the action object */
     const char *action_type;
     const cJSON *payload;       /* action payload; NULL when absent or null */
-    const char *input_status;      /* structured input: "answered" | "skipped" */
-    const cJSON *input_answers;    /* structured input: id -> {values, skipped}; may be NULL */
+    const char *input_status;   /* structured input: "answered" | "skipped" */
+    const cJSON *input_answers; /* structured input: id -> {values, skipped}; may be NULL */
     const char *title;          /* threads.update */
     const cJSON *item_ids;      /* items.feedback: non-empty array of strings */
     const char *kind;           /* items.feedback: positive | negative */

@@ -124,7 +124,7 @@ struct json_call {
     struct store_job job;
     struct chatkit *ck;
     struct http_request *req;
-    struct ck_request creq;  /* owned */
+    struct ck_request creq; /* owned */
     int step;
     struct store_thread thread; /* owned strings, for get_by_id */
     char *item_ids_text;        /* owned; items.feedback ids as JSON for the store job */
@@ -412,7 +412,8 @@ static void json_request(struct chatkit *ck, struct http_request *req, struct ck
     if (creq->type == CK_INPUT_TRANSCRIBE || creq->type == CK_ATTACHMENTS_CREATE ||
         creq->type == CK_ATTACHMENTS_DELETE) {
         bool transcribe = creq->type == CK_INPUT_TRANSCRIBE;
-        http_respond_error(req, 400, transcribe ? "transcription_unavailable" : "uploads_unavailable",
+        http_respond_error(req, 400,
+                           transcribe ? "transcription_unavailable" : "uploads_unavailable",
                            transcribe ? "no speech-to-text provider is configured"
                                       : "this server has no attachment store configured");
         ck_request_free(creq);

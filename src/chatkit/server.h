@@ -18,11 +18,11 @@
 struct ck_actions;
 
 struct chatkit_config {
-    struct store *store;          /* not owned */
-    const struct logger *log;     /* not owned */
-    struct auth *auth;            /* not owned */
-    struct ck_engine *engine;     /* not owned */
-    const char *cors_origins;     /* comma-separated allowed origins; NULL = same origin only */
+    struct store *store;      /* not owned */
+    const struct logger *log; /* not owned */
+    struct auth *auth;        /* not owned */
+    struct ck_engine *engine; /* not owned */
+    const char *cors_origins; /* comma-separated allowed origins; NULL = same origin only */
     /* threads.sync_custom_action: answers with an updated item JSON (or NULL) via cb. */
     void (*sync_action)(void *data, const char *user_id, const struct ck_request *req,
                         const struct store_item *sender,

@@ -15,12 +15,12 @@
 
 /* Parses len bytes as one JSON value. A "\u0000" inside a string value arrives as the two bytes
  * C0 80 (Modified UTF-8), so the string stays a C string with nothing cut off; json_write turns
- * C0 80 back into \u0000, so such text round-trips. Fails (NULL) on malformed JSON, trailing garbage, or arrays
- * and objects nested deeper than max_depth. Stricter than cJSON alone: raw control characters
- * inside strings are refused, and so are object keys containing \u0000 (cJSON keeps keys as C
- * strings, so "type\u0000x" would answer a lookup of "type"); values may contain \u0000. On
- * failure *err_off (if not NULL) gets the byte offset where parsing stopped. The caller frees the
- * result with cJSON_Delete. */
+ * C0 80 back into \u0000, so such text round-trips. Fails (NULL) on malformed JSON, trailing
+ * garbage, or arrays and objects nested deeper than max_depth. Stricter than cJSON alone: raw
+ * control characters inside strings are refused, and so are object keys containing \u0000 (cJSON
+ * keeps keys as C strings, so "type\u0000x" would answer a lookup of "type"); values may contain
+ * \u0000. On failure *err_off (if not NULL) gets the byte offset where parsing stopped. The caller
+ * frees the result with cJSON_Delete. */
 cJSON *json_parse(const char *s, size_t len, int max_depth, size_t *err_off);
 
 /* Member lookups: NULL when obj is not an object or the key is absent. A key present with JSON

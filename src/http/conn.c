@@ -215,8 +215,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
             req->headers_cap = req->headers_cap ? req->headers_cap * 2 : 8;
             if (req->headers_cap > HTTP_MAX_HEADERS)
                 req->headers_cap = HTTP_MAX_HEADERS;
-            req->headers =
-                xrealloc(req->headers, (size_t)req->headers_cap * sizeof *req->headers);
+            req->headers = xrealloc(req->headers, (size_t)req->headers_cap * sizeof *req->headers);
         }
         req->headers[req->nheaders].name_off = (uint32_t)req->head.len;
         c->in_header_field = true;

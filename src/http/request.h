@@ -34,9 +34,9 @@ struct http_request {
     int http_minor;             /* 0 or 1 (HTTP/1.x) */
     /* Request line and headers, copied from the socket as they arrive (capped). */
     struct buf head;
-    uint32_t url_len;  /* the URL is head.data[0 .. url_len) */
-    uint32_t path_len; /* path is the URL up to '?' */
-    struct http_header *headers;   /* owned; grows to HTTP_MAX_HEADERS (idle streams stay small) */
+    uint32_t url_len;            /* the URL is head.data[0 .. url_len) */
+    uint32_t path_len;           /* path is the URL up to '?' */
+    struct http_header *headers; /* owned; grows to HTTP_MAX_HEADERS (idle streams stay small) */
     int nheaders;
     int headers_cap;
     struct buf body;               /* decoded body (chunked bodies are de-chunked), capped */

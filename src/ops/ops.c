@@ -23,7 +23,7 @@ struct probe {
     struct ops *ops;
     struct http_request **waiters; /* owned array; the requests are answered, not owned */
     size_t nwaiters, cap;
-    int refs;                      /* job (once started) + timer */
+    int refs; /* job (once started) + timer */
 };
 
 void ops_init(struct ops *o, struct http_server *server, const struct http_router *router,

@@ -88,7 +88,7 @@ struct store_queue {
     uv_cond_t cond;         /* signalled on push and on stop */
     struct store_job *head; /* jobs linked through job->next */
     struct store_job *tail;
-    bool stop; /* set once by store_close; threads exit when also empty */
+    bool stop;     /* set once by store_close; threads exit when also empty */
     unsigned idle; /* threads waiting on cond */
 };
 

@@ -49,7 +49,8 @@ static void test_all_types_accepted(void **state)
         {"{\"type\":\"threads.list\",\"params\":{}}", CK_THREADS_LIST, false},
         {"{\"type\":\"threads.update\",\"params\":{\"thread_id\":\"t\",\"title\":\"x\"}}",
          CK_THREADS_UPDATE, false},
-        {"{\"type\":\"threads.delete\",\"params\":{\"thread_id\":\"t\"}}", CK_THREADS_DELETE, false},
+        {"{\"type\":\"threads.delete\",\"params\":{\"thread_id\":\"t\"}}", CK_THREADS_DELETE,
+         false},
         {"{\"type\":\"threads.sync_custom_action\",\"params\":{\"thread_id\":\"t\",\"item_id\":"
          "\"w\",\"action\":{\"type\":\"go\"}}}",
          CK_THREADS_SYNC_CUSTOM_ACTION, false},
@@ -206,9 +207,10 @@ static void test_unknown_fields_ignored(void **state)
 static void test_nul_and_unicode_in_text(void **state)
 {
     (void)state;
-    const char json[] = "{\"type\":\"threads.create\",\"params\":{\"input\":{\"content\":[{\"type\":"
-                        "\"input_text\",\"text\":\"a\\u0000b \\u2028 caf\\u00e9 \xf0\x9f\x98\x80\"}],"
-                        "\"attachments\":[],\"inference_options\":{}}}}";
+    const char json[] =
+        "{\"type\":\"threads.create\",\"params\":{\"input\":{\"content\":[{\"type\":"
+        "\"input_text\",\"text\":\"a\\u0000b \\u2028 caf\\u00e9 \xf0\x9f\x98\x80\"}],"
+        "\"attachments\":[],\"inference_options\":{}}}}";
     struct ck_request r;
     char err[300];
     assert_int_equal(ck_request_decode(json, sizeof json - 1, &r, err, sizeof err), 0);

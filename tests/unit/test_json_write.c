@@ -325,7 +325,9 @@ static void test_escape_valid_utf8_raw(void **state)
 static void test_escape_modified_utf8_nul(void **state)
 {
     (void)state;
-    char *out = escape("a\xC0\x80" "b", 4);
+    char *out = escape("a\xC0\x80"
+                       "b",
+                       4);
     assert_string_equal(out, "\"a\\u0000b\"");
     free(out);
 }
