@@ -69,14 +69,20 @@ static size_t wellformed_len(const uint8_t *p, size_t avail)
 }
 
 /* What the writer should make of the input: a copy with every byte that starts no well-formed
- * sequence replaced by U+FFFD. Returns the length in out (3 * size bytes are enough). */
+ * sequence replaced by U+FFFD, except the pair C0 80, which is json_read's carried NUL and is
+ * written as \u0000 (decoded here to a 0 byte). Returns the length in out (3 * size bytes are
+ * enough). */
 static size_t expected_text(const uint8_t *in, size_t size, uint8_t *out, bool *valid)
 {
     size_t o = 0;
     *valid = true;
     for (size_t i = 0; i < size;) {
         size_t n = wellformed_len(in + i, size - i);
-        if (n == 0) {
+        if (n == 0 && in[i] == 0xC0 && i + 1 < size && in[i + 1] == 0x80) {
+            out[o++] = 0;
+            i += 2;
+            *valid = false; /* not plain UTF-8: the exact-equality check does not apply */
+        } else if (n == 0) {
             memcpy(out + o, "\xEF\xBF\xBD", 3);
             o += 3;
             i++;
