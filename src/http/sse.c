@@ -27,6 +27,33 @@ int sse_frame(struct buf *out, const char *json, size_t len)
     return rc;
 }
 
+/* A stream can stay open for hours (10,000 live feeds is a design target), so once its headers
+ * are out it drops what only the request phase needed: the body, the header table, the extra
+ * response headers, and the header text beyond the path (kept for the access log). Path
+ * parameters point into that text and are moved along with it. */
+static void request_compact(struct http_request *req)
+{
+    buf_free(&req->body);
+    buf_free(&req->resp_headers);
+    free(req->headers);
+    req->headers = NULL;
+    req->nheaders = req->headers_cap = 0;
+    size_t keep = req->path_len;
+    if (!req->head.data || req->head.cap <= keep + 1)
+        return;
+    size_t off[HTTP_ROUTE_MAX_PARAMS];
+    for (int i = 0; i < req->match.nparams; i++)
+        off[i] = (size_t)(req->match.param[i] - req->head.data);
+    char *now = xrealloc(req->head.data, keep + 1);
+    now[keep] = '\0';
+    for (int i = 0; i < req->match.nparams; i++)
+        req->match.param[i] = now + off[i];
+    req->head.data = now;
+    req->head.len = keep;
+    req->head.cap = keep + 1;
+    req->url_len = (uint32_t)keep;
+}
+
 static bool sse_chunked(const struct http_request *req)
 {
     return req->http_minor >= 1;
@@ -59,7 +86,9 @@ int http_sse_begin(struct http_request *req)
     req->server->metrics.open_streams++;
     size_t n;
     char *data = buf_detach(&out, &n);
-    return http_conn_write(req->conn, data, n) ? ERR_CLOSED : 0;
+    int wrc = http_conn_write(req->conn, data, n) ? ERR_CLOSED : 0;
+    request_compact(req);
+    return wrc;
 }
 
 size_t http_sse_queued(const struct http_request *req)
