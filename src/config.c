@@ -26,6 +26,7 @@ enum opt_type {
     OPT_TOKEN,   /* an HTTP header name */
     OPT_SECRET,  /* at least 16 characters */
     OPT_ID,      /* letters, digits, '_', '-', '.' (1..128) */
+    OPT_MIMES,   /* comma-separated MIME types and patterns (subtype or both '*') */
 };
 
 struct opt {
@@ -85,6 +86,15 @@ static const struct opt opts[] = {
      "10s", "how long in-flight responses may finish after SIGTERM"},
     {"store-readers", "CHATKITD_STORE_READERS", NULL, OPT_INT, F(store_readers), 1, 64, "2",
      "database reader threads"},
+    {"attachment-max-bytes", "CHATKITD_ATTACHMENT_MAX_BYTES", NULL, OPT_SIZE,
+     F(attachment_max_bytes), 1, (int64_t)1 << 30, "10MiB",
+     "largest file a user may upload (413 beyond)"},
+    {"attachment-types", "CHATKITD_ATTACHMENT_TYPES", NULL, OPT_MIMES, F(attachment_types), 0, 0,
+     "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,"
+     "application/json",
+     "MIME types users may upload (comma-separated; image/* style patterns allowed)"},
+    {"attachment-ttl", "CHATKITD_ATTACHMENT_TTL", NULL, OPT_SECONDS, F(attachment_ttl_s), 1,
+     86400 * 365, "24h", "uploads never attached to a message are deleted after this long"},
     {"log-level", "CHATKITD_LOG_LEVEL", NULL, OPT_LEVEL, F(log_level), 0, 0, "info",
      "debug, info, warn or error"},
     {"log-format", "CHATKITD_LOG_FORMAT", NULL, OPT_FORMAT, F(log_format), 0, 0, "text",
@@ -148,6 +158,38 @@ static int check_url(const char *v)
             return ERR_INVALID;
     }
     return 0;
+}
+
+static bool mime_token_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$&^_.+-", ch));
+}
+
+/* Checks a comma-separated list of MIME types: each entry is type/subtype made of MIME token
+ * characters, or a pattern with the subtype '*' (any image), or '*' for both (anything). */
+static int check_mimes(const char *v)
+{
+    const char *p = v;
+    for (;;) {
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        const char *slash = memchr(p, '/', (size_t)(e - p));
+        if (!slash || slash == p || slash + 1 == e)
+            return ERR_INVALID;
+        bool star_type = slash - p == 1 && *p == '*';
+        bool star_sub = e - slash == 2 && slash[1] == '*';
+        if (star_type && !star_sub)
+            return ERR_INVALID;
+        for (const char *q = p; q < e && !star_type; q++) {
+            if (q != slash && !(q > slash && star_sub) && !mime_token_char(*q))
+                return ERR_INVALID;
+        }
+        if (!*e)
+            return 0;
+        p = e + 1;
+    }
 }
 
 /* Applies one value to cfg. On failure writes the reason (without the "where") into why. */
@@ -252,6 +294,14 @@ static int opt_apply(struct config *cfg, const struct opt *o, const char *v, cha
             return ERR_INVALID;
         }
         return 0;
+    case OPT_MIMES:
+        if (check_mimes(v)) {
+            snprintf(why, whylen,
+                     "'%s' is not a comma-separated list of MIME types (e.g. image/*,text/plain)",
+                     v);
+            return ERR_INVALID;
+        }
+        break;
     case OPT_STR:
         break;
     }
@@ -430,7 +480,7 @@ void config_free(struct config *cfg)
     char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
                        &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
                        &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url,
-                       &cfg->cors_origins};
+                       &cfg->cors_origins,   &cfg->attachment_types};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

@@ -397,6 +397,55 @@ static void start_history(struct run *r)
     }
 }
 
+/* "the selected ones", "my selection": the tasks selected on the host page's task board. */
+static bool words_mean_selection(const char *w)
+{
+    static const char *forms[] = {"selected",          "the selected",   "selected ones",
+                                  "the selected ones", "selected tasks", "the selected tasks",
+                                  "selection",         "my selection",   "the selection"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        if (strcasecmp(w, forms[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The selection lives in the browser, so the agent asks the page with the client tool
+ * get_selected_tasks (spec §9): the turn ends with a pending call, and the page's answer
+ * (threads.add_client_tool_output) continues it in selection_answered(). The action to apply
+ * travels in the call's arguments. */
+static void ask_selection(struct run *r)
+{
+    char id[ID_MAX], call_id[ID_MAX];
+    id_new("tc_", id);
+    id_new("call_", call_id);
+    int64_t now = clock_wall_us();
+    struct buf item;
+    buf_init(&item, 8192);
+    struct jw w;
+    jw_init(&w, &item);
+    ck_write_item_head(&w, id, ck_turn_thread(r->t)->id, now, "client_tool_call");
+    jw_kv_str(&w, "status", "pending");
+    jw_kv_str(&w, "call_id", call_id);
+    jw_kv_str(&w, "name", BUILTIN_CLIENT_TOOL_SELECTION);
+    jw_key(&w, "arguments");
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "for", nlu_kind_name(r->in.kind));
+    if (r->in.kind == NLU_RENAME)
+        jw_kv_str(&w, "title", r->in.title);
+    if (r->in.kind == NLU_REPRIORITIZE)
+        jw_kv_str(&w, "priority", nlu_priority_name(r->in.priority));
+    if (r->in.kind == NLU_RESCHEDULE && r->in.due_date[0])
+        jw_kv_str(&w, "due_date", r->in.due_date);
+    jw_obj_end(&w);
+    jw_obj_end(&w);
+    run_flush_text(r);
+    ck_turn_emit_item_done(r->t, id, "client_tool_call", now, item.data);
+    buf_free(&item);
+    ck_turn_finish(r->t);
+    run_free(r);
+}
+
 static void start_target(struct run *r)
 {
     const struct nlu_target *tg = &r->in.target;
@@ -415,6 +464,10 @@ static void start_target(struct run *r)
     }
     switch (tg->kind) {
     case NLU_TARGET_TITLE:
+        if (words_mean_selection(tg->words)) {
+            ask_selection(r);
+            return;
+        }
         start_match_title(r);
         return;
     case NLU_TARGET_POSITION:
@@ -422,6 +475,11 @@ static void start_target(struct run *r)
         start_history(r);
         return;
     case NLU_TARGET_FILTER:
+        /* "the selected tasks" reads as a tag filter; it means the board's selection. */
+        if (strcmp(tg->filter.tag, "selected") == 0 && !tg->filter.query[0]) {
+            ask_selection(r);
+            return;
+        }
         start_list(r, &tg->filter, STEP_MATCHED, BULK_LIMIT);
         return;
     default:
@@ -431,11 +489,66 @@ static void start_target(struct run *r)
     }
 }
 
+/* The page answered get_selected_tasks with {"task_ids":[...]}: act on those tasks as the
+ * original request asked (its kind and values are in the call's arguments). */
+static void selection_answered(struct run *r)
+{
+    const struct store_item *call = ck_turn_item(r->t);
+    const cJSON *result = ck_turn_request(r->t)->result;
+    cJSON *doc = call ? json_parse(call->json, strlen(call->json), 32, NULL) : NULL;
+    const cJSON *args = NULL, *ids = NULL;
+    const char *name = NULL, *kind = NULL, *v = NULL;
+    json_get_str(doc, "name", &name);
+    json_get_obj(doc, "arguments", &args);
+    json_get_str(args, "for", &kind);
+    json_get_arr(result, "task_ids", &ids);
+    memset(&r->in, 0, sizeof r->in);
+    for (int k = NLU_ADD; kind && k <= NLU_THANKS; k++) {
+        if (strcmp(nlu_kind_name(k), kind) == 0)
+            r->in.kind = k;
+    }
+    if (json_get_str(args, "title", &v) == 0)
+        snprintf(r->in.title, sizeof r->in.title, "%s", v);
+    r->in.priority = NLU_PRIORITY_NONE;
+    if (json_get_str(args, "priority", &v) == 0)
+        r->in.priority = task_parse_priority(v);
+    if (json_get_str(args, "due_date", &v) == 0)
+        snprintf(r->in.due_date, sizeof r->in.due_date, "%s", v);
+    r->in.target.kind = NLU_TARGET_POSITION; /* like rows of a list: no pick-list */
+    int n = ids ? cJSON_GetArraySize(ids) : 0;
+    bool ours = name && strcmp(name, BUILTIN_CLIENT_TOOL_SELECTION) == 0;
+    if (!ours || r->in.kind < NLU_COMPLETE || r->in.kind > NLU_DELETE || n == 0) {
+        cJSON_Delete(doc);
+        say(r, n == 0 && ours ? "No tasks are selected on the board, so nothing changed."
+                              : "Thanks \u2014 noted.");
+        run_end(r);
+        return;
+    }
+    r->ids = xcalloc((size_t)n, sizeof *r->ids);
+    for (int i = 0; i < n && i < BULK_LIMIT; i++) {
+        const cJSON *id = cJSON_GetArrayItem(ids, i);
+        if (cJSON_IsString(id) && strlen(id->valuestring) < ID_MAX)
+            snprintf(r->ids[r->nids++], ID_MAX, "%s", id->valuestring);
+    }
+    cJSON_Delete(doc);
+    if (r->nids == 0) {
+        say(r, "The selection held no task ids, so nothing changed.");
+        run_end(r);
+        return;
+    }
+    r->step = STEP_FETCHED;
+    run_op(r, tasks_get(r->a->tasks, r->user, r->ids[r->next_id++], tasks_done_cb, r));
+}
+
 static void message_start(struct run *r)
 {
     const char *text = ck_turn_user_text(r->t);
+    if (!text && ck_turn_request(r->t)->type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
+        selection_answered(r);
+        return;
+    }
     if (!text) {
-        /* A continuation (client tool output, structured input) with nothing to act on. */
+        /* A continuation (structured input) with nothing to act on. */
         say(r, "Thanks \u2014 noted.");
         run_end(r);
         return;

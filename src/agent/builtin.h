@@ -18,6 +18,10 @@
 #include "chatkit/engine.h"
 #include "tasks/tools.h"
 
+/* The client tool the agent calls for "the selected tasks": the host page answers with
+ * {"task_ids": [...]} (ChatKit's onClientTool). */
+#define BUILTIN_CLIENT_TOOL_SELECTION "get_selected_tasks"
+
 struct builtin_agent {
     struct tasks_app *tasks;       /* not owned */
     const struct logger *log;      /* not owned */

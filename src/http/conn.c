@@ -282,6 +282,21 @@ static void request_assign_id(struct http_conn *c, struct http_request *req)
              (unsigned long long)++c->server->next_request_seq);
 }
 
+/* The body limit of the route a request is for: upload routes allow more than the server's
+ * default, and the limit must be known before the body arrives, so an announced over-size body
+ * is refused unread (and without a 100 Continue). Only requests with a body pay for this lookup;
+ * dispatch matches again once the message is complete, because trailers may still move the
+ * bytes the match would point into. */
+static size_t body_limit(struct http_conn *c, struct http_request *req)
+{
+    struct http_route_match m;
+    enum http_route_result r = http_router_match(c->server->router, req->method, req->head.data,
+                                                 req->path_len, &m, NULL, 0);
+    if (r == HTTP_ROUTE_FOUND && m.route->max_body)
+        return m.route->max_body;
+    return c->server->limits.max_body_bytes;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     struct http_conn *c = p->data;
@@ -293,9 +308,13 @@ static int on_headers_complete(llhttp_t *p)
     request_assign_id(c, req);
     if (p->http_major != 1)
         return fail(c, 505);
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->server->limits.max_body_bytes)
-        return fail(c, 413);
     bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
+    if (has_body) {
+        buf_free(&req->body); /* still empty: the body comes after this callback */
+        buf_init(&req->body, body_limit(c, req));
+    }
+    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > req->body.max)
+        return fail(c, 413);
     size_t elen;
     const char *expect = http_request_header(req, "Expect", &elen);
     if (expect) {
@@ -414,10 +433,9 @@ static void conn_reject(struct http_conn *c, int status)
     c->close_after_write = true;
     req->keepalive = false;
     uv_timer_stop(&c->timer);
-    if (status == 413 && c->server->limits.max_body_bytes)
+    if (status == 413 && req->body.max)
         http_respond_error(req, 413, "payload_too_large",
-                           "the request body is larger than the limit of %zu bytes",
-                           c->server->limits.max_body_bytes);
+                           "the request body is larger than the limit of %zu bytes", req->body.max);
     else if (status == 431)
         http_respond_error(req, 431, "headers_too_large",
                            "the request line and headers are larger than the limit of %zu bytes",

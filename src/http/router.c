@@ -46,6 +46,12 @@ static int route_compile(struct http_route *rt, const char *pattern)
 int http_router_add(struct http_router *r, const char *method, const char *pattern,
                     http_handler_fn handler, void *data)
 {
+    return http_router_add_limit(r, method, pattern, handler, data, 0);
+}
+
+int http_router_add_limit(struct http_router *r, const char *method, const char *pattern,
+                          http_handler_fn handler, void *data, size_t max_body)
+{
     for (int i = 0; i < r->nroutes; i++) {
         if (strcmp(r->routes[i].method, method) == 0 && strcmp(r->routes[i].pattern, pattern) == 0)
             return ERR_EXISTS;
@@ -61,6 +67,7 @@ int http_router_add(struct http_router *r, const char *method, const char *patte
     rt->pattern = pattern;
     rt->handler = handler;
     rt->data = data;
+    rt->max_body = max_body;
     rt->index = r->nroutes++;
     return 0;
 }

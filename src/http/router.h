@@ -21,7 +21,8 @@ struct http_route {
     const char *method;  /* "GET", "POST", ... (static string) */
     const char *pattern; /* "/api/tasks/{id}" (static string; also the metrics label) */
     http_handler_fn handler;
-    void *data; /* passed to the handler; not owned */
+    void *data;      /* passed to the handler; not owned */
+    size_t max_body; /* request body limit of this route; 0 = the server's max_body_bytes */
     int nseg;
     const char *seg[HTTP_ROUTE_MAX_SEGMENTS]; /* points into seg_store */
     size_t seg_len[HTTP_ROUTE_MAX_SEGMENTS];
@@ -51,6 +52,10 @@ void http_router_init(struct http_router *r);
  * params), ERR_TOO_BIG when the table is full, ERR_EXISTS for a duplicate method + pattern. */
 int http_router_add(struct http_router *r, const char *method, const char *pattern,
                     http_handler_fn handler, void *data);
+/* Like http_router_add, with the route's own request body limit (0 = the server default): the
+ * connection layer checks a body for this route against max_body instead (uploads). */
+int http_router_add_limit(struct http_router *r, const char *method, const char *pattern,
+                          http_handler_fn handler, void *data, size_t max_body);
 /* Matches path (no query string). On WRONG_METHOD, allow (if not NULL) receives a
  * comma-separated list of the path's methods, e.g. "GET, DELETE" (allow_len bytes max). */
 enum http_route_result http_router_match(const struct http_router *r, const char *method,
