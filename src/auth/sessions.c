@@ -627,6 +627,12 @@ void auth_with_session(struct auth *a, struct http_request *req, auth_session_cb
                            "/api/chatkit/sessions");
         return;
     }
+    auth_with_secret(a, req, secret, len, cb, data);
+}
+
+void auth_with_secret(struct auth *a, struct http_request *req, const char *secret, size_t len,
+                      auth_session_cb cb, void *data)
+{
     struct lookup *l = xcalloc(1, sizeof *l);
     l->auth = a;
     l->req = req;

@@ -56,5 +56,9 @@ typedef void (*auth_session_cb)(struct http_request *req, const struct store_ses
 /* Resolves req's bearer secret; calls cb for an active session within its rate, otherwise
  * answers the request itself (401/429/503). */
 void auth_with_session(struct auth *a, struct http_request *req, auth_session_cb cb, void *data);
+/* The same for a secret the caller found elsewhere (GET /files/{id}?token=, for <img src>, which
+ * cannot send headers); secret (len bytes) need only live during the call. */
+void auth_with_secret(struct auth *a, struct http_request *req, const char *secret, size_t len,
+                      auth_session_cb cb, void *data);
 
 #endif
