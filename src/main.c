@@ -6,6 +6,7 @@
  */
 #include "agent/builtin.h"
 #include "auth/sessions.h"
+#include "chatkit/attachments.h"
 #include "chatkit/engine.h"
 #include "chatkit/server.h"
 #include "config.h"
@@ -43,6 +44,7 @@ struct app {
     struct tasks_app tasks;
     struct builtin_agent agent;
     struct ck_engine *engine;
+    struct attachments attachments;
     struct chatkit chatkit;
     uv_signal_t sigterm, sigint;
     uv_timer_t purge_timer;
@@ -108,6 +110,7 @@ static void on_drained(void *data)
 {
     struct app *app = data;
     log_info(&app->log, "drained; closing the store");
+    attachments_close(&app->attachments); /* requests cut off by the drain timeout stop here */
     store_close(app->store, on_store_closed, app);
 }
 
@@ -183,6 +186,17 @@ static int app_wire_routes(struct app *app)
     if (!rc)
         rc = tasks_app_register_routes(&app->tasks, &app->router);
     builtin_agent_init(&app->agent, &app->tasks, &app->log);
+    struct attachments_config atc = {.loop = &app->loop,
+                                     .store = app->store,
+                                     .auth = &app->auth,
+                                     .log = &app->log,
+                                     .data_dir = app->cfg.data_dir,
+                                     .max_bytes = app->cfg.attachment_max_bytes,
+                                     .types = app->cfg.attachment_types,
+                                     .ttl_s = app->cfg.attachment_ttl_s};
+    attachments_init(&app->attachments, &atc);
+    if (!rc)
+        rc = attachments_register_routes(&app->attachments, &app->router);
     struct ck_engine_config ec = {.store = app->store,
                                   .log = &app->log,
                                   .pick = pick_responder,
@@ -193,6 +207,7 @@ static int app_wire_routes(struct app *app)
                                 .log = &app->log,
                                 .auth = &app->auth,
                                 .engine = app->engine,
+                                .attachments = &app->attachments,
                                 .cors_origins = app->cfg.cors_origins,
                                 .sync_action = builtin_agent_sync_action,
                                 .sync_action_data = &app->agent};
@@ -241,6 +256,7 @@ static int app_serve(struct app *app)
         uv_timer_init(&app->loop, &app->purge_timer);
         http_server_drain(&app->server, on_drained, app);
         uv_run(&app->loop, UV_RUN_DEFAULT);
+        attachments_free(&app->attachments);
         tasks_app_free(&app->tasks);
         ck_engine_free(app->engine);
         auth_free(&app->auth);
@@ -264,7 +280,9 @@ static int app_serve(struct app *app)
     uv_timer_init(&app->loop, &app->purge_timer);
     app->purge_timer.data = app;
     uv_timer_start(&app->purge_timer, purge_tick, PURGE_INTERVAL_MS, PURGE_INTERVAL_MS);
+    attachments_start(&app->attachments);
     uv_run(&app->loop, UV_RUN_DEFAULT);
+    attachments_free(&app->attachments);
     tasks_app_free(&app->tasks);
     ck_engine_free(app->engine);
     auth_free(&app->auth);
@@ -314,6 +332,12 @@ int main(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "chatkitd: --data-dir %s: cannot create it: %s\n", app.cfg.data_dir,
                 err_str(rc));
+        config_free(&app.cfg);
+        return 1;
+    }
+    if (app.cfg.command == CONFIG_CMD_SERVE &&
+        (rc = attachments_prepare_dirs(app.cfg.data_dir, err, sizeof err)) != 0) {
+        fprintf(stderr, "chatkitd: --data-dir %s: %s\n", app.cfg.data_dir, err);
         config_free(&app.cfg);
         return 1;
     }

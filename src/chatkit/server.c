@@ -326,6 +326,17 @@ static void empty_done(struct store_job *job)
         call_respond_literal(c, "{}");
 }
 
+/* The store removed the thread's attachment records with it; their bytes go too. */
+static void thread_deleted(struct store_job *job)
+{
+    struct json_call *c = job->data;
+    if (call_store_error(c, "no such thread"))
+        return;
+    for (size_t i = 0; c->ck->cfg.attachments && i < job->list.n; i++)
+        attachments_unlink(c->ck->cfg.attachments, job->list.attachments[i].id);
+    call_respond_literal(c, "{}");
+}
+
 /* ---- sync custom actions ---- */
 
 static void sync_saved(struct store_job *job)
@@ -409,8 +420,17 @@ static void json_request(struct chatkit *ck, struct http_request *req, struct ck
         ck_request_free(creq);
         return;
     }
-    if (creq->type == CK_INPUT_TRANSCRIBE || creq->type == CK_ATTACHMENTS_CREATE ||
-        creq->type == CK_ATTACHMENTS_DELETE) {
+    bool attachment_op = creq->type == CK_ATTACHMENTS_CREATE || creq->type == CK_ATTACHMENTS_DELETE;
+    if (attachment_op && ck->cfg.attachments) {
+        if (creq->type == CK_ATTACHMENTS_CREATE)
+            attachments_create(ck->cfg.attachments, req, user_id, creq->name, creq->size,
+                               creq->mime_type);
+        else
+            attachments_delete(ck->cfg.attachments, req, user_id, creq->attachment_id);
+        ck_request_free(creq);
+        return;
+    }
+    if (creq->type == CK_INPUT_TRANSCRIBE || attachment_op) {
         bool transcribe = creq->type == CK_INPUT_TRANSCRIBE;
         http_respond_error(req, 400,
                            transcribe ? "transcription_unavailable" : "uploads_unavailable",
@@ -435,7 +455,7 @@ static void json_request(struct chatkit *ck, struct http_request *req, struct ck
         snprintf(c->job.thread.id, sizeof c->job.thread.id, "%s", tid);
         break;
     case CK_THREADS_DELETE:
-        call_submit(c, STORE_THREAD_DELETE, empty_done);
+        call_submit(c, STORE_THREAD_DELETE, thread_deleted);
         snprintf(c->job.thread.id, sizeof c->job.thread.id, "%s", tid);
         break;
     case CK_ITEMS_LIST:

@@ -10,6 +10,7 @@
 #define CHATKITD_CHATKIT_SERVER_H
 
 #include "auth/sessions.h"
+#include "chatkit/attachments.h"
 #include "chatkit/engine.h"
 #include "http/router.h"
 #include "store/store.h"
@@ -18,11 +19,12 @@
 struct ck_actions;
 
 struct chatkit_config {
-    struct store *store;      /* not owned */
-    const struct logger *log; /* not owned */
-    struct auth *auth;        /* not owned */
-    struct ck_engine *engine; /* not owned */
-    const char *cors_origins; /* comma-separated allowed origins; NULL = same origin only */
+    struct store *store;             /* not owned */
+    const struct logger *log;        /* not owned */
+    struct auth *auth;               /* not owned */
+    struct ck_engine *engine;        /* not owned */
+    struct attachments *attachments; /* not owned; NULL = attachments.* answer 400 */
+    const char *cors_origins;        /* comma-separated allowed origins; NULL = same origin only */
     /* threads.sync_custom_action: answers with an updated item JSON (or NULL) via cb. */
     void (*sync_action)(void *data, const char *user_id, const struct ck_request *req,
                         const struct store_item *sender,

@@ -871,13 +871,11 @@ describe('JSON request types', () => {
       params: { thread_id: `thr_${'7'.repeat(32)}`, item_ids: [answer.id], kind: 'positive' } }, 404);
   });
 
-  test('attachments.create/delete: 400 uploads_unavailable; input.transcribe: 400 transcription_unavailable',
+  test('attachments.delete of an unknown id: 404; input.transcribe: 400 transcription_unavailable',
     T, async () => {
       const u = await session();
-      await expectError(u, { type: 'attachments.create',
-        params: { name: 'cat.png', size: 1234, mime_type: 'image/png' } }, 400, 'uploads_unavailable');
       await expectError(u, { type: 'attachments.delete',
-        params: { attachment_id: 'atc_1' } }, 400, 'uploads_unavailable');
+        params: { attachment_id: 'atc_1' } }, 404, 'attachment_not_found');
       await expectError(u, { type: 'input.transcribe',
         params: { audio_base64: 'aGVsbG8=', mime_type: 'audio/webm;codecs=opus' } }, 400,
       'transcription_unavailable');

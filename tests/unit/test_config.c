@@ -165,6 +165,45 @@ static void test_errors_name_the_setting(void **state)
     config_free(&cfg);
 }
 
+static void test_attachment_settings(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char err[512];
+    const char *a1[] = {"chatkitd", "serve"};
+    assert_int_equal(load(&cfg, err, 2, a1), 0);
+    assert_int_equal(cfg.attachment_max_bytes, 10 * 1048576);
+    assert_string_equal(cfg.attachment_types, "image/png,image/jpeg,image/gif,image/webp,"
+                                              "application/pdf,text/plain,text/csv,"
+                                              "application/json");
+    assert_int_equal(cfg.attachment_ttl_s, 86400);
+    config_free(&cfg);
+    const char *a2[] = {"chatkitd",
+                        "serve",
+                        "--attachment-max-bytes",
+                        "5MiB",
+                        "--attachment-types",
+                        "image/*,Text/Plain,*/*",
+                        "--attachment-ttl",
+                        "1s"};
+    assert_int_equal(load(&cfg, err, 8, a2), 0);
+    assert_int_equal(cfg.attachment_max_bytes, 5 * 1048576);
+    assert_string_equal(cfg.attachment_types, "image/*,Text/Plain,*/*");
+    assert_int_equal(cfg.attachment_ttl_s, 1);
+    config_free(&cfg);
+    static const char *const bad[] = {"",         "image",       "image/",     "/png", "*/png",
+                                      "a/b,,c/d", "text/pl ain", "image/png,", "im*/x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *a3[] = {"chatkitd", "serve", "--attachment-types", bad[i]};
+        assert_int_equal(load(&cfg, err, 4, a3), CONFIG_EXIT_USAGE);
+        assert_non_null(strstr(err, "--attachment-types"));
+        config_free(&cfg);
+    }
+    const char *a4[] = {"chatkitd", "serve", "--attachment-ttl", "500ms"};
+    assert_int_equal(load(&cfg, err, 4, a4), CONFIG_EXIT_USAGE);
+    config_free(&cfg);
+}
+
 static void test_help_and_version(void **state)
 {
     (void)state;
@@ -213,6 +252,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dotenv_and_seed_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_name_the_setting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attachment_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_and_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_forms, setup, teardown),
     };

@@ -107,6 +107,8 @@ static int setup(void **state)
     http_router_add(&f->router, "GET", "/items/{id}", h_path, f);
     http_router_add(&f->router, "GET", "/async", h_async, f);
     http_router_add(&f->router, "GET", "/stream", h_stream, f);
+    http_router_add_limit(&f->router, "POST", "/upload/{id}", h_echo, f, 256);
+    http_router_add_limit(&f->router, "POST", "/tiny", h_echo, f, 8);
     struct http_limits l;
     http_limits_default(&l);
     l.max_header_bytes = 1024;
@@ -245,6 +247,76 @@ static void test_body_too_large_chunked(void **state)
     assert_true(has(&m->out, "HTTP/1.1 413 "));
     assert_true(m->closed);
     http_mem_free(m, &f->loop);
+}
+
+/* A route's own body limit replaces the server's, in both directions, for announced and chunked
+ * bodies; the 413 names the limit that applied. */
+static void test_route_body_limit(void **state)
+{
+    struct fixture *f = fx_of(state);
+    char body[300];
+    memset(body, 'u', sizeof body);
+    struct http_mem *m = http_mem_open(&f->server);
+    http_mem_feed_str(m, "POST /upload/1 HTTP/1.1\r\nContent-Length: 200\r\n\r\n");
+    http_mem_feed(m, body, 200);
+    assert_true(has(&m->out, "HTTP/1.1 200 OK"));
+    assert_true(has(&m->out, "Content-Length: 200\r\n"));
+    assert_false(m->closed);
+    /* Chunked, 250 bytes in 25 chunks: over the server's 64, under the route's 256. */
+    http_mem_feed_str(m, "POST /upload/2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 25; i++)
+        http_mem_feed_str(m, "a\r\n0123456789\r\n");
+    http_mem_feed_str(m, "0\r\n\r\n");
+    assert_int_equal(count(&m->out, "HTTP/1.1 200 OK"), 2);
+    assert_true(has(&m->out, "Content-Length: 250\r\n"));
+    /* The same path without the route's method gets the server's limit (and then a 405). */
+    http_mem_feed_str(m, "PUT /upload/3 HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
+    assert_true(has(&m->out, "HTTP/1.1 413 "));
+    assert_true(has(&m->out, "limit of 64 bytes"));
+    assert_true(m->closed);
+    http_mem_free(m, &f->loop);
+
+    m = http_mem_open(&f->server);
+    http_mem_feed_str(m, "POST /upload/4 HTTP/1.1\r\nContent-Length: 257\r\n"
+                         "Expect: 100-continue\r\n\r\n");
+    assert_false(has(&m->out, "100 Continue"));
+    assert_true(has(&m->out, "HTTP/1.1 413 "));
+    assert_true(has(&m->out, "limit of 256 bytes"));
+    assert_true(m->closed);
+    http_mem_free(m, &f->loop);
+
+    m = http_mem_open(&f->server);
+    http_mem_feed_str(m, "POST /upload/5 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 26; i++)
+        http_mem_feed_str(m, "a\r\n0123456789\r\n");
+    assert_true(has(&m->out, "HTTP/1.1 413 "));
+    assert_true(has(&m->out, "limit of 256 bytes"));
+    assert_true(m->closed);
+    http_mem_free(m, &f->loop);
+
+    /* A limit below the server's applies too. */
+    m = http_mem_open(&f->server);
+    http_mem_feed_str(m, "POST /tiny HTTP/1.1\r\nContent-Length: 8\r\n\r\n12345678"
+                         "POST /tiny HTTP/1.1\r\nContent-Length: 9\r\n\r\n123456789");
+    assert_true(has(&m->out, "HTTP/1.1 200 OK"));
+    assert_true(has(&m->out, "\r\n\r\n12345678"));
+    assert_true(has(&m->out, "HTTP/1.1 413 "));
+    assert_true(has(&m->out, "limit of 8 bytes"));
+    http_mem_free(m, &f->loop);
+}
+
+/* Route limits are stored with the route; 0 means the server default. */
+static void test_route_limit_registered(void **state)
+{
+    struct fixture *f = fx_of(state);
+    struct http_route_match mt;
+    assert_int_equal(http_router_match(&f->router, "POST", "/upload/x", 9, &mt, NULL, 0),
+                     HTTP_ROUTE_FOUND);
+    assert_int_equal(mt.route->max_body, 256);
+    assert_int_equal(http_router_match(&f->router, "POST", "/echo", 5, &mt, NULL, 0),
+                     HTTP_ROUTE_FOUND);
+    assert_int_equal(mt.route->max_body, 0);
+    assert_int_equal(http_router_add_limit(&f->router, "POST", "/tiny", h_echo, f, 1), ERR_EXISTS);
 }
 
 static void test_headers_too_large(void **state)
@@ -506,6 +578,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expect_continue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expect_continue_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_too_large_chunked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_route_body_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_route_limit_registered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headers_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_is_400, setup, teardown),
