@@ -31,19 +31,12 @@ static int64_t to_days(struct date d)
     return clock_days_from_civil(d.y, (unsigned)d.m, (unsigned)d.d);
 }
 
-/* The inverse of clock_days_from_civil (Howard Hinnant's algorithm, as in core/clock.c). */
 static struct date from_days(int64_t z)
 {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    struct date d;
-    d.d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    d.m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    d.y = (int)((int64_t)yoe + era * 400 + (d.m <= 2));
+    int64_t y;
+    unsigned m, dd;
+    clock_civil_from_days(z, &y, &m, &dd);
+    struct date d = {.y = (int)y, .m = (int)m, .d = (int)dd};
     return d;
 }
 

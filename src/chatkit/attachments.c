@@ -3,6 +3,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/strlist.h"
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/xalloc.h"
@@ -119,22 +120,15 @@ bool attachments_type_allowed(const char *list, const char *mime)
     if (!list || !slash)
         return false;
     size_t tlen = (size_t)(slash - mime);
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        size_t n = (size_t)(e - p);
-        while (n && p[n - 1] == ' ')
-            n--;
+    const char *cur = list, *p;
+    size_t n;
+    while (strlist_next(&cur, &p, &n)) {
         if (n == 3 && memcmp(p, "*/*", 3) == 0)
             return true;
         if (n == tlen + 2 && strncasecmp(p, mime, tlen + 1) == 0 && p[n - 1] == '*')
             return true;
         if (n == mlen && strncasecmp(p, mime, n) == 0)
             return true;
-        p = e;
     }
     return false;
 }

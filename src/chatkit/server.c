@@ -3,6 +3,7 @@
 #include "chatkit/items.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/strlist.h"
 #include "core/json_read.h"
 #include "core/json_write.h"
 #include "core/xalloc.h"
@@ -25,21 +26,13 @@ void chatkit_init(struct chatkit *ck, const struct chatkit_config *cfg)
 /* True when origin (len bytes) is in the comma-separated allow list ("*" allows any). */
 static bool origin_allowed(const char *list, const char *origin, size_t len)
 {
-    if (!list || !origin)
+    const char *cur = list, *p;
+    size_t n;
+    if (!origin)
         return false;
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        size_t n = (size_t)(e - p);
-        while (n && p[n - 1] == ' ')
-            n--;
+    while (strlist_next(&cur, &p, &n)) {
         if ((n == 1 && *p == '*') || (n == len && memcmp(p, origin, len) == 0))
             return true;
-        p = e;
     }
     return false;
 }

@@ -31,7 +31,7 @@ int64_t clock_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void clock_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -57,7 +57,7 @@ size_t clock_format_iso(int64_t wall_us, char out[CLOCK_ISO_MAX])
     int64_t sod = secs - days * 86400;
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    clock_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999) {
         out[0] = '\0';
         return 0;

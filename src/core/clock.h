@@ -24,5 +24,7 @@ size_t clock_format_iso(int64_t wall_us, char out[CLOCK_ISO_MAX]);
 int clock_parse_iso(const char *s, size_t len, int64_t *wall_us);
 /* Days since 1970-01-01 for a proleptic Gregorian date (no validation of day ranges). */
 int64_t clock_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* The inverse: the date of day number days (days since 1970-01-01, may be negative). */
+void clock_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

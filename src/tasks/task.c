@@ -973,15 +973,10 @@ int task_tz_offset(const char *tz, int64_t utc_s, int32_t *off_s)
 
 void task_civil_from_days(int64_t z, int *year, int *month, int *day)
 {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int)((int64_t)yoe + era * 400 + (m <= 2));
+    int64_t y;
+    unsigned m, d;
+    clock_civil_from_days(z, &y, &m, &d);
+    *year = (int)y;
     *month = (int)m;
     *day = (int)d;
 }

@@ -99,7 +99,7 @@ struct task_local {
 };
 /* The local date and time in zone tz at wall_us (unknown zones count as UTC). */
 void task_local_time(const char *tz, int64_t wall_us, struct task_local *out);
-/* Days since 1970-01-01 to a civil date (the inverse is task_civil_from_days). */
+/* Days since 1970-01-01 to a civil date (clock_civil_from_days with int fields). */
 void task_civil_from_days(int64_t days, int *year, int *month, int *day);
 
 #endif
