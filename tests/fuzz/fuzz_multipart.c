@@ -33,9 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (part.content_type && !inside(part.content_type, part.content_type_len, body, len))
         abort();
     char name[256];
-    int n = part.filename ? attachments_decode_filename(part.filename, part.filename_len, name,
-                                                        sizeof name)
-                          : 0;
+    int n = part.filename
+                ? attachments_decode_filename(part.filename, part.filename_len, name, sizeof name)
+                : 0;
     if (n >= (int)sizeof name)
         abort();
     return 0;
