@@ -5,6 +5,7 @@
 #include "core/json_write.h"
 #include "core/xalloc.h"
 #include "http/response.h"
+#include "http/sse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,7 @@ static void request_log(struct http_request *req)
 
 static void request_free(struct http_request *req)
 {
+    http_sse_forget(req);
     if (req->streaming && req->server->metrics.open_streams)
         req->server->metrics.open_streams--;
     buf_free(&req->head);

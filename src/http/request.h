@@ -51,6 +51,11 @@ struct http_request {
     bool head_only;     /* HEAD: send headers, no body */
     bool responded;     /* status line written */
     bool streaming;     /* an SSE response is open */
+    /* Events framed but not yet handed to the connection: written once per loop turn, so a
+     * burst of events costs one write (sse.c). flush_prev/next link the server's flush list. */
+    struct buf sse_pending;
+    struct http_request *flush_prev, *flush_next;
+    bool flush_listed;
     /* Called (once, from the loop, never from inside a call the handler made) when the client
      * goes away or the server is forced to drop the request before it was finished. */
     void (*on_abort)(struct http_request *req);

@@ -5,6 +5,7 @@
 #include "core/id.h"
 #include "core/xalloc.h"
 #include "http/conn.h"
+#include "http/sse.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -211,8 +212,11 @@ static void server_flush_access_log(struct http_server *s)
     buf_reset(&s->access_buf);
 }
 
+/* Runs right before the loop waits for I/O: events produced during this turn go out now, one
+ * write per stream, so coalescing adds no latency. */
 static void server_prepare_cb(uv_prepare_t *p)
 {
+    http_sse_flush_all(p->data);
     server_flush_access_log(p->data);
 }
 

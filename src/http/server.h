@@ -50,7 +50,8 @@ struct http_server {
     void *drained_data;
     uv_prepare_t flush_prepare; /* writes buffered access-log lines once per loop turn */
     struct buf access_buf;
-    struct http_conn *conns; /* every open connection (intrusive list) */
+    struct http_conn *conns;        /* every open connection (intrusive list) */
+    struct http_request *sse_flush; /* streams with events waiting for this loop turn's write */
     uint64_t next_request_seq;
     char request_id_prefix[9]; /* random per process, so ids differ across restarts */
     int64_t date_sec;          /* the second date_header was formatted for */

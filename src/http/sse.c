@@ -93,29 +93,89 @@ int http_sse_begin(struct http_request *req)
 
 size_t http_sse_queued(const struct http_request *req)
 {
-    return req->conn ? req->conn->io->queued(req->conn) : 0;
+    return req->conn ? req->conn->io->queued(req->conn) + req->sse_pending.len : 0;
 }
 
 /* Hands one framed (and, on HTTP/1.1, chunk-wrapped) piece of output to the connection and
  * frees out; payload is what counts toward bytes_out. A piece that would push the stream's unsent
  * output past the cap disconnects the slow reader instead. */
+static void flush_unlist(struct http_request *req)
+{
+    struct http_server *s = req->server;
+    if (!req->flush_listed)
+        return;
+    if (req->flush_prev)
+        req->flush_prev->flush_next = req->flush_next;
+    else
+        s->sse_flush = req->flush_next;
+    if (req->flush_next)
+        req->flush_next->flush_prev = req->flush_prev;
+    req->flush_prev = req->flush_next = NULL;
+    req->flush_listed = false;
+}
+
+void http_sse_forget(struct http_request *req)
+{
+    flush_unlist(req);
+    buf_free(&req->sse_pending);
+}
+
+/* Hands the waiting events to the connection. A failed write closes the connection; from the
+ * loop (notify) the handler hears of it through on_abort, as for any asynchronous disconnect. */
+static void sse_flush(struct http_request *req, bool notify)
+{
+    flush_unlist(req);
+    struct http_conn *c = req->conn;
+    if (!c || !req->sse_pending.len) {
+        buf_free(&req->sse_pending);
+        return;
+    }
+    size_t n;
+    char *data = buf_detach(&req->sse_pending, &n);
+    if (http_conn_write(c, data, n) && notify && req->on_abort)
+        req->on_abort(req);
+}
+
+void http_sse_flush_all(struct http_server *s)
+{
+    while (s->sse_flush)
+        sse_flush(s->sse_flush, true);
+}
+
+/* Queues one framed (and, on HTTP/1.1, chunk-wrapped) piece of output for this loop turn's
+ * write and frees out; payload is what counts toward bytes_out. A piece that would push the
+ * stream's unsent output past the cap disconnects the slow reader instead. */
 static int sse_queue(struct http_request *req, struct buf *out, size_t payload)
 {
     struct http_conn *c = req->conn;
-    if (c->io->queued(c) + out->len > c->server->limits.sse_queue_bytes) {
+    struct http_server *s = c->server;
+    if (c->io->queued(c) + req->sse_pending.len + out->len > s->limits.sse_queue_bytes) {
         buf_free(out);
-        c->server->metrics.slow_readers_dropped++;
-        log_warn(c->server->log,
+        http_sse_forget(req);
+        s->metrics.slow_readers_dropped++;
+        log_warn(s->log,
                  "req=%s stream closed: client reads slower than events arrive "
                  "(over %zu bytes queued)",
-                 req->id, c->server->limits.sse_queue_bytes);
+                 req->id, s->limits.sse_queue_bytes);
         http_conn_close(c, false);
         return ERR_CLOSED;
     }
-    size_t n;
-    char *data = buf_detach(out, &n);
+    if (!req->sse_pending.data)
+        buf_init(&req->sse_pending, s->limits.sse_queue_bytes);
+    int rc = buf_append(&req->sse_pending, out->data, out->len);
+    buf_free(out);
+    if (rc)
+        return ERR_CLOSED;
     req->bytes_out += payload;
-    return http_conn_write(c, data, n) ? ERR_CLOSED : 0;
+    if (!req->flush_listed) {
+        req->flush_listed = true;
+        req->flush_prev = NULL;
+        req->flush_next = s->sse_flush;
+        if (s->sse_flush)
+            s->sse_flush->flush_prev = req;
+        s->sse_flush = req;
+    }
+    return 0;
 }
 
 int http_sse_send(struct http_request *req, const char *json, size_t len)
@@ -173,10 +233,15 @@ int http_sse_comment(struct http_request *req, const char *text)
 
 void http_sse_end(struct http_request *req)
 {
+    /* The last events and the chunked terminator leave together, now. */
     if (req->conn && req->streaming && sse_chunked(req)) {
         static const char last[] = "0\r\n\r\n";
-        http_conn_write(req->conn, xstrndup(last, sizeof last - 1), sizeof last - 1);
+        if (!req->sse_pending.data)
+            buf_init(&req->sse_pending, req->server->limits.sse_queue_bytes + sizeof last);
+        req->sse_pending.max += sizeof last; /* the terminator is never refused */
+        buf_append(&req->sse_pending, last, sizeof last - 1);
     }
+    sse_flush(req, false);
     if (!req->conn) {
         http_request_release(req);
         return;

@@ -2,8 +2,9 @@
  *
  * Framing follows the ChatKit protocol exactly (spec §1.4): each event is "data: " + one compact
  * JSON object + "\n\n", no event names, ids, comments or end sentinel; the stream ends when the
- * body ends. Each event is written (flushed) as soon as it is sent. On HTTP/1.1 the body is
- * chunked so the connection can be reused after the stream; HTTP/1.0 streams close at the end.
+ * body ends. Events are flushed before the loop next waits for I/O: all events a stream gets
+ * in one loop turn leave in one write, and none waits longer than that turn. On HTTP/1.1 the body
+ * is chunked so the connection can be reused after the stream; HTTP/1.0 streams close at the end.
  *
  * Back-pressure: the bytes queued for a stream are capped (limits.sse_queue_bytes). A send that
  * would pass the cap disconnects the slow reader and returns ERR_CLOSED; the caller then stops
@@ -29,6 +30,10 @@ int http_sse_send(struct http_request *req, const char *json, size_t len);
  * proxies would otherwise close. Same back-pressure rule and codes as http_sse_send; text must not
  * contain CR or LF (ERR_INVALID). */
 int http_sse_comment(struct http_request *req, const char *text);
+/* Writes every stream's waiting events (the server calls it once per loop turn). */
+void http_sse_flush_all(struct http_server *s);
+/* Drops a request's waiting events and unlists it (when the request is freed). */
+void http_sse_forget(struct http_request *req);
 /* Bytes written to this stream but not yet accepted by the kernel. */
 size_t http_sse_queued(const struct http_request *req);
 /* Ends the stream and finishes the request (frees it). */
