@@ -51,15 +51,22 @@ struct mint {
     bool set_cookie; /* a new browser identity */
 };
 
+/* Sessions resolved in the last seconds skip the store; see session_cache.h for why this is
+ * safe (expiry is checked on every use, local cancels drop the entry). */
+#define SESSION_CACHE_TTL_US (5 * 1000000LL)
+#define SESSION_CACHE_MAX    100000
+
 void auth_init(struct auth *a, const struct auth_config *cfg)
 {
     a->cfg = *cfg;
     ratelimit_init(&a->rl, 1000000);
+    session_cache_init(&a->cache, SESSION_CACHE_MAX, SESSION_CACHE_TTL_US);
 }
 
 void auth_free(struct auth *a)
 {
     ratelimit_free(&a->rl);
+    session_cache_free(&a->cache);
 }
 
 static const char *session_status(const struct store_session *s, int64_t now_s)
@@ -538,9 +545,19 @@ static void route_api_mint(struct http_request *req, void *data)
 
 /* ---- cancel ---- */
 
+/* A cancel in flight: the session's cache entry is dropped before the write and again after
+ * it, so a lookup that raced the write cannot keep the old state cached. Owned by itself. */
+struct cancel_call {
+    struct store_job job;
+    struct auth *auth;
+    struct http_request *req;
+};
+
 static void cancel_done(struct store_job *job)
 {
-    struct http_request *req = job->data;
+    struct cancel_call *cc = job->data;
+    struct http_request *req = cc->req;
+    session_cache_drop_id(&cc->auth->cache, job->session.id);
     if (job->status == ERR_NOT_FOUND)
         http_respond_error(req, 404, "session_not_found", "no session '%s'", job->session.id);
     else if (job->status)
@@ -548,7 +565,7 @@ static void cancel_done(struct store_job *job)
     else
         respond_chat_session(req, &job->session, NULL);
     store_job_clear(job);
-    free(job);
+    free(cc);
 }
 
 static void route_api_cancel(struct http_request *req, void *data)
@@ -562,12 +579,15 @@ static void route_api_cancel(struct http_request *req, void *data)
         http_respond_error(req, 404, "session_not_found", "no such session");
         return;
     }
-    struct store_job *job = xcalloc(1, sizeof *job);
-    store_job_init(job, STORE_SESSION_CANCEL, cancel_done, req);
-    memcpy(job->session.id, id, strlen(id) + 1);
-    job->session.cancelled_us = clock_wall_us();
-    if (store_submit(a->cfg.store, job)) {
-        free(job);
+    session_cache_drop_id(&a->cache, id);
+    struct cancel_call *cc = xcalloc(1, sizeof *cc);
+    cc->auth = a;
+    cc->req = req;
+    store_job_init(&cc->job, STORE_SESSION_CANCEL, cancel_done, cc);
+    memcpy(cc->job.session.id, id, strlen(id) + 1);
+    cc->job.session.cancelled_us = clock_wall_us();
+    if (store_submit(a->cfg.store, &cc->job)) {
+        free(cc);
         http_respond_error(req, 503, "store_unavailable", "the store is not accepting work");
     }
 }
@@ -582,11 +602,36 @@ struct lookup {
     void *data;
 };
 
+/* The checks every use of a session passes, cached or not: cancelled, expired, rate. */
+static void session_checked(struct auth *a, struct http_request *req, const struct store_session *s,
+                            int64_t now_us, auth_session_cb cb, void *data)
+{
+    if (s->cancelled_us) {
+        http_respond_error(req, 401, "session_cancelled", "the session %s was cancelled", s->id);
+        return;
+    }
+    if (s->expires_at <= now_us / 1000000) {
+        http_respond_error(req, 401, "session_expired",
+                           "the session %s expired; get a new client secret", s->id);
+        return;
+    }
+    int64_t wait = ratelimit_take(&a->rl, s->id, s->rate_per_min, s->expires_at, now_us);
+    if (wait) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%lld", (long long)wait);
+        http_response_header(req, "Retry-After", ra);
+        http_respond_error(req, 429, "rate_limited",
+                           "over %d requests per minute for this session; retry in %llds",
+                           s->rate_per_min, (long long)wait);
+        return;
+    }
+    cb(req, s, data);
+}
+
 static void lookup_done(struct store_job *job)
 {
     struct lookup *l = job->data;
     struct http_request *req = l->req;
-    struct store_session *s = &job->session;
     int64_t now_us = clock_wall_us();
     if (job->status == ERR_NOT_FOUND) {
         http_response_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -594,23 +639,9 @@ static void lookup_done(struct store_job *job)
     } else if (job->status) {
         log_error(l->auth->cfg.log, "req=%s session lookup failed: %s", req->id, job->error);
         http_respond_error(req, 503, "store_unavailable", "the store failed: try again shortly");
-    } else if (s->cancelled_us) {
-        http_respond_error(req, 401, "session_cancelled", "the session %s was cancelled", s->id);
-    } else if (s->expires_at <= now_us / 1000000) {
-        http_respond_error(req, 401, "session_expired",
-                           "the session %s expired; get a new client secret", s->id);
     } else {
-        int64_t wait = ratelimit_take(&l->auth->rl, s->id, s->rate_per_min, s->expires_at, now_us);
-        if (wait) {
-            char ra[24];
-            snprintf(ra, sizeof ra, "%lld", (long long)wait);
-            http_response_header(req, "Retry-After", ra);
-            http_respond_error(req, 429, "rate_limited",
-                               "over %d requests per minute for this session; retry in %llds",
-                               s->rate_per_min, (long long)wait);
-        } else {
-            l->cb(req, s, l->data);
-        }
+        session_cache_put(&l->auth->cache, &job->session, now_us);
+        session_checked(l->auth, req, &job->session, now_us, l->cb, l->data);
     }
     store_job_clear(job);
     free(l);
@@ -633,13 +664,21 @@ void auth_with_session(struct auth *a, struct http_request *req, auth_session_cb
 void auth_with_secret(struct auth *a, struct http_request *req, const char *secret, size_t len,
                       auth_session_cb cb, void *data)
 {
+    unsigned char hash[SECRET_HASH_LEN];
+    int64_t now_us = clock_wall_us();
+    secret_hash(secret, len, hash);
+    const struct store_session *cached = session_cache_get(&a->cache, hash, now_us);
+    if (cached && secret_hash_equal(cached->secret_hash, hash)) {
+        session_checked(a, req, cached, now_us, cb, data);
+        return;
+    }
     struct lookup *l = xcalloc(1, sizeof *l);
     l->auth = a;
     l->req = req;
     l->cb = cb;
     l->data = data;
     store_job_init(&l->job, STORE_SESSION_BY_SECRET, lookup_done, l);
-    secret_hash(secret, len, l->job.session.secret_hash);
+    memcpy(l->job.session.secret_hash, hash, sizeof hash);
     if (store_submit(a->cfg.store, &l->job)) {
         free(l);
         http_respond_error(req, 503, "store_unavailable", "the store is not accepting work");

@@ -15,6 +15,7 @@
 #define CHATKITD_AUTH_SESSIONS_H
 
 #include "auth/ratelimit.h"
+#include "auth/session_cache.h"
 #include "core/log.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -39,6 +40,7 @@ struct auth_config {
 struct auth {
     struct auth_config cfg;
     struct ratelimit rl;
+    struct session_cache cache; /* secret hash -> session, for a few seconds */
 };
 
 void auth_init(struct auth *a, const struct auth_config *cfg);
