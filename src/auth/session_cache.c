@@ -76,9 +76,8 @@ static void sweep(struct session_cache *c, int64_t now_us)
     }
 }
 
-const struct store_session *session_cache_get(struct session_cache *c,
-                                              const unsigned char hash[STORE_HASH_LEN],
-                                              int64_t now_us)
+const struct store_session *
+session_cache_get(struct session_cache *c, const unsigned char hash[STORE_HASH_LEN], int64_t now_us)
 {
     struct session_cache_entry **pp = find(c, hash);
     struct session_cache_entry *e = *pp;

@@ -17,6 +17,9 @@ struct store_backend {
     void (*conn_close)(void *conn);
     /* Runs job->op on conn in one transaction, filling job->status/error and outputs. */
     void (*run)(void *conn, struct store_job *job);
+    /* Optional, writer only: runs n > 1 jobs in one transaction (each undone alone on failure);
+     * a job's status is final only after the commit. */
+    void (*run_batch)(void *conn, struct store_job **jobs, size_t n);
     /* Applies pending migrations on a writer connection; *applied counts them. */
     int (*migrate)(void *conn, const struct logger *log, int *applied, char *err, size_t errlen);
 };

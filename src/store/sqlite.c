@@ -36,6 +36,9 @@ static const char *const stmt_sql[ST_FIXED_COUNT] = {
     [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT job",
+    [ST_RELEASE] = "RELEASE job",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO job",
     [ST_PING] = "SELECT max(version) FROM schema_migrations",
     /* ON CONFLICT DO NOTHING rather than INSERT OR IGNORE: it only skips the duplicate key (OR
      * IGNORE would also swallow NOT NULL failures) and PostgreSQL accepts the same text. */
@@ -497,6 +500,50 @@ static void sqlite_run(void *conn, struct store_job *job)
         exec_cached(c, ST_ROLLBACK, NULL);
 }
 
+/* Group commit: the writer runs every write queued at once in one transaction, each job in its
+ * own savepoint so a failing job is undone alone. Each commit costs WAL frames, locks and
+ * sometimes a sync, so under load this turns many small transactions into one. A job's result
+ * only counts once the COMMIT succeeded: if it fails, every job of the batch reports it. */
+static void sqlite_run_batch(void *conn, struct store_job **jobs, size_t n)
+{
+    struct sqlite_conn *c = conn;
+    struct store_job *first = jobs[0];
+    if (exec_cached(c, ST_BEGIN_IMMEDIATE, first) != SQLITE_OK) {
+        for (size_t i = 1; i < n; i++) {
+            jobs[i]->status = first->status;
+            memcpy(jobs[i]->error, first->error, sizeof jobs[i]->error);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct store_job *job = jobs[i];
+        job->status = 0;
+        job->error[0] = '\0';
+        job->affected = 0;
+        if ((unsigned)job->op >= STORE_OP_COUNT || !ops[job->op]) {
+            sqlite__fail(job, ERR_INVALID, "unknown store operation %d", (int)job->op);
+            continue;
+        }
+        if (exec_cached(c, ST_SAVEPOINT, job) != SQLITE_OK)
+            continue;
+        ops[job->op](c, job);
+        if (job->status)
+            exec_cached(c, ST_ROLLBACK_TO, NULL);
+        exec_cached(c, ST_RELEASE, NULL);
+    }
+    struct store_job commit = {0};
+    if (exec_cached(c, ST_COMMIT, &commit) != SQLITE_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (jobs[i]->status == 0) {
+                jobs[i]->status = commit.status;
+                memcpy(jobs[i]->error, commit.error, sizeof jobs[i]->error);
+            }
+        }
+    }
+    if (!sqlite3_get_autocommit(c->db))
+        exec_cached(c, ST_ROLLBACK, NULL);
+}
+
 static int exec_pragma(sqlite3 *db, const char *sql, const char *path, char *err, size_t errlen)
 {
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -693,5 +740,6 @@ const struct store_backend store_backend_sqlite = {
     .conn_open = sqlite_conn_open,
     .conn_close = sqlite_conn_close,
     .run = sqlite_run,
+    .run_batch = sqlite_run_batch,
     .migrate = sqlite_migrate,
 };

@@ -320,6 +320,28 @@ static struct store_job *queue_pop(struct store_queue *q)
     return job;
 }
 
+/* Takes up to max jobs at once (blocking like queue_pop); 0 once stopped and empty. */
+static size_t queue_pop_many(struct store_queue *q, struct store_job **jobs, size_t max)
+{
+    size_t n = 0;
+    uv_mutex_lock(&q->lock);
+    while (!q->head && !q->stop) {
+        q->idle++;
+        uv_cond_wait(&q->cond, &q->lock);
+        q->idle--;
+    }
+    while (q->head && n < max) {
+        struct store_job *job = q->head;
+        q->head = job->next;
+        job->next = NULL;
+        jobs[n++] = job;
+    }
+    if (!q->head)
+        q->tail = NULL;
+    uv_mutex_unlock(&q->lock);
+    return n;
+}
+
 static void queue_stop(struct store_queue *q)
 {
     uv_mutex_lock(&q->lock);
@@ -394,6 +416,24 @@ static void on_async(uv_async_t *handle)
 
 /* The thread body: open a connection (the writer also migrates), report how that went, then
  * serve the queue until it is stopped and empty. */
+/* The writer takes every write queued at once and commits them together (group commit, see
+ * sqlite_run_batch): the queue grows exactly when writes arrive faster than one commit each. */
+#define WRITE_BATCH_MAX 64
+
+static void writer_loop(struct store *s, struct store_worker *w, void *conn)
+{
+    struct store_job *jobs[WRITE_BATCH_MAX];
+    size_t n;
+    while ((n = queue_pop_many(w->queue, jobs, WRITE_BATCH_MAX)) > 0) {
+        if (n == 1)
+            s->backend->run(conn, jobs[0]);
+        else
+            s->backend->run_batch(conn, jobs, n);
+        for (size_t i = 0; i < n; i++)
+            complete(s, jobs[i]);
+    }
+}
+
 static void worker_main(void *arg)
 {
     struct store_worker *w = arg;
@@ -419,10 +459,14 @@ static void worker_main(void *arg)
     if (rc)
         return;
 
-    struct store_job *job;
-    while ((job = queue_pop(w->queue))) {
-        s->backend->run(conn, job);
-        complete(s, job);
+    if (w->writer && s->backend->run_batch) {
+        writer_loop(s, w, conn);
+    } else {
+        struct store_job *job;
+        while ((job = queue_pop(w->queue))) {
+            s->backend->run(conn, job);
+            complete(s, job);
+        }
     }
     s->backend->conn_close(conn);
 }

@@ -36,7 +36,7 @@ static void test_hit_and_ttl(void **state)
     assert_string_equal(got->id, "cksess_7");
     assert_string_equal(got->state_variables_json, "{\"n\":1}");
     assert_ptr_not_equal(got->state_variables_json, s.state_variables_json); /* a copy */
-    assert_null(session_cache_get(&c, s.secret_hash, 16 * SEC)); /* older than ttl */
+    assert_null(session_cache_get(&c, s.secret_hash, 16 * SEC));             /* older than ttl */
     assert_int_equal(c.count, 0);
     session_cache_free(&c);
 }

@@ -363,6 +363,35 @@ static void test_duplicate(void **state)
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM users"), 1);
 }
 
+/* Writes queued together commit together (group commit); a failing one is undone alone. */
+static void test_batch_failure_is_isolated(void **state)
+{
+    struct fixture *fx = *state;
+    open_store(fx);
+    enum { N = 48 };
+    struct store_job *jobs = calloc(N, sizeof *jobs);
+    assert_non_null(jobs);
+    int done = 0;
+    for (unsigned i = 0; i < N; i++) {
+        store_job_init(&jobs[i], STORE_SESSION_CREATE, on_job_count, &done);
+        /* every third job repeats the id of the one before it */
+        make_session(&jobs[i].session, i % 3 == 2 ? 1000 + i - 1 : 1000 + i, 1900000000);
+        if (i % 3 == 2)
+            jobs[i].session.secret_hash[20] ^= 0xff; /* same id, different secret */
+    }
+    for (unsigned i = 0; i < N; i++)
+        assert_int_equal(store_submit(fx->store, &jobs[i]), 0);
+    while (done < N)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    for (unsigned i = 0; i < N; i++)
+        assert_int_equal(jobs[i].status, i % 3 == 2 ? ERR_EXISTS : 0);
+    for (unsigned i = 0; i < N; i++)
+        store_job_clear(&jobs[i]);
+    free(jobs);
+    close_store(fx);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sessions"), N - N / 3);
+}
+
 static void test_not_found(void **state)
 {
     struct fixture *fx = *state;
@@ -732,6 +761,7 @@ int main(void)
         T(test_ping_after_unlink),
         T(test_session_round_trip),
         T(test_duplicate),
+        T(test_batch_failure_is_isolated),
         T(test_not_found),
         T(test_cancel_twice),
         T(test_purge),
