@@ -5,6 +5,7 @@
  * directory. Owned strings in jobs are heap copies (strdup), as the contract requires.
  */
 #include "store/store.h"
+#include "store_fixture.h"
 
 #include "core/err.h"
 
@@ -24,161 +25,45 @@
 #define ALICE "alice"
 #define BOB   "bob"
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    char url[160];
-    uv_loop_t loop;
-    struct logger log;
-    struct store *store;
-    bool closed;
-};
-
 static int setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_store_chat.XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->path, sizeof fx->path, "%s/chatkitd.db", fx->dir);
-    snprintf(fx->url, sizeof fx->url, "sqlite:%s", fx->path);
-    assert_int_equal(uv_loop_init(&fx->loop), 0);
-    FILE *out = fopen("/dev/null", "w");
-    assert_non_null(out);
-    log_init(&fx->log, out, LOG_INFO, LOG_TEXT);
-    struct store_config cfg = {
-        .url = fx->url, .readers = 2, .busy_timeout_ms = 5000, .log = &fx->log};
-    char err[256] = "";
-    int rc = store_open(&fx->loop, &cfg, &fx->store, err, sizeof err);
-    if (rc)
-        fail_msg("store_open: %s (%s)", err, err_str(rc));
-    *state = fx;
-    return 0;
-}
-
-static void on_closed(void *data)
-{
-    struct fixture *fx = data;
-    fx->closed = true;
+    return store_fixture_setup(state, "test_store_chat");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *fx = *state;
-    store_close(fx->store, on_closed, fx);
-    int run_rc = uv_run(&fx->loop, UV_RUN_DEFAULT);
-    int loop_rc = uv_loop_close(&fx->loop);
-    fclose(fx->log.out);
-    DIR *d = opendir(fx->dir);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    int rmdir_rc = rmdir(fx->dir);
-    bool closed = fx->closed;
-    free(fx);
-    assert_true(closed);
-    assert_int_equal(run_rc, 0);
-    assert_int_equal(loop_rc, 0); /* no handle left on the loop */
-    assert_int_equal(rmdir_rc, 0);
-    return 0;
+    return store_fixture_teardown(state);
 }
 
-static void on_job_count(struct store_job *job)
-{
-    int *count = job->data;
-    (*count)++;
-}
-
-/* Prepares job for op on behalf of user (NULL = no user). */
-static void prep(struct store_job *job, enum store_op op, const char *user)
-{
-    store_job_init(job, op, NULL, NULL);
-    if (user)
-        snprintf(job->user_id, sizeof job->user_id, "%s", user);
-}
-
-/* Submits one job and runs the loop until its callback ran; returns the status. */
-static int run_job(struct fixture *fx, struct store_job *job)
-{
-    int done = 0;
-    job->cb = on_job_count;
-    job->data = &done;
-    assert_int_equal(store_submit(fx->store, job), 0);
-    while (!done)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    return job->status;
-}
-
-/* Runs a job that needs no outputs, frees what it holds, and returns its status. */
-static int run_clear(struct fixture *fx, struct store_job *job)
-{
-    int rc = run_job(fx, job);
-    store_job_clear(job);
-    return rc;
-}
-
-static char *heap(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    assert_non_null(d);
-    return d;
-}
-
-/* First column of the first row of sql, run outside the store (-1 with no row). */
-static int64_t sql_int(struct fixture *fx, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    else
-        assert_int_equal(rc, SQLITE_DONE);
-    sqlite3_finalize(st);
-    assert_int_equal(sqlite3_close(db), SQLITE_OK);
-    return v;
-}
-
-static int create_thread(struct fixture *fx, const char *user, const char *id, int64_t created_us)
+static int create_thread(struct store_fixture *fx, const char *user, const char *id,
+                         int64_t created_us)
 {
     struct store_job job;
-    prep(&job, STORE_THREAD_CREATE, user);
+    store_fixture_prep(&job, STORE_THREAD_CREATE, user);
     snprintf(job.thread.id, sizeof job.thread.id, "%s", id);
     job.thread.created_us = created_us;
-    return run_clear(fx, &job);
+    return store_fixture_run_clear(fx, &job);
 }
 
-static int upsert_item(struct fixture *fx, const char *user, const char *thread, const char *id,
-                       bool hidden, const char *json)
+static int upsert_item(struct store_fixture *fx, const char *user, const char *thread,
+                       const char *id, bool hidden, const char *json)
 {
     struct store_job job;
-    prep(&job, STORE_ITEM_UPSERT, user);
+    store_fixture_prep(&job, STORE_ITEM_UPSERT, user);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "%s", thread);
     snprintf(job.item.id, sizeof job.item.id, "%s", id);
     snprintf(job.item.type, sizeof job.item.type, "%s", hidden ? "hidden_context_item" : "widget");
     job.item.hidden = hidden;
     job.item.created_us = 5000;
-    job.item.json = heap(json ? json : "{}");
-    return run_clear(fx, &job);
+    job.item.json = store_fixture_heap(json ? json : "{}");
+    return store_fixture_run_clear(fx, &job);
 }
 
-static int create_attachment(struct fixture *fx, const char *user, const char *id,
+static int create_attachment(struct store_fixture *fx, const char *user, const char *id,
                              const char *thread, bool attached, int64_t created_us)
 {
     struct store_job job;
-    prep(&job, STORE_ATTACHMENT_CREATE, user);
+    store_fixture_prep(&job, STORE_ATTACHMENT_CREATE, user);
     struct store_attachment *a = &job.attachment;
     snprintf(a->id, sizeof a->id, "%s", id);
     snprintf(a->thread_id, sizeof a->thread_id, "%s", thread ? thread : "");
@@ -189,15 +74,15 @@ static int create_attachment(struct fixture *fx, const char *user, const char *i
     a->state = STORE_ATTACHMENT_UPLOADED;
     a->attached = attached;
     a->created_us = created_us;
-    return run_clear(fx, &job);
+    return store_fixture_run_clear(fx, &job);
 }
 
-static int64_t thread_updated_us(struct fixture *fx, const char *user, const char *id)
+static int64_t thread_updated_us(struct store_fixture *fx, const char *user, const char *id)
 {
     struct store_job job;
-    prep(&job, STORE_THREAD_GET, user);
+    store_fixture_prep(&job, STORE_THREAD_GET, user);
     snprintf(job.thread.id, sizeof job.thread.id, "%s", id);
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     int64_t v = job.thread.updated_us;
     store_job_clear(&job);
     return v;
@@ -207,24 +92,24 @@ static int64_t thread_updated_us(struct fixture *fx, const char *user, const cha
 
 static void test_thread_round_trip(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct store_job job;
-    prep(&job, STORE_THREAD_CREATE, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_CREATE, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_full");
     job.thread.created_us = 1000;
     job.thread.updated_us = 1500;
-    job.thread.title = heap("Greeting \"é\"");
-    job.thread.status_json = heap("{\"type\":\"locked\",\"reason\":\"x\"}");
-    job.thread.allowed_image_domains_json = heap("[\"img.example\"]");
-    job.thread.metadata_json = heap("{\"last_response_id\":\"resp_1\"}");
-    assert_int_equal(run_job(fx, &job), 0);
+    job.thread.title = store_fixture_heap("Greeting \"é\"");
+    job.thread.status_json = store_fixture_heap("{\"type\":\"locked\",\"reason\":\"x\"}");
+    job.thread.allowed_image_domains_json = store_fixture_heap("[\"img.example\"]");
+    job.thread.metadata_json = store_fixture_heap("{\"last_response_id\":\"resp_1\"}");
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     store_job_clear(&job);
     assert_null(job.thread.title);
 
-    prep(&job, STORE_THREAD_GET, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_GET, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_full");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_string_equal(job.thread.user_id, ALICE);
     assert_int_equal(job.thread.created_us, 1000);
     assert_int_equal(job.thread.updated_us, 1500);
@@ -233,15 +118,15 @@ static void test_thread_round_trip(void **state)
     assert_string_equal(job.thread.allowed_image_domains_json, "[\"img.example\"]");
     assert_string_equal(job.thread.metadata_json, "{\"last_response_id\":\"resp_1\"}");
     /* Reusing the job without clearing it: the loaded strings are replaced, not leaked. */
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_string_equal(job.thread.title, "Greeting \"é\"");
     store_job_clear(&job);
 
     /* Defaults for NULL inputs. */
     assert_int_equal(create_thread(fx, ALICE, "thr_plain", 2000), 0);
-    prep(&job, STORE_THREAD_GET, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_GET, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_plain");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_null(job.thread.title);
     assert_string_equal(job.thread.status_json, "{\"type\":\"active\"}");
     assert_null(job.thread.allowed_image_domains_json);
@@ -254,38 +139,38 @@ static void test_thread_round_trip(void **state)
     assert_int_equal(create_thread(fx, ALICE, "", 3000), ERR_INVALID);
     assert_int_equal(create_thread(fx, NULL, "thr_nouser", 3000), ERR_INVALID);
 
-    prep(&job, STORE_THREAD_GET, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_GET, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_none");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    prep(&job, STORE_THREAD_GET, BOB); /* another user's thread is not found */
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    store_fixture_prep(&job, STORE_THREAD_GET, BOB); /* another user's thread is not found */
     snprintf(job.thread.id, sizeof job.thread.id, "thr_plain");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    prep(&job, STORE_THREAD_GET, NULL);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    store_fixture_prep(&job, STORE_THREAD_GET, NULL);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_plain");
-    assert_int_equal(run_clear(fx, &job), ERR_INVALID);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_INVALID);
 
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM users WHERE id = 'alice'"), 1);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM threads"), 2);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM users WHERE id = 'alice'"), 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM threads"), 2);
 }
 
 static void test_thread_update(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct store_job job;
-    prep(&job, STORE_THREAD_CREATE, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_CREATE, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_u");
     job.thread.created_us = 1000;
-    job.thread.status_json = heap("{\"type\":\"closed\"}");
-    job.thread.metadata_json = heap("{\"k\":1}");
-    job.thread.allowed_image_domains_json = heap("[\"a\"]");
-    assert_int_equal(run_clear(fx, &job), 0);
+    job.thread.status_json = store_fixture_heap("{\"type\":\"closed\"}");
+    job.thread.metadata_json = store_fixture_heap("{\"k\":1}");
+    job.thread.allowed_image_domains_json = store_fixture_heap("[\"a\"]");
+    assert_int_equal(store_fixture_run_clear(fx, &job), 0);
 
     /* A title-only update: NULL status and metadata keep theirs, NULL domains clears them. */
-    prep(&job, STORE_THREAD_UPDATE, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_UPDATE, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_u");
-    job.thread.title = heap("Renamed");
+    job.thread.title = store_fixture_heap("Renamed");
     job.thread.created_us = 99; /* ignored */
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     assert_string_equal(job.thread.title, "Renamed");
     assert_string_equal(job.thread.status_json, "{\"type\":\"closed\"}");
@@ -297,28 +182,29 @@ static void test_thread_update(void **state)
     /* The loaded job is the input of the next update: every field is replaced. */
     job.op = STORE_THREAD_UPDATE;
     free(job.thread.status_json);
-    job.thread.status_json = heap("{\"type\":\"active\"}");
+    job.thread.status_json = store_fixture_heap("{\"type\":\"active\"}");
     free(job.thread.metadata_json);
-    job.thread.metadata_json = heap("{}");
-    job.thread.allowed_image_domains_json = heap("[\"b\"]");
+    job.thread.metadata_json = store_fixture_heap("{}");
+    job.thread.allowed_image_domains_json = store_fixture_heap("[\"b\"]");
     job.thread.updated_us = 7777;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_string_equal(job.thread.status_json, "{\"type\":\"active\"}");
     assert_string_equal(job.thread.metadata_json, "{}");
     assert_string_equal(job.thread.allowed_image_domains_json, "[\"b\"]");
     assert_int_equal(job.thread.updated_us, 7777);
     store_job_clear(&job);
 
-    prep(&job, STORE_THREAD_UPDATE, BOB);
+    store_fixture_prep(&job, STORE_THREAD_UPDATE, BOB);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_u");
-    job.thread.title = heap("Stolen");
-    assert_int_equal(run_job(fx, &job), ERR_NOT_FOUND);
+    job.thread.title = store_fixture_heap("Stolen");
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_NOT_FOUND);
     assert_int_equal(job.affected, 0);
     store_job_clear(&job);
-    prep(&job, STORE_THREAD_UPDATE, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_UPDATE, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_none");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM threads WHERE title = 'Renamed'"), 1);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(
+        store_fixture_sql_int(fx, "SELECT count(*) FROM threads WHERE title = 'Renamed'"), 1);
 }
 
 /* Positions 0..n-1 sorted by (key, position), ascending or descending. */
@@ -352,20 +238,20 @@ static const char *row_id(const struct store_job *job, size_t i)
 
 /* Walks every page of a THREAD_LIST or ITEM_LIST (thread given) and writes the ids in order.
  * Each page must be full until the last, and has_more must be exact. */
-static size_t walk(struct fixture *fx, enum store_op op, const char *user, const char *thread,
+static size_t walk(struct store_fixture *fx, enum store_op op, const char *user, const char *thread,
                    bool desc, bool hidden, int limit, size_t total, char (*ids)[ID_MAX])
 {
     char after[ID_MAX] = "";
     size_t n = 0;
     for (;;) {
         struct store_job job;
-        prep(&job, op, user);
+        store_fixture_prep(&job, op, user);
         snprintf(job.item.thread_id, sizeof job.item.thread_id, "%s", thread ? thread : "");
         job.page.limit = limit;
         job.page.desc = desc;
         job.page.include_hidden = hidden;
         memcpy(job.page.after, after, sizeof after);
-        assert_int_equal(run_job(fx, &job), 0);
+        assert_int_equal(store_fixture_run_job(fx, &job), 0);
         size_t want = total - n < (size_t)limit ? total - n : (size_t)limit;
         assert_int_equal(job.list.n, want);
         for (size_t i = 0; i < job.list.n; i++)
@@ -386,7 +272,7 @@ static size_t walk(struct fixture *fx, enum store_op op, const char *user, const
 
 static void test_thread_list_paging(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     int64_t created[N_PAGED];
     char names[N_PAGED][ID_MAX];
     for (size_t i = 0; i < N_PAGED; i++) {
@@ -414,29 +300,29 @@ static void test_thread_list_paging(void **state)
     }
 
     struct store_job job;
-    prep(&job, STORE_THREAD_LIST, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_LIST, ALICE);
     job.page.limit = 0;
-    assert_int_equal(run_clear(fx, &job), ERR_INVALID);
-    prep(&job, STORE_THREAD_LIST, ALICE);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_INVALID);
+    store_fixture_prep(&job, STORE_THREAD_LIST, ALICE);
     job.page.limit = STORE_PAGE_MAX + 1;
-    assert_int_equal(run_clear(fx, &job), ERR_INVALID);
-    prep(&job, STORE_THREAD_LIST, ALICE);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_INVALID);
+    store_fixture_prep(&job, STORE_THREAD_LIST, ALICE);
     job.page.limit = 10;
     snprintf(job.page.after, sizeof job.page.after, "thr_unknown");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    prep(&job, STORE_THREAD_LIST, ALICE); /* bob's thread is no cursor for alice */
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    store_fixture_prep(&job, STORE_THREAD_LIST, ALICE); /* bob's thread is no cursor for alice */
     job.page.limit = 10;
     snprintf(job.page.after, sizeof job.page.after, "thr_bob_0");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    prep(&job, STORE_THREAD_LIST, BOB);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    store_fixture_prep(&job, STORE_THREAD_LIST, BOB);
     job.page.limit = 10;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 5);
     assert_false(job.list.has_more);
     store_job_clear(&job);
-    prep(&job, STORE_THREAD_LIST, "carol"); /* a user with nothing */
+    store_fixture_prep(&job, STORE_THREAD_LIST, "carol"); /* a user with nothing */
     job.page.limit = 10;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 0);
     assert_false(job.list.has_more);
     store_job_clear(&job);
@@ -446,7 +332,7 @@ static void test_thread_list_paging(void **state)
 
 static void test_item_upsert_get(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_thread(fx, ALICE, "thr_a", 1000), 0);
     assert_int_equal(create_thread(fx, ALICE, "thr_b", 1000), 0);
     assert_int_equal(create_thread(fx, BOB, "thr_bob", 1000), 0);
@@ -457,16 +343,16 @@ static void test_item_upsert_get(void **state)
 
     /* The same id again replaces the JSON, type and hidden in place. */
     struct store_job job;
-    prep(&job, STORE_ITEM_UPSERT, ALICE);
+    store_fixture_prep(&job, STORE_ITEM_UPSERT, ALICE);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     snprintf(job.item.id, sizeof job.item.id, "msg_1");
     snprintf(job.item.type, sizeof job.item.type, "workflow");
     job.item.created_us = 999999; /* ignored on replace */
-    job.item.json = heap("{\"v\":\"again\"}");
-    assert_int_equal(run_job(fx, &job), 0);
+    job.item.json = store_fixture_heap("{\"v\":\"again\"}");
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     store_job_clear(&job);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items WHERE id = 'msg_1'"), 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items WHERE id = 'msg_1'"), 1);
 
     char ids[3][ID_MAX];
     assert_int_equal(walk(fx, STORE_ITEM_LIST, ALICE, "thr_a", false, true, 10, 3, ids), 3);
@@ -474,16 +360,16 @@ static void test_item_upsert_get(void **state)
     assert_string_equal(ids[1], "msg_2");
     assert_string_equal(ids[2], "msg_3");
 
-    prep(&job, STORE_ITEM_GET, ALICE);
+    store_fixture_prep(&job, STORE_ITEM_GET, ALICE);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     snprintf(job.item.id, sizeof job.item.id, "msg_1");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_string_equal(job.item.json, "{\"v\":\"again\"}");
     assert_string_equal(job.item.type, "workflow");
     assert_string_equal(job.item.thread_id, "thr_a");
     assert_int_equal(job.item.created_us, 5000);
     assert_false(job.item.hidden);
-    assert_int_equal(run_job(fx, &job), 0); /* reuse: replaced, not leaked */
+    assert_int_equal(store_fixture_run_job(fx, &job), 0); /* reuse: replaced, not leaked */
     store_job_clear(&job);
 
     /* An id of another thread, an unknown thread, another user's thread, no JSON. */
@@ -492,72 +378,73 @@ static void test_item_upsert_get(void **state)
     assert_int_equal(upsert_item(fx, ALICE, "thr_none", "msg_9", false, "{}"), ERR_NOT_FOUND);
     assert_int_equal(upsert_item(fx, BOB, "thr_a", "msg_9", false, "{}"), ERR_NOT_FOUND);
     assert_int_equal(upsert_item(fx, ALICE, "thr_a", "", false, "{}"), ERR_INVALID);
-    prep(&job, STORE_ITEM_UPSERT, ALICE);
+    store_fixture_prep(&job, STORE_ITEM_UPSERT, ALICE);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     snprintf(job.item.id, sizeof job.item.id, "msg_nojson");
-    assert_int_equal(run_clear(fx, &job), ERR_INVALID);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items"), 3);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_INVALID);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items"), 3);
 
-    prep(&job, STORE_ITEM_GET, BOB);
+    store_fixture_prep(&job, STORE_ITEM_GET, BOB);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     snprintf(job.item.id, sizeof job.item.id, "msg_1");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    prep(&job, STORE_ITEM_GET, ALICE); /* right id, wrong thread */
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    store_fixture_prep(&job, STORE_ITEM_GET, ALICE); /* right id, wrong thread */
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_b");
     snprintf(job.item.id, sizeof job.item.id, "msg_1");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
 }
 
 static void test_item_update_delete(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_thread(fx, ALICE, "thr_a", 1000), 0);
     assert_int_equal(upsert_item(fx, ALICE, "thr_a", "msg_1", false, "{\"v\":1}"), 0);
     assert_int_equal(upsert_item(fx, ALICE, "thr_a", "msg_2", false, "{\"v\":2}"), 0);
 
     struct store_job job;
-    prep(&job, STORE_ITEM_UPDATE, ALICE);
+    store_fixture_prep(&job, STORE_ITEM_UPDATE, ALICE);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     snprintf(job.item.id, sizeof job.item.id, "msg_2");
     snprintf(job.item.type, sizeof job.item.type, "sdk_hidden_context");
     job.item.hidden = true;
-    job.item.json = heap("{\"v\":\"updated\"}");
-    assert_int_equal(run_clear(fx, &job), 0);
-    assert_int_equal(sql_int(fx, "SELECT hidden FROM items WHERE id = 'msg_2'"), 1);
-    assert_int_equal(sql_int(fx, "SELECT json = '{\"v\":\"updated\"}' FROM items "
-                                 "WHERE id = 'msg_2'"),
+    job.item.json = store_fixture_heap("{\"v\":\"updated\"}");
+    assert_int_equal(store_fixture_run_clear(fx, &job), 0);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT hidden FROM items WHERE id = 'msg_2'"), 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT json = '{\"v\":\"updated\"}' FROM items "
+                                               "WHERE id = 'msg_2'"),
                      1);
 
     const char *users[] = {ALICE, BOB};
     const char *items[] = {"msg_none", "msg_1"};
     for (int i = 0; i < 2; i++) { /* absent for alice, bob's view of alice's item */
-        prep(&job, STORE_ITEM_UPDATE, users[i]);
+        store_fixture_prep(&job, STORE_ITEM_UPDATE, users[i]);
         snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
         snprintf(job.item.id, sizeof job.item.id, "%s", items[i]);
-        job.item.json = heap("{}");
-        assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
+        job.item.json = store_fixture_heap("{}");
+        assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
     }
-    assert_int_equal(sql_int(fx, "SELECT json = '{\"v\":1}' FROM items WHERE id = 'msg_1'"), 1);
+    assert_int_equal(
+        store_fixture_sql_int(fx, "SELECT json = '{\"v\":1}' FROM items WHERE id = 'msg_1'"), 1);
 
-    prep(&job, STORE_ITEM_DELETE, BOB);
+    store_fixture_prep(&job, STORE_ITEM_DELETE, BOB);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     snprintf(job.item.id, sizeof job.item.id, "msg_1");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    prep(&job, STORE_ITEM_DELETE, ALICE);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    store_fixture_prep(&job, STORE_ITEM_DELETE, ALICE);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     snprintf(job.item.id, sizeof job.item.id, "msg_1");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
-    assert_int_equal(run_job(fx, &job), 0); /* absent: no error */
+    assert_int_equal(store_fixture_run_job(fx, &job), 0); /* absent: no error */
     assert_int_equal(job.affected, 0);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_none");
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items"), 1);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items"), 1);
 }
 
 static void test_item_list_paging(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_thread(fx, ALICE, "thr_a", 1000), 0);
     assert_int_equal(create_thread(fx, ALICE, "thr_b", 1000), 0);
     assert_int_equal(create_thread(fx, BOB, "thr_bob", 1000), 0);
@@ -595,11 +482,11 @@ static void test_item_list_paging(void **state)
 
     /* A hidden item is a valid cursor. */
     struct store_job job;
-    prep(&job, STORE_ITEM_LIST, ALICE);
+    store_fixture_prep(&job, STORE_ITEM_LIST, ALICE);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     job.page.limit = 3;
     snprintf(job.page.after, sizeof job.page.after, "msg_0002");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 3);
     assert_string_equal(job.list.items[0].id, "msg_0003");
     assert_string_equal(job.list.items[1].id, "msg_0004");
@@ -607,7 +494,7 @@ static void test_item_list_paging(void **state)
     assert_true(job.list.has_more);
     /* Reusing a job that holds a list: the old list is freed and replaced. */
     snprintf(job.page.after, sizeof job.page.after, "msg_0043");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 1);
     assert_false(job.list.has_more);
     store_job_clear(&job);
@@ -626,20 +513,20 @@ static void test_item_list_paging(void **state)
         {ALICE, "", "", 5, ERR_INVALID},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        prep(&job, STORE_ITEM_LIST, bad[i].user);
+        store_fixture_prep(&job, STORE_ITEM_LIST, bad[i].user);
         snprintf(job.item.thread_id, sizeof job.item.thread_id, "%s", bad[i].thread);
         snprintf(job.page.after, sizeof job.page.after, "%s", bad[i].after);
         job.page.limit = bad[i].limit;
-        assert_int_equal(run_job(fx, &job), bad[i].status);
+        assert_int_equal(store_fixture_run_job(fx, &job), bad[i].status);
         assert_int_equal(job.list.n, 0);
         store_job_clear(&job);
     }
     /* An empty thread of the user is an empty page, not an error. */
     assert_int_equal(create_thread(fx, ALICE, "thr_empty", 1000), 0);
-    prep(&job, STORE_ITEM_LIST, ALICE);
+    store_fixture_prep(&job, STORE_ITEM_LIST, ALICE);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_empty");
     job.page.limit = 5;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 0);
     assert_false(job.list.has_more);
     store_job_clear(&job);
@@ -647,7 +534,7 @@ static void test_item_list_paging(void **state)
 
 static void test_item_delete_after(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_thread(fx, ALICE, "thr_a", 1000), 0);
     assert_int_equal(create_thread(fx, ALICE, "thr_b", 1000), 0);
     for (int i = 0; i < 10; i++) {
@@ -667,23 +554,25 @@ static void test_item_delete_after(void **state)
         {ALICE, "thr_a", "", ERR_INVALID},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        prep(&job, STORE_ITEM_DELETE_AFTER, bad[i].user);
+        store_fixture_prep(&job, STORE_ITEM_DELETE_AFTER, bad[i].user);
         snprintf(job.item.thread_id, sizeof job.item.thread_id, "%s", bad[i].thread);
         snprintf(job.item.id, sizeof job.item.id, "%s", bad[i].item);
-        assert_int_equal(run_clear(fx, &job), bad[i].status);
+        assert_int_equal(store_fixture_run_clear(fx, &job), bad[i].status);
     }
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items"), 20);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items"), 20);
 
-    prep(&job, STORE_ITEM_DELETE_AFTER, ALICE);
+    store_fixture_prep(&job, STORE_ITEM_DELETE_AFTER, ALICE);
     snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
     snprintf(job.item.id, sizeof job.item.id, "msg_3");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 6); /* msg_4 .. msg_9, the hidden one included */
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 0); /* msg_3 is now the last */
     store_job_clear(&job);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items WHERE thread_id = 'thr_a'"), 4);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items WHERE thread_id = 'thr_b'"), 10);
+    assert_int_equal(
+        store_fixture_sql_int(fx, "SELECT count(*) FROM items WHERE thread_id = 'thr_a'"), 4);
+    assert_int_equal(
+        store_fixture_sql_int(fx, "SELECT count(*) FROM items WHERE thread_id = 'thr_b'"), 10);
 
     /* New items still go to the end. */
     assert_int_equal(upsert_item(fx, ALICE, "thr_a", "msg_new", false, "{}"), 0);
@@ -697,7 +586,7 @@ static void test_item_delete_after(void **state)
 
 static void test_thread_delete(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_thread(fx, ALICE, "thr_a", 1000), 0);
     assert_int_equal(create_thread(fx, ALICE, "thr_b", 1000), 0);
     for (int i = 0; i < 5; i++) {
@@ -713,22 +602,22 @@ static void test_thread_delete(void **state)
     assert_int_equal(create_attachment(fx, ALICE, "atc_4", NULL, false, 13), 0);
 
     struct store_job job;
-    prep(&job, STORE_FEEDBACK_ADD, ALICE);
+    store_fixture_prep(&job, STORE_FEEDBACK_ADD, ALICE);
     snprintf(job.feedback.thread_id, sizeof job.feedback.thread_id, "thr_a");
     snprintf(job.feedback.kind, sizeof job.feedback.kind, "positive");
     job.item_ids_json = "[\"msg_a1\"]";
-    assert_int_equal(run_clear(fx, &job), 0);
+    assert_int_equal(store_fixture_run_clear(fx, &job), 0);
 
-    prep(&job, STORE_THREAD_DELETE, BOB);
+    store_fixture_prep(&job, STORE_THREAD_DELETE, BOB);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_a");
-    assert_int_equal(run_job(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_NOT_FOUND);
     assert_int_equal(job.list.n, 0);
     store_job_clear(&job);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items"), 10);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items"), 10);
 
-    prep(&job, STORE_THREAD_DELETE, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_DELETE, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_a");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     assert_int_equal(job.list.n, 2);
     bool seen[2] = {false, false};
@@ -743,21 +632,25 @@ static void test_thread_delete(void **state)
             seen[1] = true;
     }
     assert_true(seen[0] && seen[1]);
-    assert_int_equal(run_job(fx, &job), ERR_NOT_FOUND); /* gone; the old list is freed */
+    assert_int_equal(store_fixture_run_job(fx, &job),
+                     ERR_NOT_FOUND); /* gone; the old list is freed */
     assert_int_equal(job.list.n, 0);
     store_job_clear(&job);
 
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM threads WHERE id = 'thr_a'"), 0);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items WHERE thread_id = 'thr_a'"), 0);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items"), 5);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM attachments"), 2);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM feedback"), 1); /* kept for export */
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM threads WHERE id = 'thr_a'"),
+                     0);
+    assert_int_equal(
+        store_fixture_sql_int(fx, "SELECT count(*) FROM items WHERE thread_id = 'thr_a'"), 0);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items"), 5);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM attachments"), 2);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM feedback"),
+                     1); /* kept for export */
 
     /* A thread without attachments or items. */
     assert_int_equal(create_thread(fx, ALICE, "thr_c", 1000), 0);
-    prep(&job, STORE_THREAD_DELETE, ALICE);
+    store_fixture_prep(&job, STORE_THREAD_DELETE, ALICE);
     snprintf(job.thread.id, sizeof job.thread.id, "thr_c");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 0);
     store_job_clear(&job);
 }
@@ -766,7 +659,7 @@ static void test_thread_delete(void **state)
 
 static void test_attachments(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_attachment(fx, ALICE, "atc_1", NULL, false, 100), 0);
     assert_int_equal(create_attachment(fx, ALICE, "atc_1", NULL, false, 100), ERR_EXISTS);
     assert_int_equal(create_attachment(fx, BOB, "atc_1", NULL, false, 100), ERR_EXISTS);
@@ -774,9 +667,9 @@ static void test_attachments(void **state)
     assert_int_equal(create_attachment(fx, NULL, "atc_x", NULL, false, 100), ERR_INVALID);
 
     struct store_job job;
-    prep(&job, STORE_ATTACHMENT_GET, ALICE);
+    store_fixture_prep(&job, STORE_ATTACHMENT_GET, ALICE);
     snprintf(job.attachment.id, sizeof job.attachment.id, "atc_1");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_string_equal(job.attachment.user_id, ALICE);
     assert_string_equal(job.attachment.thread_id, "");
     assert_string_equal(job.attachment.name, "atc_1.png");
@@ -793,7 +686,7 @@ static void test_attachments(void **state)
     job.attachment.size = 4321;
     job.attachment.state = STORE_ATTACHMENT_PENDING;
     job.attachment.attached = true;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     assert_string_equal(job.attachment.thread_id, "thr_x");
     assert_string_equal(job.attachment.name, "atc_1.png");
@@ -806,30 +699,31 @@ static void test_attachments(void **state)
                                         STORE_ATTACHMENT_DELETE};
     for (size_t i = 0; i < 3; i++) {
         struct store_job other;
-        prep(&other, ops[i], BOB);
+        store_fixture_prep(&other, ops[i], BOB);
         other.attachment = job.attachment;
-        assert_int_equal(run_job(fx, &other), ERR_NOT_FOUND);
+        assert_int_equal(store_fixture_run_job(fx, &other), ERR_NOT_FOUND);
         assert_int_equal(other.affected, 0);
     }
-    assert_int_equal(sql_int(fx, "SELECT size FROM attachments WHERE id = 'atc_1'"), 4321);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT size FROM attachments WHERE id = 'atc_1'"),
+                     4321);
 
-    prep(&job, STORE_ATTACHMENT_DELETE, ALICE);
+    store_fixture_prep(&job, STORE_ATTACHMENT_DELETE, ALICE);
     snprintf(job.attachment.id, sizeof job.attachment.id, "atc_1");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     assert_string_equal(job.attachment.thread_id, "thr_x"); /* the deleted row */
     assert_int_equal(job.attachment.size, 4321);
-    assert_int_equal(run_job(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_NOT_FOUND);
     job.op = STORE_ATTACHMENT_GET;
-    assert_int_equal(run_job(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_NOT_FOUND);
     job.op = STORE_ATTACHMENT_UPDATE;
-    assert_int_equal(run_job(fx, &job), ERR_NOT_FOUND);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM attachments"), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM attachments"), 0);
 }
 
 static void test_attachment_stale(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     /* Unattached ones at 10, 20, ..., 70 from two users; attached ones never count. */
     for (int i = 1; i <= 7; i++) {
         char id[ID_MAX];
@@ -839,10 +733,10 @@ static void test_attachment_stale(void **state)
         assert_int_equal(create_attachment(fx, ALICE, id, "thr_x", true, i * 10 - 5), 0);
     }
     struct store_job job;
-    prep(&job, STORE_ATTACHMENT_STALE, NULL); /* any user */
-    job.before_us = 50;                       /* 10, 20, 30, 40 */
+    store_fixture_prep(&job, STORE_ATTACHMENT_STALE, NULL); /* any user */
+    job.before_us = 50;                                     /* 10, 20, 30, 40 */
     job.page.limit = 3;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 3);
     assert_true(job.list.has_more);
     assert_string_equal(job.list.attachments[0].id, "atc_1");
@@ -850,30 +744,30 @@ static void test_attachment_stale(void **state)
     assert_string_equal(job.list.attachments[2].id, "atc_3");
     assert_string_equal(job.list.attachments[1].user_id, BOB);
     job.page.limit = 4;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 4);
     assert_false(job.list.has_more);
     job.before_us = 10; /* strictly before */
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 0);
     assert_false(job.list.has_more);
     job.page.limit = 0;
-    assert_int_equal(run_job(fx, &job), ERR_INVALID);
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_INVALID);
     store_job_clear(&job);
 }
 
 /* ---- feedback --------------------------------------------------------------------------- */
 
-static int add_feedback(struct fixture *fx, const char *user, const char *thread, const char *kind,
-                        const char *ids, int64_t created_us, int64_t *affected)
+static int add_feedback(struct store_fixture *fx, const char *user, const char *thread,
+                        const char *kind, const char *ids, int64_t created_us, int64_t *affected)
 {
     struct store_job job;
-    prep(&job, STORE_FEEDBACK_ADD, user);
+    store_fixture_prep(&job, STORE_FEEDBACK_ADD, user);
     snprintf(job.feedback.thread_id, sizeof job.feedback.thread_id, "%s", thread);
     snprintf(job.feedback.kind, sizeof job.feedback.kind, "%s", kind);
     job.feedback.created_us = created_us;
     job.item_ids_json = ids;
-    int rc = run_clear(fx, &job);
+    int rc = store_fixture_run_clear(fx, &job);
     if (affected)
         *affected = job.affected;
     return rc;
@@ -881,7 +775,7 @@ static int add_feedback(struct fixture *fx, const char *user, const char *thread
 
 static void test_feedback(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_thread(fx, ALICE, "thr_a", 1000), 0);
     assert_int_equal(create_thread(fx, ALICE, "thr_b", 1000), 0);
     assert_int_equal(create_thread(fx, BOB, "thr_bob", 1000), 0);
@@ -924,7 +818,7 @@ static void test_feedback(void **state)
         if (rc != bad[i].status)
             fail_msg("case %zu: %s instead of %s", i, err_str(rc), err_str(bad[i].status));
     }
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM feedback"), 2);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM feedback"), 2);
 
     assert_int_equal(add_feedback(fx, ALICE, "thr_b", "negative", "[\"msg_b\"]", 200, NULL), 0);
     assert_int_equal(add_feedback(fx, BOB, "thr_bob", "positive", "[\"msg_bob\"]", 300, NULL), 0);
@@ -932,14 +826,14 @@ static void test_feedback(void **state)
 
     /* Walk the export two at a time: every row once, ascending seq, exact has_more. */
     struct store_job job;
-    prep(&job, STORE_FEEDBACK_EXPORT, NULL);
+    store_fixture_prep(&job, STORE_FEEDBACK_EXPORT, NULL);
     job.page.limit = 2;
     int64_t last = 0;
     int seen = 0;
     const char *kinds[] = {"positive", "positive", "negative", "positive", "negative"};
     for (;;) {
         job.after_seq = last;
-        assert_int_equal(run_job(fx, &job), 0);
+        assert_int_equal(store_fixture_run_job(fx, &job), 0);
         for (size_t i = 0; i < job.list.n; i++) {
             const struct store_feedback *f = &job.list.feedback[i];
             assert_true(f->seq > last);
@@ -954,10 +848,10 @@ static void test_feedback(void **state)
     assert_int_equal(seen, 5);
     store_job_clear(&job);
 
-    prep(&job, STORE_FEEDBACK_EXPORT, NULL);
+    store_fixture_prep(&job, STORE_FEEDBACK_EXPORT, NULL);
     job.page.limit = 10;
     job.before_us = 200; /* since */
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 3);
     assert_string_equal(job.list.feedback[0].item_id, "msg_b");
     assert_string_equal(job.list.feedback[0].thread_id, "thr_b");
@@ -965,11 +859,11 @@ static void test_feedback(void **state)
     assert_int_equal(job.list.feedback[0].created_us, 200);
     assert_string_equal(job.list.feedback[1].user_id, BOB);
     job.after_seq = job.list.feedback[2].seq;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 0);
     assert_false(job.list.has_more);
     job.page.limit = STORE_PAGE_MAX + 1;
-    assert_int_equal(run_job(fx, &job), ERR_INVALID);
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_INVALID);
     store_job_clear(&job);
 }
 
@@ -978,7 +872,7 @@ static void test_feedback(void **state)
 /* Every user-scoped op, acted by bob on alice's rows, answers ERR_NOT_FOUND and changes nothing. */
 static void test_other_user(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_thread(fx, ALICE, "thr_a", 1000), 0);
     assert_int_equal(upsert_item(fx, ALICE, "thr_a", "msg_1", false, "{\"v\":1}"), 0);
     assert_int_equal(upsert_item(fx, ALICE, "thr_a", "msg_2", false, "{\"v\":2}"), 0);
@@ -994,11 +888,11 @@ static void test_other_user(void **state)
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         struct store_job job;
-        prep(&job, ops[i], BOB);
+        store_fixture_prep(&job, ops[i], BOB);
         snprintf(job.thread.id, sizeof job.thread.id, "thr_a");
         snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
         snprintf(job.item.id, sizeof job.item.id, "msg_1");
-        job.item.json = heap("{\"v\":\"bob\"}");
+        job.item.json = store_fixture_heap("{\"v\":\"bob\"}");
         snprintf(job.attachment.id, sizeof job.attachment.id, "atc_1");
         snprintf(job.feedback.thread_id, sizeof job.feedback.thread_id, "thr_a");
         snprintf(job.feedback.kind, sizeof job.feedback.kind, "positive");
@@ -1006,17 +900,18 @@ static void test_other_user(void **state)
         job.page.limit = 10;
         if (ops[i] == STORE_THREAD_LIST) /* alice's thread as bob's cursor */
             snprintf(job.page.after, sizeof job.page.after, "thr_a");
-        int rc = run_clear(fx, &job);
+        int rc = store_fixture_run_clear(fx, &job);
         if (rc != ERR_NOT_FOUND)
             fail_msg("%s by another user: %s", store_op_name(ops[i]), err_str(rc));
     }
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items WHERE thread_id = 'thr_a' "
-                                 "AND json LIKE '%bob%'"),
+    assert_int_equal(store_fixture_sql_int(fx,
+                                           "SELECT count(*) FROM items WHERE thread_id = 'thr_a' "
+                                           "AND json LIKE '%bob%'"),
                      0);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items"), 2);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM attachments"), 1);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM threads"), 2);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM feedback"), 0);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items"), 2);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM attachments"), 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM threads"), 2);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM feedback"), 0);
 }
 
 /* store_job_clear frees every kind of owned output and leaves the job reusable (LSan checks the
@@ -1028,18 +923,18 @@ static void test_job_clear(void **state)
     store_job_init(&job, STORE_THREAD_LIST, NULL, NULL);
     assert_int_equal(job.task_filter.status, -1);
     assert_int_equal(job.task_filter.priority, -1);
-    job.thread.title = heap("t");
-    job.thread.status_json = heap("{}");
-    job.thread.allowed_image_domains_json = heap("[]");
-    job.thread.metadata_json = heap("{}");
-    job.item.json = heap("{}");
-    job.task.title = heap("x");
-    job.task.notes = heap("y");
-    job.task.tags_json = heap("[]");
-    job.session.config_json = heap("{}");
+    job.thread.title = store_fixture_heap("t");
+    job.thread.status_json = store_fixture_heap("{}");
+    job.thread.allowed_image_domains_json = store_fixture_heap("[]");
+    job.thread.metadata_json = store_fixture_heap("{}");
+    job.item.json = store_fixture_heap("{}");
+    job.task.title = store_fixture_heap("x");
+    job.task.notes = store_fixture_heap("y");
+    job.task.tags_json = store_fixture_heap("[]");
+    job.session.config_json = store_fixture_heap("{}");
     job.list.threads = calloc(2, sizeof *job.list.threads);
     assert_non_null(job.list.threads);
-    job.list.threads[1].title = heap("second");
+    job.list.threads[1].title = store_fixture_heap("second");
     job.list.n = 2;
     job.list.has_more = true;
     store_job_clear(&job);
@@ -1065,7 +960,7 @@ static void test_job_clear(void **state)
 
 static void test_concurrent(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(create_thread(fx, ALICE, "thr_main", 1000), 0);
     assert_int_equal(upsert_item(fx, ALICE, "thr_main", "msg_first", false, "{}"), 0);
     struct store_job *jobs = calloc(N_CONCURRENT, sizeof *jobs);
@@ -1078,7 +973,7 @@ static void test_concurrent(void **state)
             STORE_ATTACHMENT_CREATE, STORE_THREAD_LIST, STORE_ITEM_GET};
         struct store_job *job = &jobs[i];
         enum store_op op = mix[i % 7];
-        store_job_init(job, op, on_job_count, &done);
+        store_job_init(job, op, store_fixture_on_job_count, &done);
         snprintf(job->user_id, sizeof job->user_id, "%s", ALICE);
         snprintf(job->thread.id, sizeof job->thread.id, "thr_main");
         snprintf(job->item.thread_id, sizeof job->item.thread_id, "thr_main");
@@ -1086,7 +981,7 @@ static void test_concurrent(void **state)
         job->page.limit = 50;
         if (op == STORE_ITEM_UPSERT) {
             snprintf(job->item.id, sizeof job->item.id, "msg_c%d", i);
-            job->item.json = heap("{\"c\":1}");
+            job->item.json = store_fixture_heap("{\"c\":1}");
             writes[0]++;
         } else if (op == STORE_THREAD_CREATE) {
             snprintf(job->thread.id, sizeof job->thread.id, "thr_c%d", i);
@@ -1112,14 +1007,15 @@ static void test_concurrent(void **state)
     const struct store_stats *st = store_get_stats(fx->store);
     assert_int_equal(st->in_flight, 0);
     assert_int_equal(st->errors_total, 0);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM items"), writes[0] + 1);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM threads"), writes[1] + 1);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM attachments"), writes[2]);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items"), writes[0] + 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM threads"), writes[1] + 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM attachments"), writes[2]);
     /* seq values are unique across the whole database. */
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM (SELECT seq FROM items UNION ALL "
-                                 "SELECT seq FROM threads)"),
-                     sql_int(fx, "SELECT count(DISTINCT seq) FROM (SELECT seq FROM items "
-                                 "UNION ALL SELECT seq FROM threads)"));
+    assert_int_equal(
+        store_fixture_sql_int(fx, "SELECT count(*) FROM (SELECT seq FROM items UNION ALL "
+                                  "SELECT seq FROM threads)"),
+        store_fixture_sql_int(fx, "SELECT count(DISTINCT seq) FROM (SELECT seq FROM items "
+                                  "UNION ALL SELECT seq FROM threads)"));
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

@@ -5,6 +5,7 @@
  * directory. Owned strings in jobs are heap copies (strdup), as the contract requires.
  */
 #include "store/store.h"
+#include "store_fixture.h"
 
 #include "core/err.h"
 
@@ -24,127 +25,14 @@
 #define ALICE "alice"
 #define BOB   "bob"
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    char url[160];
-    uv_loop_t loop;
-    struct logger log;
-    struct store *store;
-    bool closed;
-};
-
 static int setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_store_tasks.XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->path, sizeof fx->path, "%s/chatkitd.db", fx->dir);
-    snprintf(fx->url, sizeof fx->url, "sqlite:%s", fx->path);
-    assert_int_equal(uv_loop_init(&fx->loop), 0);
-    FILE *out = fopen("/dev/null", "w");
-    assert_non_null(out);
-    log_init(&fx->log, out, LOG_INFO, LOG_TEXT);
-    struct store_config cfg = {
-        .url = fx->url, .readers = 2, .busy_timeout_ms = 5000, .log = &fx->log};
-    char err[256] = "";
-    int rc = store_open(&fx->loop, &cfg, &fx->store, err, sizeof err);
-    if (rc)
-        fail_msg("store_open: %s (%s)", err, err_str(rc));
-    *state = fx;
-    return 0;
-}
-
-static void on_closed(void *data)
-{
-    struct fixture *fx = data;
-    fx->closed = true;
+    return store_fixture_setup(state, "test_store_tasks");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *fx = *state;
-    store_close(fx->store, on_closed, fx);
-    int run_rc = uv_run(&fx->loop, UV_RUN_DEFAULT);
-    int loop_rc = uv_loop_close(&fx->loop);
-    fclose(fx->log.out);
-    DIR *d = opendir(fx->dir);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    int rmdir_rc = rmdir(fx->dir);
-    bool closed = fx->closed;
-    free(fx);
-    assert_true(closed);
-    assert_int_equal(run_rc, 0);
-    assert_int_equal(loop_rc, 0); /* no handle left on the loop */
-    assert_int_equal(rmdir_rc, 0);
-    return 0;
-}
-
-static void on_job_count(struct store_job *job)
-{
-    int *count = job->data;
-    (*count)++;
-}
-
-static void prep(struct store_job *job, enum store_op op, const char *user)
-{
-    store_job_init(job, op, NULL, NULL);
-    if (user)
-        snprintf(job->user_id, sizeof job->user_id, "%s", user);
-}
-
-static int run_job(struct fixture *fx, struct store_job *job)
-{
-    int done = 0;
-    job->cb = on_job_count;
-    job->data = &done;
-    assert_int_equal(store_submit(fx->store, job), 0);
-    while (!done)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    return job->status;
-}
-
-static int run_clear(struct fixture *fx, struct store_job *job)
-{
-    int rc = run_job(fx, job);
-    store_job_clear(job);
-    return rc;
-}
-
-static char *heap(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    assert_non_null(d);
-    return d;
-}
-
-static int64_t sql_int(struct fixture *fx, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    else
-        assert_int_equal(rc, SQLITE_DONE);
-    sqlite3_finalize(st);
-    assert_int_equal(sqlite3_close(db), SQLITE_OK);
-    return v;
+    return store_fixture_teardown(state);
 }
 
 /* A task as a test describes it; strings are copied into the job. */
@@ -162,51 +50,51 @@ struct spec {
 static void fill_task(struct store_task *t, const struct spec *s)
 {
     snprintf(t->id, sizeof t->id, "%s", s->id);
-    t->title = heap(s->title);
-    t->notes = heap(s->notes);
+    t->title = store_fixture_heap(s->title);
+    t->notes = store_fixture_heap(s->notes);
     t->done = s->done;
     snprintf(t->due_date, sizeof t->due_date, "%s", s->due_date ? s->due_date : "");
     t->priority = s->priority;
-    t->tags_json = heap(s->tags);
+    t->tags_json = store_fixture_heap(s->tags);
     t->created_us = s->created_us;
     t->completed_us = s->done ? s->created_us + 1 : 0;
 }
 
-static int create_task(struct fixture *fx, const char *user, const struct spec *s)
+static int create_task(struct store_fixture *fx, const char *user, const struct spec *s)
 {
     struct store_job job;
-    prep(&job, STORE_TASK_CREATE, user);
+    store_fixture_prep(&job, STORE_TASK_CREATE, user);
     fill_task(&job.task, s);
-    return run_clear(fx, &job);
+    return store_fixture_run_clear(fx, &job);
 }
 
 /* ---- single tasks ----------------------------------------------------------------------- */
 
 static void test_task_round_trip(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct store_job job;
-    prep(&job, STORE_TASK_CREATE, ALICE);
+    store_fixture_prep(&job, STORE_TASK_CREATE, ALICE);
     struct store_task *t = &job.task;
     snprintf(t->id, sizeof t->id, "task_1");
-    t->title = heap("Buy milk é");
-    t->notes = heap("2 litres");
+    t->title = store_fixture_heap("Buy milk é");
+    t->notes = store_fixture_heap("2 litres");
     t->done = true;
     snprintf(t->due_date, sizeof t->due_date, "2026-05-19");
     snprintf(t->due_time, sizeof t->due_time, "09:30");
     snprintf(t->tz, sizeof t->tz, "Europe/Paris");
     t->priority = STORE_PRIORITY_HIGH;
-    t->tags_json = heap("[\"home\",\"shop\",\"home\"]");
+    t->tags_json = store_fixture_heap("[\"home\",\"shop\",\"home\"]");
     t->created_us = 1000;
     t->updated_us = 1100;
     t->completed_us = 1200;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     store_job_clear(&job);
 
-    prep(&job, STORE_TASK_GET, ALICE);
+    store_fixture_prep(&job, STORE_TASK_GET, ALICE);
     snprintf(job.task.id, sizeof job.task.id, "task_1");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_string_equal(t->user_id, ALICE);
     assert_string_equal(t->title, "Buy milk é");
     assert_string_equal(t->notes, "2 litres");
@@ -219,17 +107,18 @@ static void test_task_round_trip(void **state)
     assert_int_equal(t->created_us, 1000);
     assert_int_equal(t->updated_us, 1100);
     assert_int_equal(t->completed_us, 1200);
-    assert_int_equal(run_job(fx, &job), 0); /* reuse: replaced, not leaked */
+    assert_int_equal(store_fixture_run_job(fx, &job), 0); /* reuse: replaced, not leaked */
     store_job_clear(&job);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM task_tags WHERE task_id = 'task_1'"), 2);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM users WHERE id = 'alice'"), 1);
+    assert_int_equal(
+        store_fixture_sql_int(fx, "SELECT count(*) FROM task_tags WHERE task_id = 'task_1'"), 2);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM users WHERE id = 'alice'"), 1);
 
     /* Defaults. */
     const struct spec plain = {.id = "task_2", .title = "Plain", .created_us = 2000};
     assert_int_equal(create_task(fx, ALICE, &plain), 0);
-    prep(&job, STORE_TASK_GET, ALICE);
+    store_fixture_prep(&job, STORE_TASK_GET, ALICE);
     snprintf(job.task.id, sizeof job.task.id, "task_2");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_null(t->notes);
     assert_false(t->done);
     assert_string_equal(t->due_date, "");
@@ -239,9 +128,10 @@ static void test_task_round_trip(void **state)
     assert_int_equal(t->updated_us, 2000);
     assert_int_equal(t->completed_us, 0);
     store_job_clear(&job);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM tasks WHERE due_date IS NULL "
-                                 "AND due_time IS NULL AND tz IS NULL AND completed_us IS NULL"),
-                     1);
+    assert_int_equal(
+        store_fixture_sql_int(fx, "SELECT count(*) FROM tasks WHERE due_date IS NULL "
+                                  "AND due_time IS NULL AND tz IS NULL AND completed_us IS NULL"),
+        1);
 
     /* Errors. */
     assert_int_equal(create_task(fx, ALICE, &plain), ERR_EXISTS);
@@ -265,19 +155,19 @@ static void test_task_round_trip(void **state)
         if (rc != ERR_INVALID)
             fail_msg("case %zu: %s", i, err_str(rc));
     }
-    prep(&job, STORE_TASK_CREATE, ALICE);
+    store_fixture_prep(&job, STORE_TASK_CREATE, ALICE);
     fill_task(&job.task, &(struct spec){.id = "t3", .title = "x"});
     snprintf(job.task.due_time, sizeof job.task.due_time, "9h30");
-    assert_int_equal(run_clear(fx, &job), ERR_INVALID);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM tasks"), 2);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_INVALID);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM tasks"), 2);
 
     const char *users[] = {ALICE, BOB, NULL};
     const char *ids[] = {"task_none", "task_1", "task_1"};
     const int want[] = {ERR_NOT_FOUND, ERR_NOT_FOUND, ERR_INVALID};
     for (int i = 0; i < 3; i++) {
-        prep(&job, STORE_TASK_GET, users[i]);
+        store_fixture_prep(&job, STORE_TASK_GET, users[i]);
         snprintf(job.task.id, sizeof job.task.id, "%s", ids[i]);
-        assert_int_equal(run_job(fx, &job), want[i]);
+        assert_int_equal(store_fixture_run_job(fx, &job), want[i]);
         assert_null(job.task.title);
         store_job_clear(&job);
     }
@@ -285,7 +175,7 @@ static void test_task_round_trip(void **state)
 
 static void test_task_update(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     const struct spec s = {.id = "task_1",
                            .title = "Old",
                            .notes = "n",
@@ -296,18 +186,18 @@ static void test_task_update(void **state)
     assert_int_equal(create_task(fx, ALICE, &s), 0);
 
     struct store_job job;
-    prep(&job, STORE_TASK_UPDATE, ALICE);
+    store_fixture_prep(&job, STORE_TASK_UPDATE, ALICE);
     struct store_task *t = &job.task;
     snprintf(t->id, sizeof t->id, "task_1");
-    t->title = heap("New");
+    t->title = store_fixture_heap("New");
     t->done = true;
     snprintf(t->due_time, sizeof t->due_time, "10:00");
     t->priority = STORE_PRIORITY_LOW;
-    t->tags_json = heap("[\"b\",\"c\"]");
+    t->tags_json = store_fixture_heap("[\"b\",\"c\"]");
     t->created_us = 5; /* ignored: created_us is kept */
     t->updated_us = 3000;
     t->completed_us = 3000;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     assert_string_equal(t->title, "New");
     assert_null(t->notes); /* every field replaced: NULL notes clears them */
@@ -327,12 +217,12 @@ static void test_task_update(void **state)
     free(t->tags_json);
     t->tags_json = NULL; /* "[]" */
     t->updated_us = 4000;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_false(t->done);
     assert_int_equal(t->completed_us, 0);
     assert_string_equal(t->tags_json, "[]");
     store_job_clear(&job);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM task_tags"), 0);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM task_tags"), 0);
 
     /* Errors leave the task alone. */
     const char *users[] = {BOB, ALICE, ALICE};
@@ -340,20 +230,21 @@ static void test_task_update(void **state)
     const char *tags[] = {"[]", "[]", "[1]"};
     const int want[] = {ERR_NOT_FOUND, ERR_NOT_FOUND, ERR_INVALID};
     for (int i = 0; i < 3; i++) {
-        prep(&job, STORE_TASK_UPDATE, users[i]);
+        store_fixture_prep(&job, STORE_TASK_UPDATE, users[i]);
         snprintf(job.task.id, sizeof job.task.id, "%s", ids[i]);
-        job.task.title = heap("Changed");
-        job.task.tags_json = heap(tags[i]);
-        assert_int_equal(run_job(fx, &job), want[i]);
+        job.task.title = store_fixture_heap("Changed");
+        job.task.tags_json = store_fixture_heap(tags[i]);
+        assert_int_equal(store_fixture_run_job(fx, &job), want[i]);
         assert_int_equal(job.affected, 0);
         store_job_clear(&job);
     }
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM tasks WHERE title = 'New'"), 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM tasks WHERE title = 'New'"),
+                     1);
 }
 
 static void test_task_delete(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     const struct spec s = {
         .id = "task_1", .title = "Gone", .tags = "[\"x\",\"y\"]", .created_us = 1000};
     assert_int_equal(create_task(fx, ALICE, &s), 0);
@@ -361,44 +252,45 @@ static void test_task_delete(void **state)
         create_task(fx, ALICE, &(struct spec){.id = "task_2", .title = "Stays", .tags = "[\"x\"]"}),
         0);
     struct store_job job;
-    prep(&job, STORE_TASK_DELETE, BOB);
+    store_fixture_prep(&job, STORE_TASK_DELETE, BOB);
     snprintf(job.task.id, sizeof job.task.id, "task_1");
-    assert_int_equal(run_job(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_NOT_FOUND);
     assert_int_equal(job.affected, 0);
     store_job_clear(&job);
 
-    prep(&job, STORE_TASK_DELETE, ALICE);
+    store_fixture_prep(&job, STORE_TASK_DELETE, ALICE);
     snprintf(job.task.id, sizeof job.task.id, "task_1");
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.affected, 1);
     assert_string_equal(job.task.title, "Gone"); /* the deleted task */
     assert_string_equal(job.task.tags_json, "[\"x\",\"y\"]");
     assert_int_equal(job.task.created_us, 1000);
-    assert_int_equal(run_job(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_run_job(fx, &job), ERR_NOT_FOUND);
     assert_string_equal(job.task.title, "Gone"); /* a failed op leaves the outputs */
     store_job_clear(&job);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM tasks"), 1);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM task_tags"), 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM tasks"), 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM task_tags"), 1);
 }
 
 /* ---- lists ------------------------------------------------------------------------------ */
 
 /* Walks every page of TASK_LIST with the job's filter and writes the ids in order; each page
  * must be full until the last and has_more exact. */
-static size_t walk(struct fixture *fx, const char *user, const struct store_task_filter *filter,
-                   bool desc, int limit, size_t total, char (*ids)[ID_MAX])
+static size_t walk(struct store_fixture *fx, const char *user,
+                   const struct store_task_filter *filter, bool desc, int limit, size_t total,
+                   char (*ids)[ID_MAX])
 {
     char after[ID_MAX] = "";
     size_t n = 0;
     for (;;) {
         struct store_job job;
-        prep(&job, STORE_TASK_LIST, user);
+        store_fixture_prep(&job, STORE_TASK_LIST, user);
         if (filter)
             job.task_filter = *filter;
         job.page.limit = limit;
         job.page.desc = desc;
         memcpy(job.page.after, after, sizeof after);
-        assert_int_equal(run_job(fx, &job), 0);
+        assert_int_equal(store_fixture_run_job(fx, &job), 0);
         size_t want = total - n < (size_t)limit ? total - n : (size_t)limit;
         if (job.list.n != want)
             fail_msg("page of %zu tasks, expected %zu (after %zu)", job.list.n, want, n);
@@ -418,7 +310,7 @@ static size_t walk(struct fixture *fx, const char *user, const struct store_task
 
 static void test_task_paging(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     /* created_us ties in threes, inserted out of time order; expected order by hand: time,
      * then insertion. */
     char names[N_PAGED][ID_MAX];
@@ -459,16 +351,16 @@ static void test_task_paging(void **state)
         {ALICE, "", STORE_PAGE_MAX + 1, ERR_INVALID}, {NULL, "", 10, ERR_INVALID},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        prep(&job, STORE_TASK_LIST, bad[i].user);
+        store_fixture_prep(&job, STORE_TASK_LIST, bad[i].user);
         snprintf(job.page.after, sizeof job.page.after, "%s", bad[i].after);
         job.page.limit = bad[i].limit;
-        assert_int_equal(run_job(fx, &job), bad[i].status);
+        assert_int_equal(store_fixture_run_job(fx, &job), bad[i].status);
         assert_int_equal(job.list.n, 0);
         store_job_clear(&job);
     }
-    prep(&job, STORE_TASK_LIST, BOB);
+    store_fixture_prep(&job, STORE_TASK_LIST, BOB);
     job.page.limit = 100;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 5);
     store_job_clear(&job);
 }
@@ -486,7 +378,7 @@ static const struct spec filter_tasks[] = {
 #define N_FILTER (sizeof filter_tasks / sizeof filter_tasks[0])
 
 /* Lists with filter (asc, one page) and checks the ids, given as a mask over filter_tasks. */
-static void expect(struct fixture *fx, const struct store_task_filter *f, unsigned mask)
+static void expect(struct store_fixture *fx, const struct store_task_filter *f, unsigned mask)
 {
     char ids[N_FILTER][ID_MAX];
     size_t want = 0;
@@ -509,7 +401,7 @@ static struct store_task_filter any(void)
 
 static void test_task_filters(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     for (size_t i = 0; i < N_FILTER; i++)
         assert_int_equal(create_task(fx, ALICE, &filter_tasks[i]), 0);
     /* Bob has a task matching every filter; it never shows. */
@@ -526,9 +418,9 @@ static void test_task_filters(void **state)
     struct store_task_filter f = any();
     expect(fx, &f, 0x3f);
     struct store_job job;
-    prep(&job, STORE_TASK_LIST, ALICE); /* store_job_init's filter is "any" */
+    store_fixture_prep(&job, STORE_TASK_LIST, ALICE); /* store_job_init's filter is "any" */
     job.page.limit = 100;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, N_FILTER);
     store_job_clear(&job);
 
@@ -594,12 +486,12 @@ static void test_task_filters(void **state)
     assert_string_equal(ids[2], "t_done_lo_home");
 
     /* A cursor need not match the filter. */
-    prep(&job, STORE_TASK_LIST, ALICE);
+    store_fixture_prep(&job, STORE_TASK_LIST, ALICE);
     job.task_filter = any();
     snprintf(job.task_filter.tag, sizeof job.task_filter.tag, "work");
     snprintf(job.page.after, sizeof job.page.after, "t_done_lo_home");
     job.page.limit = 10;
-    assert_int_equal(run_job(fx, &job), 0);
+    assert_int_equal(store_fixture_run_job(fx, &job), 0);
     assert_int_equal(job.list.n, 2);
     assert_string_equal(job.list.tasks[0].id, "t_done_hi_work");
     store_job_clear(&job);
@@ -615,16 +507,16 @@ static void test_task_filters(void **state)
     snprintf(bad[4].due_after, sizeof bad[4].due_after, "soon");
     bad[5].priority = -7;
     for (int i = 0; i < 6; i++) {
-        prep(&job, STORE_TASK_LIST, ALICE);
+        store_fixture_prep(&job, STORE_TASK_LIST, ALICE);
         job.task_filter = bad[i];
         job.page.limit = 10;
-        assert_int_equal(run_clear(fx, &job), ERR_INVALID);
+        assert_int_equal(store_fixture_run_clear(fx, &job), ERR_INVALID);
     }
 }
 
 static void test_task_tag_sync(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(
         create_task(fx, ALICE,
                     &(struct spec){.id = "task_1", .title = "t", .tags = "[\"old\",\"keep\"]"}),
@@ -635,29 +527,30 @@ static void test_task_tag_sync(void **state)
     assert_int_equal(walk(fx, ALICE, &f, false, 5, 1, ids), 1);
 
     struct store_job job;
-    prep(&job, STORE_TASK_UPDATE, ALICE);
+    store_fixture_prep(&job, STORE_TASK_UPDATE, ALICE);
     fill_task(&job.task,
               &(struct spec){.id = "task_1", .title = "t", .tags = "[\"keep\",\"new\"]"});
     job.task.updated_us = 10;
-    assert_int_equal(run_clear(fx, &job), 0);
+    assert_int_equal(store_fixture_run_clear(fx, &job), 0);
     assert_int_equal(walk(fx, ALICE, &f, false, 5, 0, ids), 0);
     snprintf(f.tag, sizeof f.tag, "new");
     assert_int_equal(walk(fx, ALICE, &f, false, 5, 1, ids), 1);
     snprintf(f.tag, sizeof f.tag, "keep");
     assert_int_equal(walk(fx, ALICE, &f, false, 5, 1, ids), 1);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM task_tags"), 2);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM task_tags"), 2);
 
     /* A failed update (not found) leaves the tags as they were. */
-    prep(&job, STORE_TASK_UPDATE, BOB);
+    store_fixture_prep(&job, STORE_TASK_UPDATE, BOB);
     fill_task(&job.task, &(struct spec){.id = "task_1", .title = "t", .tags = "[\"bob\"]"});
-    assert_int_equal(run_clear(fx, &job), ERR_NOT_FOUND);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM task_tags WHERE tag = 'bob'"), 0);
+    assert_int_equal(store_fixture_run_clear(fx, &job), ERR_NOT_FOUND);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM task_tags WHERE tag = 'bob'"),
+                     0);
 }
 
 /* Every task op by bob on alice's task is not found and changes nothing. */
 static void test_other_user(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(
         create_task(fx, ALICE, &(struct spec){.id = "task_a", .title = "mine", .tags = "[\"a\"]"}),
         0);
@@ -665,23 +558,24 @@ static void test_other_user(void **state)
                                         STORE_TASK_LIST};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         struct store_job job;
-        prep(&job, ops[i], BOB);
+        store_fixture_prep(&job, ops[i], BOB);
         fill_task(&job.task, &(struct spec){.id = "task_a", .title = "bob's"});
         snprintf(job.page.after, sizeof job.page.after, "task_a");
         job.page.limit = 10;
-        int rc = run_clear(fx, &job);
+        int rc = store_fixture_run_clear(fx, &job);
         if (rc != ERR_NOT_FOUND)
             fail_msg("%s by another user: %s", store_op_name(ops[i]), err_str(rc));
     }
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM tasks WHERE title = 'mine'"), 1);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM task_tags"), 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM tasks WHERE title = 'mine'"),
+                     1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM task_tags"), 1);
 }
 
 #define N_CONCURRENT 200
 
 static void test_concurrent(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     assert_int_equal(
         create_task(fx, ALICE,
                     &(struct spec){.id = "task_main", .title = "main", .tags = "[\"x\"]"}),
@@ -694,7 +588,7 @@ static void test_concurrent(void **state)
                                             STORE_TASK_UPDATE, STORE_TASK_LIST};
         struct store_job *job = &jobs[i];
         enum store_op op = mix[i % 5];
-        store_job_init(job, op, on_job_count, &done);
+        store_job_init(job, op, store_fixture_on_job_count, &done);
         snprintf(job->user_id, sizeof job->user_id, "%s", ALICE);
         job->page.limit = 20;
         job->page.desc = i % 2;
@@ -722,9 +616,11 @@ static void test_concurrent(void **state)
     const struct store_stats *st = store_get_stats(fx->store);
     assert_int_equal(st->in_flight, 0);
     assert_int_equal(st->errors_total, 0);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM tasks"), creates + 1);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM task_tags"), 2 * (creates + 1));
-    assert_int_equal(sql_int(fx, "SELECT count(DISTINCT seq) FROM tasks"), creates + 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM tasks"), creates + 1);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM task_tags"),
+                     2 * (creates + 1));
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(DISTINCT seq) FROM tasks"),
+                     creates + 1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
