@@ -33,9 +33,9 @@ struct ck_event {
     enum ev_kind kind;
     char *json; /* owned; the event to send, NULL for persist-only */
     size_t len;
-    struct store_item item; /* what to persist (json owned) */
-    struct store_attachment att;
-    char *title; /* owned; EV_SET_TITLE */
+    struct store_item item;       /* what to persist (json owned) */
+    struct store_attachment *att; /* owned; EV_ATTACH only (kept out of line: events are many) */
+    char *title;                  /* owned; EV_SET_TITLE */
 };
 
 /* An assistant message announced with item.added and not yet done: the text so far, kept so a
@@ -174,6 +174,7 @@ static void lock_release(struct ck_turn *t)
 
 static void event_free(struct ck_event *ev)
 {
+    free(ev->att);
     free(ev->title);
     free(ev->json);
     free(ev->item.json);
@@ -317,7 +318,7 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
         copy_thread_strings(&t->job.thread, &t->thread);
         t->job.thread.updated_us = clock_wall_us();
     } else if (op == STORE_ATTACHMENT_UPDATE) {
-        t->job.attachment = ev->att;
+        t->job.attachment = *ev->att;
     } else {
         t->job.item = ev->item;
         t->job.item.json = ev->item.json ? xstrdup(ev->item.json) : NULL;
@@ -789,9 +790,10 @@ static void queue_user_message(struct ck_turn *t)
     for (size_t i = 0; i < t->natts; i++) {
         write_attachment(&w, &t->atts[i], t->thread.id);
         struct ck_event *ev = event_new(EV_ATTACH);
-        ev->att = t->atts[i];
-        snprintf(ev->att.thread_id, sizeof ev->att.thread_id, "%s", t->thread.id);
-        ev->att.attached = true;
+        ev->att = xmalloc(sizeof *ev->att);
+        *ev->att = t->atts[i];
+        snprintf(ev->att->thread_id, sizeof ev->att->thread_id, "%s", t->thread.id);
+        ev->att->attached = true;
         queue_push(t, ev);
     }
     jw_arr_end(&w);
