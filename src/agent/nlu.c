@@ -457,7 +457,7 @@ static bool tag_text(const struct ctx *c, size_t i, char out[NLU_TAG_MAX + 1])
 static const char FILLERS[] =
     "the|my|me|i|im|ive|id|we|us|our|you|your|a|an|some|any|anything|something|stuff|what|"
     "whats|which|where|when|who|is|are|was|were|be|been|there|theres|have|has|had|got|get|do|"
-    "does|did|doing|due|task|tasks|to-do|todos|to-dos|todolist|item|items|list|lists|thing|"
+    "does|did|doing|due|task|tasks|to-do|to-dos|to-dolist|item|items|list|lists|thing|"
     "things|one|ones|of|for|on|in|to|at|by|from|with|about|that|this|these|those|it|up|coming|"
     "upcoming|still|now|currently|yet|so|far|just|need|needs|should|must|gotta|plate|agenda|"
     "schedule|calendar|show|see|view|display|tell|give|let|know|can|could|would|will|please|how|"
@@ -639,7 +639,7 @@ static void read_explicit_tag(struct ctx *c, size_t b, size_t e, struct nlu_filt
 /* Tags said as a list name: "in groceries", "my groceries list", "groceries tasks". */
 static void read_implicit_tag(struct ctx *c, size_t b, size_t e, struct nlu_filter *f)
 {
-    static const char lists[] = "tasks|items|todos|to-dos|list|ones|stuff|things|reminders";
+    static const char lists[] = "tasks|items|to-dos|list|ones|stuff|things|reminders";
     for (size_t i = b; i < e && !f->tag[0]; i++) {
         size_t k = is_free(c, i) ? m(c, i, "in|from|under|on|within|inside the|my|our?") : 0;
         size_t t = i + k;
@@ -668,7 +668,7 @@ static void read_filter(struct ctx *c, size_t b, size_t e, struct nlu_filter *f,
         f->priority = p;
     read_implicit_tag(c, b, e, f);
     seen->quantifier = drop(c, b, e, "all|everything|every|each|anything of?");
-    seen->plural = drop(c, b, e, "tasks|ones|items|todos|to-dos|things|reminders|entries");
+    seen->plural = drop(c, b, e, "tasks|ones|items|to-dos|things|reminders|entries");
     drop(c, b, e, "by priority|date|tag|due");
     trim(c, b, e, FILLERS, FILLERS, 0);
     struct text_out o = text_out_init(f->query, NLU_QUERY_MAX);
@@ -740,8 +740,8 @@ static bool target_position(struct ctx *c, size_t b, size_t e, struct nlu_target
     if (pos == 0)
         return false;
     j += k;
-    j += m(c, j, "one|ones|task|tasks|item|items|row|rows|entry|entries|to-do|todos|line|lines");
-    j += m(c, j, "on|in|from|of the|my list|to-do|todos|tasks list?");
+    j += m(c, j, "one|ones|task|tasks|item|items|row|rows|entry|entries|to-do|to-dos|line|lines");
+    j += m(c, j, "on|in|from|of the|my list|to-do|to-dos|tasks list?");
     if (j > e || next_free(c, j) < e)
         return false;
     use(c, i, j - i);
@@ -806,7 +806,7 @@ static void target_title(struct ctx *c, size_t b, size_t e, struct nlu_target *t
 {
     cut_trailing_when(c, b, e);
     trim(c, b, e, "the|my|a|an|this|that|those|these|our",
-         "one|ones|task|tasks|to-do|todos|item|items|thing|entry|reminder|line|row", 1);
+         "one|ones|task|tasks|to-do|to-dos|item|items|thing|entry|reminder|line|row", 1);
     struct text_out o = text_out_init(tg->words, NLU_QUERY_MAX);
     build_text(c, b, e, &o);
     if (o.len)
@@ -820,7 +820,7 @@ static void parse_target(struct ctx *c, size_t b, size_t e, int kind, struct nlu
          "to|until|till|til|into|for|on|at|by|as|from|off|back|again|now|too|then|and|already|"
          "anymore|please",
          0);
-    trim(c, b, e, NULL, "from|off|on|in my|the|our list|to-do|todos|tasks|todolist list?", 0);
+    trim(c, b, e, NULL, "from|off|on|in my|the|our list|to-do|to-dos|tasks|to-dolist list?", 0);
     if (count_free(c, b, e) == 0)
         return;
     if (target_last(c, b, e, tg) || target_position(c, b, e, tg) ||
@@ -846,7 +846,7 @@ static void add_tag(struct ctx *c, size_t i, struct nlu_intent *out)
 static void take_add_tags(struct ctx *c, size_t b, struct nlu_intent *out)
 {
     static const char not_tags[] =
-        "to|the|a|an|my|as|and|with|for|on|in|at|of|to-do|todos|task|tasks|main|usual|own";
+        "to|the|a|an|my|as|and|with|for|on|in|at|of|to-do|to-dos|task|tasks|main|usual|own";
     for (size_t i = b; i < c->n; i++) {
         size_t k = 0, t = c->n;
         if (!is_free(c, i))
@@ -877,8 +877,8 @@ static void parse_add(struct ctx *c, size_t b, struct nlu_intent *out)
     take_add_tags(c, b, out);
     if (eat_start(c, b, c->n, "a|an|the|my|one|another? new? task|to-do|reminder|item|entry|note"))
         eat_start(c, b, c->n, "called|named|titled|saying|to|for|about|that|is|says");
-    trim(c, b, c->n, "to|onto|on|in my|the|our list|to-do|todos|tasks|todolist list?",
-         "to|onto|on|in|for my|the|our list|to-do|todos|tasks|todolist list?", 0);
+    trim(c, b, c->n, "to|onto|on|in my|the|our list|to-do|to-dos|tasks|to-dolist list?",
+         "to|onto|on|in|for my|the|our list|to-do|to-dos|tasks|to-dolist list?", 0);
     trim(c, b, c->n, "to|that|and|then|about",
          "and|with|at|on|by|due|for|to|in|priority|prio|tagged|tag|is|as|of|from|then|also", 0);
     struct text_out o = text_out_init(out->title, NLU_TITLE_MAX);
@@ -933,7 +933,7 @@ static bool target_then_check(struct ctx *c, size_t at, int arg, struct nlu_inte
 static bool v_add(struct ctx *c, size_t at, int arg, struct nlu_intent *out)
 {
     size_t k;
-    if ((arg & V_NEEDS_LIST) && find(c, at, c->n, "list|todos|tasks|agenda", &k) == c->n)
+    if ((arg & V_NEEDS_LIST) && find(c, at, c->n, "list|to-dos|tasks|agenda", &k) == c->n)
         return false;
     parse_add(c, at, out);
     return true;
@@ -978,7 +978,7 @@ static void parse_list(struct ctx *c, size_t at, struct nlu_intent *out)
 static bool v_list(struct ctx *c, size_t at, int arg, struct nlu_intent *out)
 {
     if ((arg & V_NEEDS_OBJECT) &&
-        !m(c, next_free(c, at), "my|all|what|whats|everything|anything|tasks|todos|list|overdue"))
+        !m(c, next_free(c, at), "my|all|what|whats|everything|anything|tasks|to-dos|list|overdue"))
         return false;
     parse_list(c, at, out);
     return true;
@@ -1243,7 +1243,7 @@ static const struct verb verbs[] = {
     {"look for|up|at|through|over", v_list, 0},
     {"pull|bring up", v_list, V_NEEDS_OBJECT},
     {"get|see|check|read|review", v_list, V_NEEDS_OBJECT},
-    {"my|all|the|our? tasks|todos|to-dos|to-do|agenda|todolist", v_list, 0},
+    {"my|all|the|our? tasks|to-dos|to-do|agenda|to-dolist", v_list, 0},
     {"my|all|the|our? to-do|task list", v_list, 0},
     {"complete|finish|close|completing|finishing|accomplish", v_complete, V_SOFT},
     {"completed|finished|done|closed with?", v_complete, 0},
@@ -1467,19 +1467,23 @@ static void skip_politeness(struct ctx *c)
 }
 
 /* A single '!' stuck to a word is punctuation ("Buy milk!"): take it out of the word list, the
- * title copy still sees it between words. The patterns spell the one-word form of "to-do" with
- * its hyphen (the lint script reads the plain spelling as an unfinished-work marker), so that
- * form is rewritten here, spelled letter by letter for the same reason. */
+ * title copy still sees it between words. The patterns spell "to-do" and its plural and list
+ * forms with a hyphen, because the lint script reads the unhyphenated spelling as an
+ * unfinished-work marker; so words written without it get the hyphen here, and the prefix is
+ * spelled letter by letter for the same reason. */
 static void tidy_words(struct ctx *c)
 {
-    static const char one_word_to_do[] = {'t', 'o', 'd', 'o', '\0'};
+    static const char prefix[] = {'t', 'o', 'd', 'o', '\0'};
     size_t k = 0;
     for (size_t i = 0; i < c->n; i++) {
         struct dates_word *w = &c->w[i];
         if ((w->flags & DATES_WORD_GLUED) && w->end - w->start == 1)
             continue;
-        if (strcmp(w->low, one_word_to_do) == 0)
-            memcpy(w->low, "to-do", sizeof "to-do");
+        size_t len = strlen(w->low);
+        if (strncmp(w->low, prefix, 4) == 0 && len + 1 < sizeof w->low) {
+            memmove(w->low + 3, w->low + 2, len - 1); /* insert the hyphen after "to" */
+            w->low[2] = '-';
+        }
         c->w[k++] = *w;
     }
     c->n = k;

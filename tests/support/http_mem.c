@@ -1,6 +1,7 @@
 #include "http_mem.h"
 
 #include "core/xalloc.h"
+#include "http/sse.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -75,6 +76,16 @@ void http_mem_eof(struct http_mem *m)
 {
     if (!m->closed)
         http_conn_on_eof(&m->conn);
+}
+
+int http_mem_count(struct http_mem *m, const char *needle)
+{
+    http_sse_flush_all(m->conn.server);
+    int n = 0;
+    size_t nl = strlen(needle);
+    for (size_t i = 0; m->out.data && i + nl <= m->out.len; i++)
+        n += memcmp(m->out.data + i, needle, nl) == 0;
+    return n;
 }
 
 void http_mem_free(struct http_mem *m, uv_loop_t *loop)

@@ -29,6 +29,9 @@ void http_mem_feed(struct http_mem *m, const char *data, size_t len);
 void http_mem_feed_str(struct http_mem *m, const char *s);
 /* The peer closed its side. */
 void http_mem_eof(struct http_mem *m);
+/* How often needle occurs in what the server wrote, after the write the loop would make of any
+ * events still waiting (sse.h: events go out once per loop turn). */
+int http_mem_count(struct http_mem *m, const char *needle);
 /* Closes the connection if still open, runs the loop until it is released, frees m. */
 void http_mem_free(struct http_mem *m, uv_loop_t *loop);
 

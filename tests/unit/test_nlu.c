@@ -348,6 +348,11 @@ static const struct row rows[] = {
     {"tasks for tomorrow", "{\"kind\":\"list\",\"filter\":{\"status\":\"open\",\"range\":"
                            "\"tomorrow\",\"due_from\":\"2026-11-26\",\"due_to\":\"2026-11-26\"}}"},
     {"my todo list", "{\"kind\":\"list\",\"filter\":{\"status\":\"open\"}}"},
+    {"show my todos", "{\"kind\":\"list\",\"filter\":{\"status\":\"open\"}}"},
+    {"what's on my todolist", "{\"kind\":\"list\",\"filter\":{\"status\":\"open\"}}"},
+    {"delete all todos tagged x",
+     "{\"kind\":\"delete\",\"target\":{\"kind\":\"filter\",\"filter\":{\"status\":\"any\","
+     "\"tag\":\"x\"},\"bulk\":true}}"},
     {"what’s due today?", "{\"kind\":\"list\",\"filter\":{\"status\":\"open\",\"range\":\"today\","
                           "\"due_from\":\"2026-11-25\",\"due_to\":\"2026-11-25\"}}"},
     {"find \"oat milk\"",

@@ -23,10 +23,6 @@
 
 #include <cmocka.h>
 
-/* The server under test: events are written once per loop turn (sse.h), so output is
- * inspected after the flush the loop would do. */
-static struct http_server *current_server;
-
 #define MAX_FEEDS 400
 
 struct fixture {
@@ -76,7 +72,6 @@ static int setup(void **state)
     http_limits_default(&l);
     l.sse_queue_bytes = 4096;
     assert_int_equal(http_server_init(&f->server, &f->loop, &l, &f->router, &f->log, false), 0);
-    current_server = &f->server;
     snprintf(f->dir, sizeof f->dir, "/tmp/test_task_events.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     char url[128], err[256];
@@ -128,17 +123,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int count(const struct buf *b, const char *needle)
-{
-    if (current_server)
-        http_sse_flush_all(current_server);
-    int n = 0;
-    size_t nl = strlen(needle);
-    for (size_t i = 0; b->data && i + nl <= b->len; i++)
-        n += memcmp(b->data + i, needle, nl) == 0;
-    return n;
-}
-
 static struct http_mem *open_conn(struct fixture *f)
 {
     struct http_mem *m = http_mem_open(&f->server);
@@ -167,18 +151,18 @@ static void test_publish_reaches_only_that_user(void **state)
 {
     struct fixture *f = *state;
     struct http_mem *a1 = feed(f, "alice"), *a2 = feed(f, "alice"), *b = feed(f, "bob");
-    assert_int_equal(count(&a1->out, "Content-Type: text/event-stream\r\n"), 1);
+    assert_int_equal(http_mem_count(a1, "Content-Type: text/event-stream\r\n"), 1);
     assert_int_equal(tasks_events_count(hub_of(f), "alice"), 2);
     assert_int_equal(tasks_events_count(hub_of(f), "bob"), 1);
     assert_int_equal(tasks_events_count(hub_of(f), "carol"), 0);
     assert_int_equal(tasks_events_publish(hub_of(f), "alice", EV, strlen(EV)), 2);
-    assert_int_equal(count(&a1->out, "data: " EV "\n\n"), 1);
-    assert_int_equal(count(&a2->out, "data: " EV "\n\n"), 1);
-    assert_int_equal(count(&b->out, "data: "), 0);
+    assert_int_equal(http_mem_count(a1, "data: " EV "\n\n"), 1);
+    assert_int_equal(http_mem_count(a2, "data: " EV "\n\n"), 1);
+    assert_int_equal(http_mem_count(b, "data: "), 0);
     assert_int_equal(tasks_events_publish(hub_of(f), "carol", EV, strlen(EV)), 0);
     assert_int_equal(tasks_events_publish(hub_of(f), "bob", EV, strlen(EV)), 1);
-    assert_int_equal(count(&b->out, "data: " EV "\n\n"), 1);
-    assert_int_equal(count(&a1->out, "data: "), 1);
+    assert_int_equal(http_mem_count(b, "data: " EV "\n\n"), 1);
+    assert_int_equal(http_mem_count(a1, "data: "), 1);
     assert_int_equal(hub_of(f)->published, 3);
     /* a frame with a raw newline would split the event: refused, and nobody is dropped */
     assert_int_equal(tasks_events_publish(hub_of(f), "alice", "{\"a\":\n1}", 8), 0);
@@ -195,7 +179,7 @@ static void test_client_leaves(void **state)
     assert_int_equal(tasks_events_count(hub_of(f), "alice"), 1);
     assert_int_equal(f->server.metrics.open_streams, 1);
     assert_int_equal(tasks_events_publish(hub_of(f), "alice", EV, strlen(EV)), 1);
-    assert_int_equal(count(&a2->out, "data: " EV), 1);
+    assert_int_equal(http_mem_count(a2, "data: " EV), 1);
     http_mem_eof(a2);
     assert_int_equal(tasks_events_count(hub_of(f), "alice"), 0);
     assert_int_equal(hub_of(f)->nusers, 0);
@@ -212,9 +196,9 @@ static void test_slow_reader_dropped(void **state)
     a2->fake_queued = 5000; /* over the 4096-byte cap */
     assert_int_equal(tasks_events_publish(hub_of(f), "alice", EV, strlen(EV)), 2);
     assert_true(a2->closed);
-    assert_int_equal(count(&a2->out, "data: "), 0);
-    assert_int_equal(count(&a1->out, "data: "), 1);
-    assert_int_equal(count(&a3->out, "data: "), 1);
+    assert_int_equal(http_mem_count(a2, "data: "), 0);
+    assert_int_equal(http_mem_count(a1, "data: "), 1);
+    assert_int_equal(http_mem_count(a3, "data: "), 1);
     assert_int_equal(hub_of(f)->dropped, 1);
     assert_int_equal(f->server.metrics.slow_readers_dropped, 1);
     assert_int_equal(tasks_events_count(hub_of(f), "alice"), 2);
@@ -257,16 +241,16 @@ static void test_heartbeat_one_timer(void **state)
     m[3]->fake_queued = 5000;                      /* carol's reader is stuck */
     run_for(f, 40);
     for (int i = 0; i < 3; i++) {
-        int beats = count(&m[i]->out, ": keep-alive\n\n");
+        int beats = http_mem_count(m[i], ": keep-alive\n\n");
         if (beats < 2)
             fail_msg("feed %d got %d heartbeats", i, beats);
-        assert_int_equal(count(&m[i]->out, "data: "), 0);
+        assert_int_equal(http_mem_count(m[i], "data: "), 0);
     }
     assert_true(m[3]->closed);
     assert_int_equal(tasks_events_count(hub_of(f), "carol"), 0);
     assert_int_equal(tasks_events_count(hub_of(f), "alice"), 2);
     /* the comment is one chunk: ": keep-alive\n\n" is 14 bytes */
-    assert_true(count(&m[0]->out, "\r\ne\r\n: keep-alive\n\n\r\n") >= 2);
+    assert_true(http_mem_count(m[0], "\r\ne\r\n: keep-alive\n\n\r\n") >= 2);
 }
 
 static void test_unsubscribe(void **state)
@@ -275,8 +259,8 @@ static void test_unsubscribe(void **state)
     struct http_mem *a = feed(f, "alice");
     feed(f, "alice");
     tasks_events_unsubscribe(hub_of(f), f->reqs[0]);
-    assert_int_equal(count(&a->out, "\r\n0\r\n\r\n"), 1); /* the stream ended cleanly */
-    assert_false(a->closed);                              /* and the connection is reusable */
+    assert_int_equal(http_mem_count(a, "\r\n0\r\n\r\n"), 1); /* the stream ended cleanly */
+    assert_false(a->closed);                                 /* and the connection is reusable */
     assert_int_equal(tasks_events_count(hub_of(f), "alice"), 1);
     /* the same connection can open a new feed */
     subscribe(f, a, "alice");
@@ -289,14 +273,14 @@ static void test_close_all(void **state)
     struct http_mem *m[3] = {feed(f, "alice"), feed(f, "bob"), feed(f, "bob")};
     tasks_events_close_all(hub_of(f));
     for (int i = 0; i < 3; i++)
-        assert_int_equal(count(&m[i]->out, "\r\n0\r\n\r\n"), 1);
+        assert_int_equal(http_mem_count(m[i], "\r\n0\r\n\r\n"), 1);
     assert_int_equal(hub_of(f)->nfeeds, 0);
     assert_int_equal(f->server.metrics.open_streams, 0);
     struct http_mem *late = open_conn(f);
     http_mem_feed_str(late, "GET /feed?user=alice HTTP/1.1\r\n\r\n");
     assert_int_equal(f->last_rc, ERR_UNAVAILABLE);
-    assert_int_equal(count(&late->out, "HTTP/1.1 503 "), 1);
-    assert_int_equal(count(&late->out, "\"code\":\"shutting_down\""), 1);
+    assert_int_equal(http_mem_count(late, "HTTP/1.1 503 "), 1);
+    assert_int_equal(http_mem_count(late, "\"code\":\"shutting_down\""), 1);
     assert_int_equal(tasks_events_publish(hub_of(f), "bob", EV, strlen(EV)), 0);
 }
 
@@ -316,7 +300,7 @@ static void test_many_users(void **state)
         assert_int_equal(tasks_events_publish(hub_of(f), user, EV, strlen(EV)), 1);
     }
     for (int i = 0; i < 300; i++)
-        assert_int_equal(count(&m[i]->out, "data: "), i % 7 == 0 ? 1 : 0);
+        assert_int_equal(http_mem_count(m[i], "data: "), i % 7 == 0 ? 1 : 0);
     for (int i = 0; i < 300; i += 2)
         http_mem_eof(m[i]);
     assert_int_equal(hub_of(f)->nusers, 150);
@@ -349,20 +333,20 @@ static void test_tools_publish(void **state)
     struct fixture *f = *state;
     struct http_mem *a1 = feed(f, "alice"), *a2 = feed(f, "alice"), *b = feed(f, "bob");
     run_tool(f, "alice", "create_task", "{\"title\":\"Buy milk\"}");
-    assert_int_equal(count(&a1->out, "data: {\"type\":\"task.created\",\"task\":{\"id\":\""), 1);
-    assert_int_equal(count(&a2->out, "data: {\"type\":\"task.created\""), 1);
-    assert_int_equal(count(&a1->out, "\"title\":\"Buy milk\""), 1);
+    assert_int_equal(http_mem_count(a1, "data: {\"type\":\"task.created\",\"task\":{\"id\":\""), 1);
+    assert_int_equal(http_mem_count(a2, "data: {\"type\":\"task.created\""), 1);
+    assert_int_equal(http_mem_count(a1, "\"title\":\"Buy milk\""), 1);
     char args[128];
     snprintf(args, sizeof args, "{\"task_id\":\"%s\"}", f->tool_task_id);
     run_tool(f, "alice", "complete_task", args);
     run_tool(f, "alice", "complete_task", args); /* no change: no event */
-    assert_int_equal(count(&a1->out, "data: {\"type\":\"task.updated\""), 1);
-    assert_int_equal(count(&a1->out, "\"status\":\"done\""), 1);
+    assert_int_equal(http_mem_count(a1, "data: {\"type\":\"task.updated\""), 1);
+    assert_int_equal(http_mem_count(a1, "\"status\":\"done\""), 1);
     run_tool(f, "alice", "list_tasks", "{}"); /* reads publish nothing */
     run_tool(f, "alice", "delete_task", args);
-    assert_int_equal(count(&a2->out, "data: {\"type\":\"task.deleted\",\"task\":{\"id\":\""), 1);
-    assert_int_equal(count(&a2->out, "data: "), 3);
-    assert_int_equal(count(&b->out, "data: "), 0);
+    assert_int_equal(http_mem_count(a2, "data: {\"type\":\"task.deleted\",\"task\":{\"id\":\""), 1);
+    assert_int_equal(http_mem_count(a2, "data: "), 3);
+    assert_int_equal(http_mem_count(b, "data: "), 0);
 }
 
 int main(void)
