@@ -54,6 +54,10 @@ static const struct opt opts[] = {
      "config file of `key = value` lines (keys are these flag names)"},
     {"workflow-id", "CHATKITD_WORKFLOW_ID", "CHATKIT_WORKFLOW_ID", OPT_ID, F(workflow_id), 0, 0,
      "wf_tasks", "workflow for sessions that do not name one"},
+    {"workflows", "CHATKITD_WORKFLOWS", NULL, OPT_STR, F(workflows_dir), 0, 0, NULL,
+     "directory of workflow files (*.json); SIGHUP reloads it"},
+    {"model", "CHATKITD_MODEL", NULL, OPT_STR, F(model), 0, 0, NULL,
+     "model of the default workflow (default openai:gpt-4.1 with a key, else builtin:tasks)"},
     {"openai-api-key", "CHATKITD_OPENAI_API_KEY", "OPENAI_API_KEY", OPT_SECRET, F(openai_api_key),
      0, 0, NULL, "key for OpenAI models (never logged)"},
     {"openai-base-url", "CHATKITD_OPENAI_BASE_URL", "OPENAI_BASE_URL", OPT_URL, F(openai_base_url),
@@ -480,7 +484,8 @@ void config_free(struct config *cfg)
     char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
                        &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
                        &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url,
-                       &cfg->cors_origins,   &cfg->attachment_types};
+                       &cfg->cors_origins,   &cfg->attachment_types,  &cfg->workflows_dir,
+                       &cfg->model};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

@@ -35,6 +35,8 @@ struct config {
     char *openai_api_key;    /* owned; NULL when unset (never logged) */
     char *openai_base_url;   /* owned */
     char *workflow_id;       /* owned; the default workflow for new sessions */
+    char *workflows_dir;     /* owned; directory of workflow files, NULL = the embedded only */
+    char *model;             /* owned; the default workflow's model, NULL = from the key */
     char *api_key;           /* owned; admin key for /v1 routes, NULL = routes off */
     char *trust_user_header; /* owned; NULL = cookie identity */
     char *public_url;        /* owned; NULL = not behind a proxy */

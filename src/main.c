@@ -19,6 +19,8 @@
 #include "store/store.h"
 #include "tasks/routes.h"
 #include "workflow/catalog.h"
+#include "workflow/runtime.h"
+#include "workflow/workflow.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -36,6 +38,9 @@ struct app {
     struct logger log;
     uv_loop_t loop;
     struct workflow_catalog workflows;
+    struct workflow_set wf_set; /* the loaded graphs; refilled on SIGHUP */
+    struct wf_runtime runtime;
+    uv_signal_t sighup;
     struct store *store;
     struct http_router router;
     struct http_server server;
@@ -103,6 +108,7 @@ static void on_store_closed(void *data)
     http_server_close(&app->server, on_server_closed, app);
     uv_close((uv_handle_t *)&app->sigterm, NULL);
     uv_close((uv_handle_t *)&app->sigint, NULL);
+    uv_close((uv_handle_t *)&app->sighup, NULL);
     uv_close((uv_handle_t *)&app->purge_timer, NULL);
 }
 
@@ -153,12 +159,62 @@ static void purge_tick(uv_timer_t *t)
         app->purge_running = true;
 }
 
-/* Every turn is answered by the built-in task agent until workflows choose per session. */
+/* Messages and approval cards go to the workflow runtime; the task widgets' own actions,
+ * client tool answers and structured input go to the task agent that made them. */
 static const struct ck_responder *pick_responder(struct ck_turn *t, void *data)
 {
-    (void)t;
     struct app *app = data;
+    const struct ck_request *req = ck_turn_request(t);
+    bool message = req->type == CK_THREADS_CREATE || req->type == CK_THREADS_ADD_USER_MESSAGE ||
+                   req->type == CK_THREADS_RETRY_AFTER_ITEM;
+    if (message ||
+        (req->type == CK_THREADS_CUSTOM_ACTION && wf_runtime_owns_action(req->action_type)))
+        return &app->runtime.responder;
     return &app->agent.responder;
+}
+
+/* The default workflow's model: --model, else OpenAI when a key is set, else the offline agent. */
+static const char *default_model(const struct config *cfg)
+{
+    if (cfg->model)
+        return cfg->model;
+    return cfg->openai_api_key ? "openai:gpt-4.1" : "builtin:tasks";
+}
+
+/* Loads the workflow files into a new set; the old set stays when any file is wrong. Running
+ * turns keep the graphs they hold a reference to. */
+static int app_load_workflows(struct app *app, bool at_start)
+{
+    struct buf errors;
+    buf_init(&errors, WF_ERRORS_MAX);
+    struct workflow_set fresh;
+    int rc = workflow_set_load(&fresh, app->cfg.workflows_dir, default_model(&app->cfg), &errors);
+    if (rc) {
+        if (at_start)
+            fprintf(stderr, "%s", errors.data ? errors.data : "");
+        else
+            log_error(&app->log, "workflow reload refused, keeping the loaded set:\n%s",
+                      errors.data ? errors.data : "");
+        buf_free(&errors);
+        return rc;
+    }
+    buf_free(&errors);
+    workflow_set_free(&app->wf_set);
+    app->wf_set = fresh;
+    workflow_set_catalog(&app->wf_set, &app->workflows);
+    char ids[512];
+    workflow_catalog_ids(&app->workflows, ids, sizeof ids);
+    log_info(&app->log, "%s %zu workflow version(s): %s", at_start ? "loaded" : "reloaded",
+             app->wf_set.n, ids);
+    return 0;
+}
+
+static void on_sighup(uv_signal_t *s, int signum)
+{
+    (void)signum;
+    struct app *app = s->data;
+    if (!app->stopping)
+        app_load_workflows(app, false);
 }
 
 static int app_wire_routes(struct app *app)
@@ -186,6 +242,8 @@ static int app_wire_routes(struct app *app)
     if (!rc)
         rc = tasks_app_register_routes(&app->tasks, &app->router);
     builtin_agent_init(&app->agent, &app->tasks, &app->log);
+    struct wf_runtime_config wc = {.set = &app->wf_set, .builtin = &app->agent, .log = &app->log};
+    wf_runtime_init(&app->runtime, &wc);
     struct attachments_config atc = {.loop = &app->loop,
                                      .store = app->store,
                                      .auth = &app->auth,
@@ -220,12 +278,14 @@ static int app_wire_routes(struct app *app)
 static int app_serve(struct app *app)
 {
     char err[512];
-    workflow_catalog_init(&app->workflows);
+    if (app_load_workflows(app, true))
+        return 2;
     if (workflow_catalog_check(&app->workflows, app->cfg.workflow_id, NULL, err, sizeof err)) {
         char ids[512];
         workflow_catalog_ids(&app->workflows, ids, sizeof ids);
         fprintf(stderr, "chatkitd: --workflow-id / CHATKIT_WORKFLOW_ID: %s (known: %s)\n", err,
                 ids);
+        workflow_set_free(&app->wf_set);
         return 2;
     }
     uv_loop_init(&app->loop);
@@ -234,6 +294,7 @@ static int app_serve(struct app *app)
     int rc = store_open(&app->loop, &sc, &app->store, err, sizeof err);
     if (rc) {
         fprintf(stderr, "chatkitd: cannot open the database: %s\n", err);
+        workflow_set_free(&app->wf_set);
         uv_loop_close(&app->loop);
         return 1;
     }
@@ -253,6 +314,7 @@ static int app_serve(struct app *app)
         app->stopping = true;
         uv_signal_init(&app->loop, &app->sigterm);
         uv_signal_init(&app->loop, &app->sigint);
+        uv_signal_init(&app->loop, &app->sighup);
         uv_timer_init(&app->loop, &app->purge_timer);
         http_server_drain(&app->server, on_drained, app);
         uv_run(&app->loop, UV_RUN_DEFAULT);
@@ -260,6 +322,7 @@ static int app_serve(struct app *app)
         tasks_app_free(&app->tasks);
         ck_engine_free(app->engine);
         auth_free(&app->auth);
+        workflow_set_free(&app->wf_set);
         uv_loop_close(&app->loop);
         return 1;
     }
@@ -270,6 +333,9 @@ static int app_serve(struct app *app)
     app->sigterm.data = app->sigint.data = app;
     uv_signal_start(&app->sigterm, on_signal, SIGTERM);
     uv_signal_start(&app->sigint, on_signal, SIGINT);
+    uv_signal_init(&app->loop, &app->sighup);
+    app->sighup.data = app;
+    uv_signal_start(&app->sighup, on_sighup, SIGHUP);
     bool v6 = strchr(app->cfg.listen_host, ':') != NULL;
     printf("chatkitd listening on http://%s%s%s:%d\n", v6 ? "[" : "", app->cfg.listen_host,
            v6 ? "]" : "", port);
@@ -286,6 +352,7 @@ static int app_serve(struct app *app)
     tasks_app_free(&app->tasks);
     ck_engine_free(app->engine);
     auth_free(&app->auth);
+    workflow_set_free(&app->wf_set);
     uv_walk(&app->loop, on_handles_closed, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(&app->loop);
@@ -309,11 +376,37 @@ static int app_migrate(struct app *app)
     return 0;
 }
 
+/* `chatkitd workflows check DIR`: 0 when every file loads, 1 with the problems on stderr. */
+static int workflows_command(int argc, char **argv)
+{
+    if (argc != 4 || strcmp(argv[2], "check") != 0) {
+        fprintf(stderr, "usage: chatkitd workflows check DIR\n");
+        return 2;
+    }
+    struct buf errors;
+    buf_init(&errors, WF_ERRORS_MAX);
+    struct workflow_set set;
+    int rc = workflow_set_load(&set, argv[3], "builtin:tasks", &errors);
+    if (rc) {
+        fprintf(stderr, "%s", errors.data ? errors.data : "");
+        buf_free(&errors);
+        return 1;
+    }
+    for (size_t i = 0; i < set.n; i++)
+        printf("%s: %s version %s (%s): ok\n", set.items[i]->file, set.items[i]->id,
+               set.items[i]->version, set.items[i]->name);
+    workflow_set_free(&set);
+    buf_free(&errors);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct app app; /* large (router, server buffers): keep it off the stack */
     char out[16384], err[1024] = "";
     signal(SIGPIPE, SIG_IGN);
+    if (argc >= 2 && strcmp(argv[1], "workflows") == 0)
+        return workflows_command(argc, argv);
     int rc = config_load(&app.cfg, argc, argv, out, sizeof out, err, sizeof err);
     if (rc == CONFIG_DONE) {
         fputs(out, stdout);

@@ -1207,16 +1207,22 @@ static void action_continue(struct run *r, const struct tasks_result *res)
 
 /* ---- the responder ---- */
 
-static void responder_start(struct ck_turn *t, void *data)
+static struct run *run_new(struct ck_turn *t, struct builtin_agent *a)
 {
     struct run *r = xcalloc(1, sizeof *r);
-    r->a = data;
+    r->a = a;
     r->t = t;
     r->now_us = clock_wall_us();
     snprintf(r->user, sizeof r->user, "%s", ck_turn_user_id(t));
     buf_init(&r->text, ANSWER_MAX);
     buf_init(&r->done_titles, ANSWER_MAX);
     ck_turn_set_context(t, r);
+    return r;
+}
+
+static void responder_start(struct ck_turn *t, void *data)
+{
+    struct run *r = run_new(t, data);
     if (ck_turn_request(t)->type == CK_THREADS_CUSTOM_ACTION)
         action_start(r);
     else
@@ -1236,6 +1242,13 @@ static void responder_cancel(struct ck_turn *t, void *data)
         r->cancelled = true;
 }
 
+/* A workflow's agent node: the turn's text is a message to answer, even in an action turn (the
+ * approval that resumed the run). */
+static void message_responder_start(struct ck_turn *t, void *data)
+{
+    message_start(run_new(t, data));
+}
+
 void builtin_agent_init(struct builtin_agent *a, struct tasks_app *tasks, const struct logger *log)
 {
     a->tasks = tasks;
@@ -1243,6 +1256,9 @@ void builtin_agent_init(struct builtin_agent *a, struct tasks_app *tasks, const 
     a->responder.start = responder_start;
     a->responder.cancel = responder_cancel;
     a->responder.data = a;
+    a->message_responder.start = message_responder_start;
+    a->message_responder.cancel = responder_cancel;
+    a->message_responder.data = a;
 }
 
 /* ---- sync actions (streaming: false) ---- */

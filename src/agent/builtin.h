@@ -26,6 +26,9 @@ struct builtin_agent {
     struct tasks_app *tasks;       /* not owned */
     const struct logger *log;      /* not owned */
     struct ck_responder responder; /* answers messages and actions */
+    /* Answers ck_turn_user_text() as a message whatever the request is (workflow agent nodes,
+     * which may run in the action turn that resumed a paused run). */
+    struct ck_responder message_responder;
 };
 
 void builtin_agent_init(struct builtin_agent *a, struct tasks_app *tasks, const struct logger *log);

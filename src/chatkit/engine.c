@@ -25,6 +25,7 @@ enum ev_kind {
     EV_REPLACED,      /* update item, send */
     EV_REMOVED,       /* delete item, send */
     EV_SET_TITLE,     /* apply a new title (announced after the next event that is sent) */
+    EV_SAVE_METADATA, /* persist the thread (its metadata changed); nothing sent */
     EV_END,
 };
 
@@ -82,6 +83,17 @@ struct ck_turn {
     struct pending_msg *pending;
     struct ck_turn *next_waiter; /* in a thread_lock's queue */
     void *context;               /* the responder's; not owned */
+    /* The session's workflow (owned copies) and its view for responders. */
+    char wf_id[STORE_WORKFLOW_ID_MAX], wf_version[STORE_VERSION_MAX];
+    char *wf_state_json;
+    struct ck_turn_workflow wf;
+    /* A delegation in progress (ck_turn_delegate): the outer responder and its context. */
+    const struct ck_responder *outer_resp;
+    void *outer_context;
+    ck_delegate_done_fn delegate_done;
+    void *delegate_data;
+    char *delegate_text;           /* owned; NULL = the turn's own text */
+    char delegate_item_id[ID_MAX]; /* "" = the turn's own */
 };
 
 struct ck_engine {
@@ -91,6 +103,7 @@ struct ck_engine {
 };
 
 static void turn_pump(struct ck_turn *t);
+static bool delegate_return(struct ck_turn *t, bool failed);
 static void prepare_next(struct ck_turn *t);
 
 struct ck_engine *ck_engine_new(const struct ck_engine_config *cfg)
@@ -204,6 +217,8 @@ static void turn_free(struct ck_turn *t)
     free(t->atts);
     buf_free(&t->attachments);
     buf_free(&t->user_text);
+    free(t->wf_state_json);
+    free(t->delegate_text);
     ck_request_free(&t->req);
     t->e->active--;
     free(t);
@@ -291,6 +306,7 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
         op = STORE_THREAD_CREATE;
         break;
     case EV_THREAD_SAVE:
+    case EV_SAVE_METADATA:
         op = STORE_THREAD_UPDATE;
         break;
     case EV_ATTACH:
@@ -717,7 +733,21 @@ static void prepare_next(struct ck_turn *t)
 void ck_turn_prepare(struct ck_engine *e, struct ck_request *req, const char *user_id,
                      ck_prepared_cb cb, void *data)
 {
+    ck_turn_prepare_session(e, req, user_id, NULL, cb, data);
+}
+
+void ck_turn_prepare_session(struct ck_engine *e, struct ck_request *req, const char *user_id,
+                             const struct ck_turn_workflow *wf, ck_prepared_cb cb, void *data)
+{
     struct ck_turn *t = xcalloc(1, sizeof *t);
+    if (wf) {
+        snprintf(t->wf_id, sizeof t->wf_id, "%s", wf->id ? wf->id : "");
+        snprintf(t->wf_version, sizeof t->wf_version, "%s", wf->version ? wf->version : "");
+        t->wf_state_json = wf->state_variables_json ? xstrdup(wf->state_variables_json) : NULL;
+    }
+    t->wf.id = t->wf_id;
+    t->wf.version = t->wf_version;
+    t->wf.state_variables_json = t->wf_state_json;
     t->e = e;
     e->active++;
     t->req = *req;
@@ -1110,6 +1140,8 @@ void ck_turn_set_title(struct ck_turn *t, const char *title)
 
 void ck_turn_finish(struct ck_turn *t)
 {
+    if (delegate_return(t, false))
+        return;
     t->responder_done = true;
     if (!t->end_queued && t->state == TURN_RUNNING && !t->cancelled) {
         t->end_queued = true;
@@ -1133,6 +1165,14 @@ void ck_turn_fail(struct ck_turn *t, const char *code, const char *message, bool
         jw_obj_end(&w);
         queue_send(t, b.data, b.len);
         buf_free(&b);
+    }
+    if (t->outer_resp) {
+        if (!t->end_queued && t->state == TURN_RUNNING && !t->cancelled) {
+            t->end_queued = true;
+            queue_push(t, event_new(EV_END));
+        }
+        delegate_return(t, true);
+        return;
     }
     ck_turn_finish(t);
 }
@@ -1225,12 +1265,62 @@ const struct store_item *ck_turn_item(const struct ck_turn *t)
 
 const char *ck_turn_user_text(const struct ck_turn *t)
 {
+    if (t->outer_resp && t->delegate_text)
+        return t->delegate_text;
     return t->user_text.len ? t->user_text.data : NULL;
 }
 
 const char *ck_turn_user_item_id(const struct ck_turn *t)
 {
+    if (t->outer_resp && t->delegate_item_id[0])
+        return t->delegate_item_id;
     return t->user_item_id[0] ? t->user_item_id : NULL;
+}
+
+const struct ck_turn_workflow *ck_turn_workflow(const struct ck_turn *t)
+{
+    return &t->wf;
+}
+
+void ck_turn_set_metadata(struct ck_turn *t, const char *metadata_json)
+{
+    if (t->state != TURN_RUNNING || t->cancelled)
+        return;
+    free(t->thread.metadata_json);
+    t->thread.metadata_json = xstrdup(metadata_json);
+    queue_push(t, event_new(EV_SAVE_METADATA));
+    turn_pump(t);
+}
+
+void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const char *input_text,
+                      const char *input_item_id, ck_delegate_done_fn done, void *data)
+{
+    t->outer_resp = t->resp;
+    t->outer_context = t->context;
+    t->context = NULL;
+    t->delegate_done = done;
+    t->delegate_data = data;
+    free(t->delegate_text);
+    t->delegate_text = input_text ? xstrdup(input_text) : NULL;
+    snprintf(t->delegate_item_id, sizeof t->delegate_item_id, "%s",
+             input_item_id ? input_item_id : "");
+    t->resp = inner;
+    inner->start(t, inner->data);
+}
+
+/* The inner responder let go: the outer one gets the turn back and hears how it went. */
+static bool delegate_return(struct ck_turn *t, bool failed)
+{
+    if (!t->outer_resp)
+        return false;
+    t->resp = t->outer_resp;
+    t->context = t->outer_context;
+    t->outer_resp = NULL;
+    t->outer_context = NULL;
+    ck_delegate_done_fn done = t->delegate_done;
+    t->delegate_done = NULL;
+    done(t, failed, t->delegate_data);
+    return true;
 }
 
 struct store *ck_turn_store(const struct ck_turn *t)

@@ -74,6 +74,16 @@ size_t ck_engine_active(const struct ck_engine *e);
  * the turn). The callback runs exactly once, possibly before this returns. */
 void ck_turn_prepare(struct ck_engine *e, struct ck_request *req, const char *user_id,
                      ck_prepared_cb cb, void *data);
+
+/* The workflow a session runs (copied into the turn; the responder picks the graph from it). */
+struct ck_turn_workflow {
+    const char *id;                   /* "" when unknown (tests) */
+    const char *version;              /* "" = the latest */
+    const char *state_variables_json; /* the session's initial state, a JSON object or NULL */
+};
+/* ck_turn_prepare for a session's turn: the same, and the turn remembers the session's workflow. */
+void ck_turn_prepare_session(struct ck_engine *e, struct ck_request *req, const char *user_id,
+                             const struct ck_turn_workflow *wf, ck_prepared_cb cb, void *data);
 /* Runs a prepared turn, writing to sink until sink->end. */
 void ck_turn_run(struct ck_turn *t, struct ck_sink *sink);
 /* The client went away (see above). Safe to call at any time after ck_turn_run. */
@@ -92,6 +102,23 @@ const char *ck_turn_user_item_id(const struct ck_turn *t);
 struct store *ck_turn_store(const struct ck_turn *t);
 const struct logger *ck_turn_log(const struct ck_turn *t);
 bool ck_turn_cancelled(const struct ck_turn *t);
+/* The session's workflow (fields are "" / NULL when the turn was prepared without one). */
+const struct ck_turn_workflow *ck_turn_workflow(const struct ck_turn *t);
+/* Replaces the thread's server-private metadata (a JSON object; copied). It is saved in event
+ * order with the turn's other writes and never sent to the client. Ignored once cancelled. */
+void ck_turn_set_metadata(struct ck_turn *t, const char *metadata_json);
+
+/* Runs inner as a part of this turn (a workflow's agent node). While it runs, inner gets the
+ * cancel notice and its own context pointer; ck_turn_user_text / ck_turn_user_item_id answer
+ * input_text / input_item_id when those are not NULL (an agent that runs after an approval
+ * answers the message the run paused on). Its ck_turn_finish does not end the turn: the outer
+ * context is restored and done(t, false, data) runs, from inside that call. Its ck_turn_fail
+ * ends the turn as usual and then calls done(t, true, data) so the outer responder can let go
+ * (it must still call ck_turn_finish). One delegation at a time. */
+typedef void (*ck_delegate_done_fn)(struct ck_turn *t, bool failed, void *data);
+void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const char *input_text,
+                      const char *input_item_id, ck_delegate_done_fn done, void *data);
+
 /* One pointer of the responder's own state, kept with the turn. */
 void ck_turn_set_context(struct ck_turn *t, void *context);
 void *ck_turn_context(const struct ck_turn *t);

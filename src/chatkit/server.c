@@ -583,7 +583,10 @@ static void with_session(struct http_request *req, const struct store_session *s
         ck_request_free(&creq);
         return;
     }
-    ck_turn_prepare(ck->cfg.engine, &creq, s->user_id, turn_prepared, req);
+    struct ck_turn_workflow wf = {.id = s->workflow_id,
+                                  .version = s->workflow_version,
+                                  .state_variables_json = s->state_variables_json};
+    ck_turn_prepare_session(ck->cfg.engine, &creq, s->user_id, &wf, turn_prepared, req);
 }
 
 /* CORS headers go on every answer, errors included, so a page on an allowed origin can read

@@ -1,0 +1,523 @@
+#include "workflow/runtime.h"
+
+#include "chatkit/items.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/id.h"
+#include "core/json_write.h"
+#include "core/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXT_MAX (256 * 1024)
+
+/* One turn of a workflow. Owned by itself: freed by run_release once the turn is let go. */
+struct wf_run {
+    struct wf_runtime *rt;
+    struct ck_turn *t;
+    struct workflow *w; /* one reference, dropped in run_release */
+    cJSON *meta;        /* owned: the thread's metadata object */
+    cJSON *run;         /* the "workflow_run" member of meta (owned by meta) */
+    cJSON *state;       /* the run's state variables (owned by run) */
+    int node;           /* the node to execute next; -1 when the run is over for this turn */
+    int steps;
+    char *input;        /* owned: the text this run answers ("" when none) */
+    char input_item_id[ID_MAX];
+};
+
+static void run_walk(struct wf_run *r);
+
+/* ---- substitution ---- */
+
+/* The name inside "{{ ... }}" at s (after the braces), trimmed; 0 when there is no closing. */
+static size_t braces_name(const char *s, const char **name, size_t *len)
+{
+    const char *close = strstr(s, "}}");
+    if (!close)
+        return 0;
+    const char *a = s, *b = close;
+    while (a < b && (*a == ' ' || *a == '\t'))
+        a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+        b--;
+    *name = a;
+    *len = (size_t)(b - a);
+    return (size_t)(close + 2 - s);
+}
+
+static int append_value(struct buf *out, const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (cJSON_IsString(v))
+        return buf_append_str(out, v->valuestring);
+    char *json = cJSON_PrintUnformatted(v);
+    int rc = buf_append_str(out, json);
+    free(json);
+    return rc;
+}
+
+int wf_substitute(struct buf *out, const char *text, const cJSON *state, const char *input)
+{
+    int rc = 0;
+    while (rc == 0 && *text) {
+        const char *open = strstr(text, "{{"), *name;
+        size_t len, used;
+        if (!open)
+            return buf_append_str(out, text);
+        rc = buf_append(out, text, (size_t)(open - text));
+        used = rc ? 0 : braces_name(open + 2, &name, &len);
+        if (rc || used == 0) {
+            if (!rc)
+                rc = buf_append_str(out, open);
+            return rc;
+        }
+        if (len == 13 && strncmp(name, "input_as_text", 13) == 0) {
+            rc = buf_append_str(out, input ? input : "");
+        } else if (len > 6 && strncmp(name, "state.", 6) == 0) {
+            char var[128];
+            snprintf(var, sizeof var, "%.*s", (int)(len - 6 < 127 ? len - 6 : 127), name + 6);
+            rc = append_value(out, cJSON_GetObjectItemCaseSensitive(state, var));
+        } else {
+            rc = buf_append(out, open, used + 2);
+        }
+        text = open + 2 + used;
+    }
+    return rc;
+}
+
+/* ---- the run's lifetime ---- */
+
+static void run_release(struct wf_run *r)
+{
+    workflow_unref(r->w);
+    cJSON_Delete(r->meta);
+    free(r->input);
+    free(r);
+}
+
+/* Writes the run into the thread's metadata (in order with the turn's other writes). */
+static void run_save(struct wf_run *r)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "node");
+    if (r->node >= 0)
+        cJSON_AddStringToObject(r->run, "node", r->w->nodes[r->node].id);
+    char *json = cJSON_PrintUnformatted(r->meta);
+    if (strlen(json) > WF_METADATA_MAX) {
+        /* The last agent's output is the only unbounded part; drop it rather than the run. */
+        cJSON_DeleteItemFromObjectCaseSensitive(r->run, "last");
+        free(json);
+        json = cJSON_PrintUnformatted(r->meta);
+    }
+    ck_turn_set_metadata(r->t, json);
+    free(json);
+}
+
+/* The turn is over for this run: save it and let go of the turn. */
+static void run_finish(struct wf_run *r)
+{
+    if (!ck_turn_cancelled(r->t))
+        run_save(r);
+    struct ck_turn *t = r->t;
+    run_release(r);
+    ck_turn_finish(t);
+}
+
+static void run_fail(struct wf_run *r, const char *message)
+{
+    log_warn(r->rt->cfg.log, "workflow %s %s: %s", r->w ? r->w->id : "?",
+             r->w ? r->w->version : "?", message);
+    struct ck_turn *t = r->t;
+    run_release(r);
+    ck_turn_fail(t, "custom", message, false);
+}
+
+/* ---- nodes ---- */
+
+static void say(struct wf_run *r, const char *text)
+{
+    struct buf b;
+    buf_init(&b, TEXT_MAX);
+    wf_substitute(&b, text, r->state, r->input);
+    if (b.len)
+        ck_turn_emit_text_message(r->t, b.data, b.len);
+    buf_free(&b);
+}
+
+static int apply_assigns(struct wf_run *r, const struct wf_node *n)
+{
+    for (size_t i = 0; i < n->nassigns; i++) {
+        const struct wf_assign *a = &n->assigns[i];
+        cJSON *v = cJSON_Duplicate(a->value, true);
+        cJSON_DeleteItemFromObjectCaseSensitive(r->state, a->variable);
+        cJSON_AddItemToObject(r->state, a->variable, v);
+    }
+    return 0;
+}
+
+static void write_approval_card(struct jw *w, const struct wf_run *r, const struct wf_node *n,
+                                const char *title, const char *message)
+{
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "Card");
+    jw_key(w, "children");
+    jw_arr_begin(w);
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "Text");
+    jw_kv_str(w, "value", title);
+    jw_kv_str(w, "weight", "semibold");
+    jw_obj_end(w);
+    if (message[0]) {
+        jw_obj_begin(w);
+        jw_kv_str(w, "type", "Text");
+        jw_kv_str(w, "value", message);
+        jw_kv_str(w, "color", "secondary");
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    static const char *const keys[] = {"confirm", "cancel"};
+    static const char *const labels[] = {"Approve", "Reject"};
+    static const char *const types[] = {WF_ACTION_APPROVE, WF_ACTION_REJECT};
+    for (int i = 0; i < 2; i++) {
+        jw_key(w, keys[i]);
+        jw_obj_begin(w);
+        jw_kv_str(w, "label", labels[i]);
+        jw_key(w, "action");
+        jw_obj_begin(w);
+        jw_kv_str(w, "type", types[i]);
+        jw_key(w, "payload");
+        jw_obj_begin(w);
+        jw_kv_str(w, "workflow_id", r->w->id);
+        jw_kv_str(w, "node", n->id);
+        jw_obj_end(w);
+        jw_obj_end(w);
+        jw_obj_end(w);
+    }
+    jw_obj_end(w);
+}
+
+/* Emits the card as a widget item (new, or replacing the one with id when replace). */
+static void emit_card(struct wf_run *r, const char *widget, const char *copy, const char *id,
+                      int64_t created_us, bool replace)
+{
+    struct buf item;
+    buf_init(&item, TEXT_MAX * 2);
+    struct jw w;
+    jw_init(&w, &item);
+    ck_write_widget_item(&w, id, ck_turn_thread(r->t)->id, created_us, widget, copy);
+    if (replace)
+        ck_turn_emit_item_replaced(r->t, id, "widget", created_us, item.data);
+    else
+        ck_turn_emit_item_done(r->t, id, "widget", created_us, item.data);
+    buf_free(&item);
+}
+
+/* user_approval: show the card, remember where the run stands, end the turn. */
+static void run_pause(struct wf_run *r, const struct wf_node *n)
+{
+    struct buf title, message, card;
+    buf_init(&title, TEXT_MAX);
+    buf_init(&message, TEXT_MAX);
+    buf_init(&card, TEXT_MAX * 2);
+    wf_substitute(&title, n->title, r->state, r->input);
+    wf_substitute(&message, n->message, r->state, r->input);
+    struct jw w;
+    jw_init(&w, &card);
+    write_approval_card(&w, r, n, title.data ? title.data : "", message.data ? message.data : "");
+    char id[ID_MAX];
+    id_new("msg_", id);
+    emit_card(r, card.data, title.data ? title.data : "", id, clock_wall_us(), false);
+    cJSON *paused = cJSON_CreateObject();
+    cJSON_AddStringToObject(paused, "node", n->id);
+    cJSON_AddStringToObject(paused, "item_id", id);
+    cJSON_AddStringToObject(paused, "title", title.data ? title.data : "");
+    cJSON_AddStringToObject(paused, "input", r->input);
+    cJSON_AddStringToObject(paused, "input_item_id", r->input_item_id);
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "paused");
+    cJSON_AddItemToObject(r->run, "paused", paused);
+    buf_free(&title);
+    buf_free(&message);
+    buf_free(&card);
+    r->node = (int)(n - r->w->nodes);
+    run_finish(r);
+}
+
+static void agent_done(struct ck_turn *t, bool failed, void *data)
+{
+    struct wf_run *r = data;
+    if (failed || ck_turn_cancelled(t)) {
+        run_release(r);
+        ck_turn_finish(t);
+        return;
+    }
+    const struct wf_node *n = &r->w->nodes[r->node];
+    if (n->stay) {
+        cJSON_DeleteItemFromObjectCaseSensitive(r->run, "agent");
+        cJSON_AddStringToObject(r->run, "agent", n->id);
+    }
+    r->node = n->next;
+    run_walk(r);
+}
+
+static void run_agent(struct wf_run *r, const struct wf_node *n)
+{
+    if (strcmp(n->model, "builtin:tasks") == 0) {
+        ck_turn_delegate(r->t, &r->rt->cfg.builtin->message_responder, r->input,
+                         r->input_item_id[0] ? r->input_item_id : NULL, agent_done, r);
+        return;
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "The model '%s' of agent '%s' has no provider configured.", n->model,
+             n->id);
+    run_fail(r, msg);
+}
+
+/* Executes nodes until the run pauses, waits for an agent, or has nowhere to go. */
+static void run_walk(struct wf_run *r)
+{
+    for (;;) {
+        if (ck_turn_cancelled(r->t) || r->node < 0) {
+            run_finish(r);
+            return;
+        }
+        if (++r->steps > WF_RUN_MAX_STEPS) {
+            run_fail(r, "The workflow passed through too many steps in one turn (a loop?).");
+            return;
+        }
+        const struct wf_node *n = &r->w->nodes[r->node];
+        switch (n->kind) {
+        case WF_START:
+            r->node = n->next;
+            break;
+        case WF_SET_STATE:
+            apply_assigns(r, n);
+            r->node = n->next;
+            break;
+        case WF_END:
+            say(r, n->end_message);
+            r->node = -1;
+            break;
+        case WF_USER_APPROVAL:
+            run_pause(r, n);
+            return;
+        case WF_AGENT:
+            run_agent(r, n);
+            return;
+        case WF_IF_ELSE:
+            run_fail(r, "if_else conditions are not available in this build.");
+            return;
+        }
+    }
+}
+
+/* ---- starting a turn ---- */
+
+/* The thread's metadata and its run member (created empty when absent). */
+static void load_meta(struct wf_run *r)
+{
+    const char *json = ck_turn_thread(r->t)->metadata_json;
+    r->meta = json ? cJSON_Parse(json) : NULL;
+    if (!cJSON_IsObject(r->meta)) {
+        cJSON_Delete(r->meta);
+        r->meta = cJSON_CreateObject();
+    }
+    r->run = cJSON_GetObjectItemCaseSensitive(r->meta, "workflow_run");
+    if (!cJSON_IsObject(r->run)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(r->meta, "workflow_run");
+        r->run = cJSON_AddObjectToObject(r->meta, "workflow_run");
+    }
+}
+
+static const char *run_str(const struct wf_run *r, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->run, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Points the run at w (taking a reference) and records its id and version. */
+static void run_use(struct wf_run *r, struct workflow *w)
+{
+    workflow_ref(w);
+    r->w = w;
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "workflow_id");
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "version");
+    cJSON_AddStringToObject(r->run, "workflow_id", w->id);
+    cJSON_AddStringToObject(r->run, "version", w->version);
+}
+
+/* A fresh state: the defaults, with the session's values for declared variables of the right
+ * type on top. */
+static cJSON *fresh_state(const struct wf_run *r)
+{
+    cJSON *state = workflow_default_state(r->w);
+    const char *json = ck_turn_workflow(r->t)->state_variables_json;
+    cJSON *given = json ? cJSON_Parse(json) : NULL;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, given)
+    {
+        const struct wf_var *var = v->string ? workflow_var(r->w, v->string) : NULL;
+        if (var && workflow_value_has_type(v, var->type))
+            cJSON_ReplaceItemInObjectCaseSensitive(state, var->name, cJSON_Duplicate(v, true));
+    }
+    cJSON_Delete(given);
+    return state;
+}
+
+/* Makes sure the run has a state object holding every variable of the graph. */
+static void ensure_state(struct wf_run *r, bool fresh)
+{
+    cJSON *state = cJSON_GetObjectItemCaseSensitive(r->run, "state");
+    if (fresh || !cJSON_IsObject(state)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(r->run, "state");
+        cJSON_AddItemToObject(r->run, "state", fresh_state(r));
+        state = cJSON_GetObjectItemCaseSensitive(r->run, "state");
+    }
+    for (size_t i = 0; i < r->w->nvars; i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(state, r->w->vars[i].name))
+            cJSON_AddItemToObject(state, r->w->vars[i].name,
+                                  cJSON_Duplicate(r->w->vars[i].def, true));
+    }
+    r->state = state;
+}
+
+static void message_start(struct wf_run *r)
+{
+    const struct ck_turn_workflow *tw = ck_turn_workflow(r->t);
+    const struct workflow_set *set = r->rt->cfg.set;
+    const char *id = tw->id[0] ? tw->id : WORKFLOW_BUILTIN_TASKS;
+    struct workflow *w = workflow_set_find(set, id, tw->version);
+    if (!w) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "The workflow '%s'%s%s is not loaded on this server.", id,
+                 tw->version[0] ? " version " : "", tw->version);
+        run_fail(r, msg);
+        return;
+    }
+    const char *text = ck_turn_user_text(r->t), *item = ck_turn_user_item_id(r->t);
+    r->input = xstrdup(text ? text : "");
+    snprintf(r->input_item_id, sizeof r->input_item_id, "%s", item ? item : "");
+    /* A new message leaves a pending approval behind: its card no longer resumes anything. */
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "paused");
+    const char *run_id = run_str(r, "workflow_id"), *agent = run_str(r, "agent");
+    bool same = run_id && strcmp(run_id, w->id) == 0;
+    struct workflow *stay_w = same && agent ? workflow_set_find(set, w->id, run_str(r, "version"))
+                                            : NULL;
+    int stay_node = stay_w ? workflow_node_index(stay_w, agent) : -1;
+    if (stay_node >= 0 && stay_w->nodes[stay_node].kind == WF_AGENT) {
+        run_use(r, stay_w);
+        r->node = stay_node;
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(r->run, "agent");
+        run_use(r, w);
+        r->node = w->start;
+    }
+    ensure_state(r, !same);
+    cJSON *turns = cJSON_GetObjectItemCaseSensitive(r->run, "turns");
+    double n = cJSON_IsNumber(turns) ? turns->valuedouble + 1 : 1;
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "turns");
+    cJSON_AddNumberToObject(r->run, "turns", n);
+    run_walk(r);
+}
+
+/* The card after the decision: the title and what was decided, no buttons. */
+static void replace_decided_card(struct wf_run *r, const char *title, bool approved)
+{
+    const struct store_item *sender = ck_turn_item(r->t);
+    struct buf card, copy;
+    buf_init(&card, TEXT_MAX * 2);
+    buf_init(&copy, TEXT_MAX);
+    buf_appendf(&copy, "%s %s", title, approved ? "(approved)" : "(rejected)");
+    struct jw w;
+    jw_init(&w, &card);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "type", "Card");
+    jw_key(&w, "children");
+    jw_arr_begin(&w);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "type", "Text");
+    jw_kv_str(&w, "value", title);
+    jw_kv_str(&w, "weight", "semibold");
+    jw_obj_end(&w);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "type", "Text");
+    jw_kv_str(&w, "value", approved ? "Approved" : "Rejected");
+    jw_kv_str(&w, "color", approved ? "success" : "danger");
+    jw_obj_end(&w);
+    jw_arr_end(&w);
+    jw_obj_end(&w);
+    emit_card(r, card.data, copy.data, sender->id, sender->created_us, true);
+    buf_free(&card);
+    buf_free(&copy);
+}
+
+static void action_start(struct wf_run *r)
+{
+    const struct ck_request *req = ck_turn_request(r->t);
+    const struct store_item *sender = ck_turn_item(r->t);
+    cJSON *paused = cJSON_GetObjectItemCaseSensitive(r->run, "paused");
+    const cJSON *item_id = cJSON_GetObjectItemCaseSensitive(paused, "item_id");
+    if (!sender || !cJSON_IsString(item_id) || strcmp(item_id->valuestring, sender->id) != 0) {
+        run_fail(r, "This approval is no longer pending.");
+        return;
+    }
+    struct workflow *w =
+        workflow_set_find(r->rt->cfg.set, run_str(r, "workflow_id"), run_str(r, "version"));
+    const cJSON *node = cJSON_GetObjectItemCaseSensitive(paused, "node");
+    int at = w && cJSON_IsString(node) ? workflow_node_index(w, node->valuestring) : -1;
+    if (at < 0 || w->nodes[at].kind != WF_USER_APPROVAL) {
+        run_fail(r, "The workflow version this approval belongs to is no longer loaded.");
+        return;
+    }
+    run_use(r, w);
+    ensure_state(r, false);
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(paused, "input");
+    const cJSON *input_item = cJSON_GetObjectItemCaseSensitive(paused, "input_item_id");
+    const cJSON *title = cJSON_GetObjectItemCaseSensitive(paused, "title");
+    r->input = xstrdup(cJSON_IsString(input) ? input->valuestring : "");
+    snprintf(r->input_item_id, sizeof r->input_item_id, "%s",
+             cJSON_IsString(input_item) ? input_item->valuestring : "");
+    bool approved = strcmp(req->action_type, WF_ACTION_APPROVE) == 0;
+    replace_decided_card(r, cJSON_IsString(title) ? title->valuestring : w->nodes[at].title,
+                         approved);
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "paused");
+    r->node = approved ? w->nodes[at].next : w->nodes[at].alt;
+    run_walk(r);
+}
+
+static void responder_start(struct ck_turn *t, void *data)
+{
+    struct wf_run *r = xcalloc(1, sizeof *r);
+    r->rt = data;
+    r->t = t;
+    r->node = -1;
+    ck_turn_set_context(t, r);
+    load_meta(r);
+    if (ck_turn_request(t)->type == CK_THREADS_CUSTOM_ACTION)
+        action_start(r);
+    else
+        message_start(r);
+}
+
+/* The runtime only waits while an agent node runs, and then the agent hears the cancel; at any
+ * other time a cancel arrives from inside our own emit calls, and the walk checks the flag. */
+static void responder_cancel(struct ck_turn *t, void *data)
+{
+    (void)t;
+    (void)data;
+}
+
+void wf_runtime_init(struct wf_runtime *rt, const struct wf_runtime_config *cfg)
+{
+    rt->cfg = *cfg;
+    rt->responder.start = responder_start;
+    rt->responder.cancel = responder_cancel;
+    rt->responder.data = rt;
+}
+
+bool wf_runtime_owns_action(const char *action_type)
+{
+    return action_type && (strcmp(action_type, WF_ACTION_APPROVE) == 0 ||
+                           strcmp(action_type, WF_ACTION_REJECT) == 0);
+}
