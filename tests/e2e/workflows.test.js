@@ -1,0 +1,278 @@
+'use strict';
+// Workflow files end to end (docs/workflows.md): loading and validation, every node kind,
+// branching, approval pause -> restart -> resume, version pinning, SIGHUP reload while streams
+// are open, staying with an agent across turns, and the examples under examples/workflows/.
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('./helpers');
+const ck = require('./chatkit_client');
+
+const T = { timeout: 60000 };
+const EXAMPLES = path.join(__dirname, '..', '..', 'examples', 'workflows');
+const servers = [];
+
+after(() => h.stopAll(servers));
+
+function writeFlows(dir, flows) {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, doc] of Object.entries(flows)) {
+    fs.writeFileSync(path.join(dir, name), typeof doc === 'string' ? doc : JSON.stringify(doc));
+  }
+  return dir;
+}
+
+async function serve(dir, extra = {}) {
+  const srv = await h.startServer({
+    args: ['--workflows', dir, '--session-rate', '100000', ...(extra.args || [])],
+    root: extra.root,
+    env: extra.env,
+  });
+  servers.push(srv);
+  return srv;
+}
+
+async function stopOne(srv, signal = 'SIGTERM') {
+  servers.splice(servers.indexOf(srv), 1);
+  return srv.stop(signal);
+}
+
+// A browser session (a new user unless cookie is given) on workflow id, optionally pinned.
+async function sessionFor(srv, id, version, cookie) {
+  const workflow = { id };
+  if (version) workflow.version = version;
+  const r = await h.mintBrowser(srv, {
+    body: { workflow },
+    headers: cookie ? { Cookie: `chatkitd_uid=${cookie}` } : {},
+  });
+  assert.equal(r.status, 200, r.text);
+  return { secret: r.json().client_secret, uid: cookie || h.uidCookie(r).value };
+}
+
+function edge(from, to, on) {
+  return on ? { from, to, on } : { from, to };
+}
+
+// start -> set_state -> agent(builtin) -> user_approval -> (approve) agent -> end / (reject) end.
+const NODES_FLOW = {
+  id: 'wf_nodes',
+  version: '1',
+  name: 'Every node kind',
+  state_variables: {
+    stage: { type: 'string', default: 'new' },
+    tries: { type: 'number', default: 0 },
+  },
+  nodes: [
+    { id: 'start', type: 'start' },
+    { id: 'mark', type: 'set_state', assign: [{ variable: 'stage', value: 'asked' }] },
+    { id: 'first', type: 'agent', model: 'builtin:tasks', instructions: 'Help: {{input_as_text}}' },
+    { id: 'ask', type: 'user_approval', title: 'Also add "{{input_as_text}}" again?',
+      message: 'Stage {{state.stage}}' },
+    { id: 'approved', type: 'set_state', assign: [{ variable: 'stage', value: 'approved' }] },
+    { id: 'again', type: 'agent', model: 'builtin:tasks' },
+    { id: 'yes', type: 'end', message: 'Finished with stage {{state.stage}}.' },
+    { id: 'no', type: 'end', message: 'Skipped at stage {{state.stage}}.' },
+  ],
+  edges: [
+    edge('start', 'mark'), edge('mark', 'first'), edge('first', 'ask'),
+    edge('ask', 'approved', 'approve'), edge('ask', 'no', 'reject'),
+    edge('approved', 'again'), edge('again', 'yes'),
+  ],
+};
+
+function versionFlow(version, word) {
+  return {
+    id: 'wf_versions', version, name: `Version ${version}`,
+    nodes: [{ id: 'start', type: 'start' }, { id: 'end', type: 'end', message: `This is ${word}.` }],
+    edges: [edge('start', 'end')],
+  };
+}
+
+// start -> approval -> agent (stay) -> end: later turns go straight to the agent.
+const STAY_FLOW = {
+  id: 'wf_stay', version: '1', name: 'Stay with the agent',
+  nodes: [
+    { id: 'start', type: 'start' },
+    { id: 'gate', type: 'user_approval', title: 'Start planning?' },
+    { id: 'planner', type: 'agent', model: 'builtin:tasks', stay: true },
+    { id: 'end', type: 'end', message: '(planner)' },
+    { id: 'stop', type: 'end', message: 'Not planning.' },
+  ],
+  edges: [edge('start', 'gate'), edge('gate', 'planner', 'approve'), edge('gate', 'stop', 'reject'),
+    edge('planner', 'end')],
+};
+
+function approvalCard(events) {
+  const cards = ck.widgets(events).filter((w) => w.widget.confirm &&
+    w.widget.confirm.action.type === 'workflow.approve');
+  assert.equal(cards.length, 1, JSON.stringify(events));
+  return cards[0];
+}
+
+test('workflows check: the examples pass, every error is file: json-path: reason', T, async () => {
+  const ok = await h.runCli(['workflows', 'check', EXAMPLES]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /wf_triage version 1/);
+  assert.match(ok.stdout, /wf_bulk_delete version 1/);
+
+  const dir = writeFlows(path.join(h.mkTmp(), 'bad'), {
+    'a.json': { ...versionFlow('1', 'a'), nodes: [{ id: 'start', type: 'start' },
+      { id: 'x', type: 'agent', model: 'nope:1' }, { id: 'y', type: 'teleport' }],
+    edges: [edge('start', 'x'), edge('x', 'ghost')] },
+    'b.json': '{"id": "wf_b", ',
+    'c.json': { ...versionFlow('1', 'c'), id: 'wf_c', state_variables: { n: { type: 'number', default: 'one' } } },
+  });
+  const bad = await h.runCli(['workflows', 'check', dir]);
+  assert.equal(bad.code, 1);
+  const lines = bad.stderr.trim().split('\n');
+  for (const l of lines) assert.match(l, /^\S+\.json: \$[^:]*: \S/, l);
+  assert.ok(lines.some((l) => l.endsWith("a.json: $.nodes[1].model: 'nope:1' is not builtin:tasks, " +
+    'openai:<model> or compat:<provider>/<model>')), bad.stderr);
+  assert.ok(lines.some((l) => /a\.json: \$\.nodes\[2\]\.type: 'teleport' is not/.test(l)), bad.stderr);
+  assert.ok(lines.some((l) => /a\.json: \$\.edges\[1\]\.to: no node 'ghost'/.test(l)), bad.stderr);
+  assert.ok(lines.some((l) => /b\.json: \$: not valid JSON/.test(l)), bad.stderr);
+  assert.ok(lines.some((l) => /c\.json: \$\.state_variables\.n\.default: must be a number/.test(l)),
+    bad.stderr);
+
+  // serve refuses the same directory with the same lines.
+  const srv = await h.runCli(['serve', '--listen', '127.0.0.1:0', '--workflows', dir,
+    '--data-dir', path.join(h.mkTmp(), 'd')]);
+  assert.equal(srv.code, 2);
+  assert.match(srv.stderr, /a\.json: \$\.edges\[1\]\.to: no node 'ghost'/);
+});
+
+test('every node kind: set_state, agent, user_approval (approve and reject), end', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), { 'nodes.json': NODES_FLOW });
+  const srv = await serve(dir);
+  const u = await sessionFor(srv, 'wf_nodes');
+  const { events, threadId } = await ck.create(srv, u, 'add buy milk');
+  assert.match(ck.answerText(events), /milk/i);
+  const card = approvalCard(events);
+  assert.equal(card.widget.children[0].value, 'Also add "add buy milk" again?');
+  assert.equal(card.widget.children[1].value, 'Stage asked');
+  assert.equal((await ck.tasks(srv, u)).length, 1);
+
+  const resumed = await ck.action(srv, u, threadId, card.id, 'workflow.approve', card.widget.confirm.action.payload);
+  const replaced = resumed.filter((e) => e.type === 'thread.item.replaced');
+  assert.equal(replaced.length, 1);
+  assert.equal(replaced[0].item.widget.children[1].value, 'Approved');
+  assert.match(ck.answerText(resumed), /Finished with stage approved\./);
+  // The second agent answered the message the run paused on, in the action's turn.
+  assert.match(ck.answerText(resumed), /milk/i);
+
+  // A second approval of the same card has nothing to resume.
+  const twice = await ck.action(srv, u, threadId, card.id, 'workflow.approve', {});
+  assert.equal(twice.at(-1).type, 'error');
+  assert.match(twice.at(-1).message, /no longer pending/);
+
+  // Reject path on a new thread.
+  const r2 = await ck.create(srv, u, 'add walk the dog');
+  const card2 = approvalCard(r2.events);
+  const rejected = await ck.action(srv, u, r2.threadId, card2.id, 'workflow.reject', {});
+  assert.match(ck.answerText(rejected), /Skipped at stage asked\./);
+  const items = await ck.allItems(srv, u, r2.threadId);
+  const stored = items.find((i) => i.id === card2.id);
+  assert.equal(stored.widget.children[1].value, 'Rejected');
+});
+
+test('an approval survives a crash: SIGKILL, restart, approve, the run resumes', T, async () => {
+  const root = h.mkTmp();
+  const dir = writeFlows(path.join(root, 'wf'), { 'nodes.json': NODES_FLOW });
+  const first = await serve(dir, { root });
+  const u = await sessionFor(first, 'wf_nodes');
+  const { events, threadId } = await ck.create(first, u, 'add pay rent');
+  const card = approvalCard(events);
+  await stopOne(first, 'SIGKILL');
+
+  const second = await serve(dir, { root });
+  const u2 = await sessionFor(second, 'wf_nodes', undefined, u.uid);
+  const resumed = await ck.action(second, u2, threadId, card.id, 'workflow.approve', {});
+  assert.match(ck.answerText(resumed), /Finished with stage approved\./);
+  const titles = (await ck.tasks(second, u2)).map((t) => t.title);
+  assert.ok(titles.every((t) => /pay rent/i.test(t)) && titles.length >= 1, JSON.stringify(titles));
+});
+
+test('version pinning: a session pinned to an older version keeps it', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'v1.json': versionFlow('1', 'version one'),
+    'v2.json': versionFlow('2', 'version two'),
+  });
+  const srv = await serve(dir);
+  const pinned = await sessionFor(srv, 'wf_versions', '1');
+  const latest = await sessionFor(srv, 'wf_versions');
+  assert.match(ck.answerText((await ck.create(srv, pinned, 'hi')).events), /This is version one\./);
+  assert.match(ck.answerText((await ck.create(srv, latest, 'hi')).events), /This is version two\./);
+  const missing = await h.mintBrowser(srv, { body: { workflow: { id: 'wf_versions', version: '3' } } });
+  assert.equal(missing.status, 404);
+});
+
+test('SIGHUP reloads: open streams stay, new turns see new graphs, bad files are refused', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), { 'v1.json': versionFlow('1', 'before') });
+  const srv = await serve(dir);
+  const u = await sessionFor(srv, 'wf_versions');
+  const { threadId } = await ck.create(srv, u, 'hi');
+
+  // A live feed is an open stream; it must survive the reload and keep delivering.
+  const ac = new AbortController();
+  const feed = { text: '' };
+  const http = require('node:http');
+  const feedReq = http.get({ host: '127.0.0.1', port: srv.port, path: '/api/events', agent: false,
+    headers: { Authorization: `Bearer ${u.secret}` }, signal: ac.signal }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (d) => { feed.text += d; });
+  });
+  feedReq.on('error', () => {});
+  await h.waitUntil(() => feed.text.length > 0 || true, { what: 'feed open' });
+  await h.delay(200);
+
+  writeFlows(dir, { 'v2.json': versionFlow('2', 'after') });
+  srv.proc.kill('SIGHUP');
+  await h.waitUntil(() => /reloaded/.test(srv.stderrText()), { what: 'the reload log line' });
+  assert.match(ck.answerText(await ck.say(srv, u, threadId, 'again')), /This is after\./);
+  const pinned = await sessionFor(srv, 'wf_versions', '1');
+  assert.match(ck.answerText((await ck.create(srv, pinned, 'hi')).events), /This is before\./);
+
+  await ck.createTask(srv, u, { title: 'after reload' });
+  await h.waitUntil(() => /after reload/.test(feed.text), { what: 'the feed event after SIGHUP' });
+
+  // A broken file is refused and the loaded set stays.
+  fs.writeFileSync(path.join(dir, 'v3.json'), '{"id": "wf_versions", "version": "3"}');
+  srv.proc.kill('SIGHUP');
+  await h.waitUntil(() => /reload refused/.test(srv.stderrText()), { what: 'the refusal' });
+  assert.match(srv.stderrText(), /v3\.json: \$\.name: is required/);
+  assert.match(ck.answerText(await ck.say(srv, u, threadId, 'still')), /This is after\./);
+  ac.abort();
+});
+
+test('a workflow can stay with its agent across turns instead of restarting at start', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), { 'stay.json': STAY_FLOW });
+  const srv = await serve(dir);
+  const u = await sessionFor(srv, 'wf_stay');
+  const { events, threadId } = await ck.create(srv, u, 'add plan the trip');
+  const card = approvalCard(events);
+  assert.equal((await ck.tasks(srv, u)).length, 0);
+  const resumed = await ck.action(srv, u, threadId, card.id, 'workflow.approve', {});
+  assert.match(ck.answerText(resumed), /\(planner\)/);
+  assert.equal((await ck.tasks(srv, u)).length, 1);
+  // The next message goes straight to the planner: no approval card this time.
+  const next = await ck.say(srv, u, threadId, 'add book the hotel');
+  assert.equal(ck.widgets(next).filter((w) => w.widget.confirm).length, 0);
+  assert.match(ck.answerText(next), /\(planner\)/);
+  assert.equal((await ck.tasks(srv, u)).length, 2);
+  // A new thread starts at start again.
+  const fresh = await ck.create(srv, u, 'add other');
+  approvalCard(fresh.events);
+});
+
+test('the default workflow is the task assistant and a file can replace it', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'tasks.json': { ...versionFlow('7', 'my own wf_tasks'), id: 'wf_tasks' },
+  });
+  const srv = await serve(dir);
+  const u = await ck.session(srv);
+  assert.match(ck.answerText((await ck.create(srv, u, 'hi')).events), /This is my own wf_tasks\./);
+  const plain = await serve(path.join(h.mkTmp(), 'empty-missing'), {}).catch((e) => e);
+  assert.ok(plain instanceof Error, 'a missing workflows directory stops the server');
+});
