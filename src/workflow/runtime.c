@@ -23,7 +23,7 @@ struct wf_run {
     cJSON *state;       /* the run's state variables (owned by run) */
     int node;           /* the node to execute next; -1 when the run is over for this turn */
     int steps;
-    char *input;        /* owned: the text this run answers ("" when none) */
+    char *input; /* owned: the text this run answers ("" when none) */
     char input_item_id[ID_MAX];
 };
 
@@ -402,8 +402,8 @@ static void message_start(struct wf_run *r)
     cJSON_DeleteItemFromObjectCaseSensitive(r->run, "paused");
     const char *run_id = run_str(r, "workflow_id"), *agent = run_str(r, "agent");
     bool same = run_id && strcmp(run_id, w->id) == 0;
-    struct workflow *stay_w = same && agent ? workflow_set_find(set, w->id, run_str(r, "version"))
-                                            : NULL;
+    struct workflow *stay_w =
+        same && agent ? workflow_set_find(set, w->id, run_str(r, "version")) : NULL;
     int stay_node = stay_w ? workflow_node_index(stay_w, agent) : -1;
     if (stay_node >= 0 && stay_w->nodes[stay_node].kind == WF_AGENT) {
         run_use(r, stay_w);

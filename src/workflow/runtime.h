@@ -27,15 +27,15 @@
 
 #include <stdbool.h>
 
-#define WF_RUN_MAX_STEPS     100         /* nodes one turn may pass through (cycles end here) */
-#define WF_METADATA_MAX      (64 * 1024) /* the run kept in thread metadata, at most */
-#define WF_ACTION_APPROVE    "workflow.approve"
-#define WF_ACTION_REJECT     "workflow.reject"
+#define WF_RUN_MAX_STEPS  100         /* nodes one turn may pass through (cycles end here) */
+#define WF_METADATA_MAX   (64 * 1024) /* the run kept in thread metadata, at most */
+#define WF_ACTION_APPROVE "workflow.approve"
+#define WF_ACTION_REJECT  "workflow.reject"
 
 struct wf_runtime_config {
     const struct workflow_set *set; /* not owned: main's set, refilled on reload */
-    struct builtin_agent *builtin;   /* not owned: answers builtin:tasks agent nodes */
-    const struct logger *log;        /* not owned */
+    struct builtin_agent *builtin;  /* not owned: answers builtin:tasks agent nodes */
+    const struct logger *log;       /* not owned */
 };
 
 struct wf_runtime {

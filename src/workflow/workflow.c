@@ -35,8 +35,8 @@ static void bad(struct load *l, const char *path, const char *fmt, ...)
     buf_append_char(l->errors, '\n');
 }
 
-static const char *const kind_names[] = {"start", "agent", "if_else", "user_approval",
-                                         "set_state", "end"};
+static const char *const kind_names[] = {"start",         "agent",     "if_else",
+                                         "user_approval", "set_state", "end"};
 static const char *const var_type_names[] = {"string", "number", "boolean", "object", "array"};
 static const char *const task_tool_names[] = {"create_task",   "list_tasks",  "update_task",
                                               "complete_task", "reopen_task", "delete_task"};
@@ -89,8 +89,8 @@ static int get_bool(struct load *l, const cJSON *obj, const char *key, const cha
     return 1;
 }
 
-static int get_int(struct load *l, const cJSON *obj, const char *key, const char *path,
-                   int64_t min, int64_t max, int64_t *out)
+static int get_int(struct load *l, const cJSON *obj, const char *key, const char *path, int64_t min,
+                   int64_t max, int64_t *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
@@ -235,8 +235,9 @@ static void parse_http_tool(struct load *l, const cJSON *t, const char *p, struc
         snprintf(one, sizeof one, "%s.%.60s", hp, h->string);
         const cJSON *env = cJSON_GetObjectItemCaseSensitive(h, "env");
         if (!cJSON_IsObject(h) || !cJSON_IsString(env) || !env->valuestring[0]) {
-            bad(l, one, "must be {\"env\": VARIABLE} (header values come from the environment, "
-                        "never from the file)");
+            bad(l, one,
+                "must be {\"env\": VARIABLE} (header values come from the environment, "
+                "never from the file)");
             continue;
         }
         tool->headers[tool->nheaders].name = h->string;
@@ -278,8 +279,10 @@ static void parse_tool(struct load *l, const cJSON *t, const char *p, struct wf_
         for (size_t i = 0; i < sizeof task_tool_names / sizeof *task_tool_names; i++)
             known = known || strcmp(tool->name, task_tool_names[i]) == 0;
         if (!known)
-            bad(l, p, "unknown task tool '%.60s' (create_task, list_tasks, update_task, "
-                      "complete_task, reopen_task, delete_task)", tool->name);
+            bad(l, p,
+                "unknown task tool '%.60s' (create_task, list_tasks, update_task, "
+                "complete_task, reopen_task, delete_task)",
+                tool->name);
         return;
     }
     if (!is_name(tool->name, 64)) {
@@ -527,8 +530,8 @@ static void parse_edge(struct load *l, const cJSON *e, size_t i)
         return;
     }
     struct wf_node *n = &l->w->nodes[a];
-    snprintf(fp, sizeof fp, "%s.on", p);
     if (n->kind == WF_END) {
+        snprintf(fp, sizeof fp, "%s.from", p);
         bad(l, fp, "an end node has no outgoing edges");
         return;
     }
@@ -537,11 +540,13 @@ static void parse_edge(struct load *l, const cJSON *e, size_t i)
         bad(l, fp, "no edge may lead back to start");
         return;
     }
+    snprintf(fp, sizeof fp, "%s.on", p);
     if (!edge_label_ok(n->kind, on)) {
-        bad(l, fp, n->kind == WF_IF_ELSE         ? "edges from an if_else need on: true or false"
-                   : n->kind == WF_USER_APPROVAL ? "edges from a user_approval need on: approve or "
-                                                   "reject"
-                                                 : "only if_else and user_approval edges have on");
+        bad(l, fp,
+            n->kind == WF_IF_ELSE         ? "edges from an if_else need on: true or false"
+            : n->kind == WF_USER_APPROVAL ? "edges from a user_approval need on: approve or "
+                                            "reject"
+                                          : "only if_else and user_approval edges have on");
         return;
     }
     bool second = !strcmp(on, "false") || !strcmp(on, "reject");
@@ -566,7 +571,9 @@ static void check_graph(struct load *l)
             n->kind == WF_START || n->kind == WF_IF_ELSE || n->kind == WF_USER_APPROVAL;
         if (needs_next && n->next < 0)
             bad(l, p, "node '%.60s' has no outgoing edge%s", n->id,
-                n->kind == WF_IF_ELSE ? " on true" : n->kind == WF_USER_APPROVAL ? " on approve" : "");
+                n->kind == WF_IF_ELSE         ? " on true"
+                : n->kind == WF_USER_APPROVAL ? " on approve"
+                                              : "");
         if ((n->kind == WF_IF_ELSE || n->kind == WF_USER_APPROVAL) && n->alt < 0)
             bad(l, p, "node '%.60s' has no outgoing edge on %s", n->id,
                 n->kind == WF_IF_ELSE ? "false" : "reject");

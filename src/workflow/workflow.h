@@ -54,10 +54,10 @@ struct wf_header {
 struct wf_tool {
     enum wf_tool_kind kind;
     const char *name;
-    const char *description;  /* "" when none */
-    const cJSON *parameters;  /* JSON schema of the arguments; NULL for task tools (theirs) */
-    const char *url;          /* HTTP tools: http:// or https:// */
-    const char *method;       /* HTTP tools: GET, POST, PUT, PATCH or DELETE */
+    const char *description;   /* "" when none */
+    const cJSON *parameters;   /* JSON schema of the arguments; NULL for task tools (theirs) */
+    const char *url;           /* HTTP tools: http:// or https:// */
+    const char *method;        /* HTTP tools: GET, POST, PUT, PATCH or DELETE */
     struct wf_header *headers; /* owned by the workflow */
     size_t nheaders;
     int64_t timeout_ms;
@@ -81,11 +81,11 @@ struct wf_node {
     struct wf_tool *tools;    /* owned by the workflow */
     size_t ntools;
     enum wf_output_kind output;
-    const cJSON *output_schema;   /* WF_OUTPUT_JSON */
-    const char *output_name;      /* WF_OUTPUT_JSON: the schema's name */
-    const char *output_template;  /* WF_OUTPUT_WIDGET: the widget template text */
-    bool history;                 /* include the thread's items (default true) */
-    bool stay;                    /* later turns start at this agent instead of start */
+    const cJSON *output_schema;  /* WF_OUTPUT_JSON */
+    const char *output_name;     /* WF_OUTPUT_JSON: the schema's name */
+    const char *output_template; /* WF_OUTPUT_WIDGET: the widget template text */
+    bool history;                /* include the thread's items (default true) */
+    bool stay;                   /* later turns start at this agent instead of start */
     int max_steps;
     /* if_else */
     const char *condition;
@@ -100,8 +100,8 @@ struct wf_node {
 
 struct workflow {
     int refs;
-    char *file;  /* owned; where it was loaded from ("<embedded>" for the default) */
-    cJSON *doc;  /* owned; every string below points into it */
+    char *file; /* owned; where it was loaded from ("<embedded>" for the default) */
+    cJSON *doc; /* owned; every string below points into it */
     const char *id, *version, *name;
     struct wf_var *vars; /* owned */
     size_t nvars;
