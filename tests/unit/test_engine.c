@@ -23,7 +23,14 @@
 #define USER "usr_test"
 
 /* What a test responder does when started. */
-enum script { SCRIPT_ANSWER, SCRIPT_HIDDEN, SCRIPT_HANG, SCRIPT_FAIL, SCRIPT_TOOL_CALL };
+enum script {
+    SCRIPT_ANSWER,
+    SCRIPT_HIDDEN,
+    SCRIPT_HANG,
+    SCRIPT_FAIL,
+    SCRIPT_TOOL_CALL,
+    SCRIPT_DELEGATE
+};
 
 struct fx {
     uv_loop_t loop;
@@ -44,6 +51,12 @@ struct fx {
     int prepared_status;
     struct ck_turn *prepared;
     int prepared_calls;
+    /* delegation */
+    struct ck_responder inner;
+    bool inner_fails;
+    int delegate_done_calls;
+    bool delegate_failed;
+    char inner_saw[128];
 };
 
 static struct fx *F;
@@ -87,6 +100,8 @@ static void emit_answer(struct ck_turn *t, const char *text)
     ck_turn_emit_item_done(t, id, "assistant_message", now, b.data);
     buf_free(&b);
 }
+
+static void delegate_done(struct ck_turn *t, bool failed, void *data);
 
 static void resp_start(struct ck_turn *t, void *data)
 {
@@ -150,7 +165,40 @@ static void resp_start(struct ck_turn *t, void *data)
         ck_turn_finish(t);
         break;
     }
+    case SCRIPT_DELEGATE:
+        ck_turn_set_context(t, F);
+        ck_turn_delegate(t, &F->inner, "approved text", "msg_earlier", delegate_done, F);
+        break;
     }
+}
+
+/* The inner responder of a delegation: answers with the text it was given, or fails. */
+static void inner_start(struct ck_turn *t, void *data)
+{
+    (void)data;
+    assert_null(ck_turn_context(t)); /* its own context starts empty */
+    ck_turn_set_context(t, &F->inner);
+    snprintf(F->inner_saw, sizeof F->inner_saw, "%s|%s", ck_turn_user_text(t),
+             ck_turn_user_item_id(t));
+    if (F->inner_fails) {
+        ck_turn_fail(t, "custom", "inner failed", false);
+        return;
+    }
+    emit_answer(t, "inner answer");
+    ck_turn_finish(t);
+}
+
+static void delegate_done(struct ck_turn *t, bool failed, void *data)
+{
+    assert_ptr_equal(data, F);
+    assert_ptr_equal(ck_turn_context(t), F); /* the outer context is back */
+    F->delegate_done_calls++;
+    F->delegate_failed = failed;
+    if (!failed) {
+        emit_answer(t, "outer after");
+        ck_turn_set_metadata(t, "{\"workflow_run\":{\"node\":\"end\"}}");
+    }
+    ck_turn_finish(t);
 }
 
 static void resp_cancel(struct ck_turn *t, void *data)
@@ -185,6 +233,7 @@ static int setup(void **state)
         return -1;
     F->resp.start = resp_start;
     F->resp.cancel = resp_cancel;
+    F->inner.start = inner_start;
     struct ck_engine_config ec = {
         .store = F->store, .log = &F->log, .pick = pick, .allow_cancel = true};
     F->engine = ck_engine_new(&ec);
@@ -535,6 +584,61 @@ static void test_turns_on_one_thread_are_serialized(void **state)
     assert_string_equal(r.types[5], "user_message");
 }
 
+static void thread_got(struct store_job *job)
+{
+    *(bool *)job->data = true;
+}
+
+/* A delegated responder answers with the given input; its finish hands the turn back to the
+ * outer responder, whose metadata is saved and never sent. */
+static void test_delegate_and_metadata(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_DELEGATE;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    assert_int_equal(F->delegate_done_calls, 1);
+    assert_false(F->delegate_failed);
+    assert_string_equal(F->inner_saw, "approved text|msg_earlier");
+    int answers = 0;
+    for (int i = 0; i < F->nevents; i++) {
+        answers += strstr(F->events[i], "\"thread.item.done\"") &&
+                   strstr(F->events[i], "assistant_message");
+        assert_null(strstr(F->events[i], "workflow_run"));
+    }
+    assert_int_equal(answers, 2);
+    assert_string_equal(event_type(F->nevents - 1), "thread.item.done");
+    char tid[ID_MAX];
+    created_thread_id(tid);
+    struct store_job job;
+    bool got = false;
+    store_job_init(&job, STORE_THREAD_GET, thread_got, &got);
+    snprintf(job.user_id, sizeof job.user_id, USER);
+    snprintf(job.thread.id, sizeof job.thread.id, "%s", tid);
+    assert_int_equal(store_submit(F->store, &job), 0);
+    while (!got && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    assert_int_equal(job.status, 0);
+    assert_string_equal(job.thread.metadata_json, "{\"workflow_run\":{\"node\":\"end\"}}");
+    assert_non_null(job.thread.title); /* the title save kept the metadata, and vice versa */
+    store_job_clear(&job);
+}
+
+/* The inner responder failing ends the turn with its error; the outer one hears it. */
+static void test_delegate_failure(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_DELEGATE;
+    F->inner_fails = true;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    assert_int_equal(F->delegate_done_calls, 1);
+    assert_true(F->delegate_failed);
+    int errors = 0;
+    for (int i = 0; i < F->nevents; i++)
+        errors += strstr(F->events[i], "\"type\":\"error\"") != NULL &&
+                  strstr(F->events[i], "inner failed") != NULL;
+    assert_int_equal(errors, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +650,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_tool_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_deletes_later_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_turns_on_one_thread_are_serialized, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delegate_and_metadata, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delegate_failure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,18 +16,18 @@
 #include <cmocka.h>
 
 #define GOOD                                                                                       \
-    "{\"id\":\"wf_t\",\"version\":\"1\",\"name\":\"T\","                                          \
-    "\"state_variables\":{\"n\":{\"type\":\"number\",\"default\":0}},"                            \
-    "\"nodes\":[{\"id\":\"start\",\"type\":\"start\"},"                                           \
-    "{\"id\":\"set\",\"type\":\"set_state\",\"assign\":[{\"variable\":\"n\",\"value\":2}]},"      \
-    "{\"id\":\"a\",\"type\":\"agent\",\"model\":\"openai:gpt-4.1\",\"tools\":[\"list_tasks\","    \
+    "{\"id\":\"wf_t\",\"version\":\"1\",\"name\":\"T\","                                           \
+    "\"state_variables\":{\"n\":{\"type\":\"number\",\"default\":0}},"                             \
+    "\"nodes\":[{\"id\":\"start\",\"type\":\"start\"},"                                            \
+    "{\"id\":\"set\",\"type\":\"set_state\",\"assign\":[{\"variable\":\"n\",\"value\":2}]},"       \
+    "{\"id\":\"a\",\"type\":\"agent\",\"model\":\"openai:gpt-4.1\",\"tools\":[\"list_tasks\","     \
     "{\"type\":\"http\",\"name\":\"weather\",\"url\":\"https://x.example/w\","                     \
-    "\"parameters\":{\"type\":\"object\"},\"headers\":{\"Authorization\":{\"env\":\"W_KEY\"}}}]," \
-    "\"output\":{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\"}}},"                    \
-    "{\"id\":\"ok\",\"type\":\"user_approval\",\"title\":\"Go?\"},"                               \
-    "{\"id\":\"yes\",\"type\":\"end\",\"message\":\"done\"},{\"id\":\"no\",\"type\":\"end\"}],"   \
-    "\"edges\":[{\"from\":\"start\",\"to\":\"set\"},{\"from\":\"set\",\"to\":\"a\"},"             \
-    "{\"from\":\"a\",\"to\":\"ok\"},{\"from\":\"ok\",\"to\":\"yes\",\"on\":\"approve\"},"         \
+    "\"parameters\":{\"type\":\"object\"},\"headers\":{\"Authorization\":{\"env\":\"W_KEY\"}}}],"  \
+    "\"output\":{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\"}}},"                     \
+    "{\"id\":\"ok\",\"type\":\"user_approval\",\"title\":\"Go?\"},"                                \
+    "{\"id\":\"yes\",\"type\":\"end\",\"message\":\"done\"},{\"id\":\"no\",\"type\":\"end\"}],"    \
+    "\"edges\":[{\"from\":\"start\",\"to\":\"set\"},{\"from\":\"set\",\"to\":\"a\"},"              \
+    "{\"from\":\"a\",\"to\":\"ok\"},{\"from\":\"ok\",\"to\":\"yes\",\"on\":\"approve\"},"          \
     "{\"from\":\"ok\",\"to\":\"no\",\"on\":\"reject\"}]}"
 
 /* Parses text as f.json; returns the error text (static) or NULL when it loaded. */
@@ -137,7 +137,8 @@ static void test_var_errors(void **state)
     expect("\"variable\":\"n\"", "\"variable\":\"m\"",
            "f.json: $.nodes[1].assign[0].variable: 'm' is not a declared state variable");
     expect(",\"value\":2", "", "f.json: $.nodes[1].assign[0]: needs exactly one of value and");
-    expect("\"assign\":[", "\"assign\":[],\"x\":[", "f.json: $.nodes[1].assign: must be a non-empty");
+    expect("\"assign\":[", "\"assign\":[],\"x\":[",
+           "f.json: $.nodes[1].assign: must be a non-empty");
 }
 
 static void test_node_errors(void **state)
@@ -156,7 +157,8 @@ static void test_node_errors(void **state)
     expect("\"title\":\"Go?\"", "\"titel\":\"Go?\"", "f.json: $.nodes[3].title: is required");
     expect("\"tools\":[", "\"max_steps\":99,\"tools\":[",
            "f.json: $.nodes[2].max_steps: must be a whole number from 1 to 50");
-    expect("\"tools\":[", "\"history\":1,\"tools\":[", "f.json: $.nodes[2].history: must be true or");
+    expect("\"tools\":[", "\"history\":1,\"tools\":[",
+           "f.json: $.nodes[2].history: must be true or");
     expect("\"output\":{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\"}}",
            "\"output\":{\"type\":\"json_schema\"}",
            "f.json: $.nodes[2].output.schema: must be a JSON schema object");
@@ -302,9 +304,9 @@ static void test_substitute(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),        cmocka_unit_test(test_root_errors),
-        cmocka_unit_test(test_var_errors),  cmocka_unit_test(test_node_errors),
-        cmocka_unit_test(test_tool_errors), cmocka_unit_test(test_edge_errors),
+        cmocka_unit_test(test_good),         cmocka_unit_test(test_root_errors),
+        cmocka_unit_test(test_var_errors),   cmocka_unit_test(test_node_errors),
+        cmocka_unit_test(test_tool_errors),  cmocka_unit_test(test_edge_errors),
         cmocka_unit_test(test_set_versions), cmocka_unit_test(test_substitute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
