@@ -442,6 +442,7 @@ static void usage(enum config_command cmd, char *out, size_t outlen)
         buf_append_str(&b, "chatkitd - a self-hosted ChatKit server and agent-workflow runtime\n\n"
                            "usage: chatkitd serve [flags]     run the server\n"
                            "       chatkitd migrate [flags]   apply database migrations and exit\n"
+                           "       chatkitd workflows check DIR   validate workflow files\n"
                            "       chatkitd --version\n"
                            "       chatkitd COMMAND --help    flags of a command\n");
     } else {
