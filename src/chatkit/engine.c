@@ -25,6 +25,7 @@ enum ev_kind {
     EV_REPLACED,      /* update item, send */
     EV_REMOVED,       /* delete item, send */
     EV_SET_TITLE,     /* apply a new title (announced after the next event that is sent) */
+    EV_SET_METADATA,  /* replace the thread's private metadata (saved like a title) */
     EV_END,
 };
 
@@ -35,7 +36,7 @@ struct ck_event {
     size_t len;
     struct store_item item;       /* what to persist (json owned) */
     struct store_attachment *att; /* owned; EV_ATTACH only (kept out of line: events are many) */
-    char *title;                  /* owned; EV_SET_TITLE */
+    char *title;                  /* owned; EV_SET_TITLE: the title, EV_SET_METADATA: the JSON */
 };
 
 /* An assistant message announced with item.added and not yet done: the text so far, kept so a
@@ -397,7 +398,7 @@ static void turn_pump(struct ck_turn *t)
             continue;
         }
         if (ev->kind != EV_SEND && ev->kind != EV_END && ev->kind != EV_SET_TITLE &&
-            persist_start(t, ev)) {
+            ev->kind != EV_SET_METADATA && persist_start(t, ev)) {
             t->pumping = false;
             if (!t->job_busy)
                 turn_maybe_free(t); /* the store refused the write and the turn ended */
@@ -406,9 +407,10 @@ static void turn_pump(struct ck_turn *t)
         t->head = ev->next;
         if (!t->head)
             t->tail = NULL;
-        if (ev->kind == EV_SET_TITLE) {
-            free(t->thread.title);
-            t->thread.title = ev->title;
+        if (ev->kind == EV_SET_TITLE || ev->kind == EV_SET_METADATA) {
+            char **field = ev->kind == EV_SET_TITLE ? &t->thread.title : &t->thread.metadata_json;
+            free(*field);
+            *field = ev->title;
             ev->title = NULL;
             t->thread_dirty = true;
             event_free(ev);
@@ -1104,6 +1106,16 @@ void ck_turn_set_title(struct ck_turn *t, const char *title)
         return;
     struct ck_event *ev = event_new(EV_SET_TITLE);
     ev->title = xstrdup(title);
+    queue_push(t, ev);
+    turn_pump(t);
+}
+
+void ck_turn_set_metadata(struct ck_turn *t, const char *metadata_json)
+{
+    if (t->state != TURN_RUNNING || t->cancelled || t->end_queued)
+        return;
+    struct ck_event *ev = event_new(EV_SET_METADATA);
+    ev->title = xstrdup(metadata_json);
     queue_push(t, ev);
     turn_pump(t);
 }

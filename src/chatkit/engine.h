@@ -117,6 +117,9 @@ void ck_turn_emit_item_removed(struct ck_turn *t, const char *item_id);
 void ck_turn_emit_text_message(struct ck_turn *t, const char *text, size_t len);
 /* Sets the thread title (saved and announced after the next event). */
 void ck_turn_set_title(struct ck_turn *t, const char *title);
+/* Replaces the thread's private metadata (a JSON object, never sent to clients); saved with the
+ * thread after the next event that is sent, or at the end of the turn. */
+void ck_turn_set_metadata(struct ck_turn *t, const char *metadata_json);
 /* The responder is done. */
 void ck_turn_finish(struct ck_turn *t);
 /* The responder failed: an error event (code "stream.error" or "custom" with message), then end. */
