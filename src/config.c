@@ -56,8 +56,6 @@ static const struct opt opts[] = {
      "wf_tasks", "workflow for sessions that do not name one"},
     {"workflows", "CHATKITD_WORKFLOWS", NULL, OPT_STR, F(workflows_dir), 0, 0, NULL,
      "directory of workflow files (*.json); SIGHUP reloads it"},
-    {"model", "CHATKITD_MODEL", NULL, OPT_STR, F(model), 0, 0, NULL,
-     "model of the default workflow (default openai:gpt-4.1 with a key, else builtin:tasks)"},
     {"openai-api-key", "CHATKITD_OPENAI_API_KEY", "OPENAI_API_KEY", OPT_SECRET, F(openai_api_key),
      0, 0, NULL, "key for OpenAI models (never logged)"},
     {"openai-base-url", "CHATKITD_OPENAI_BASE_URL", "OPENAI_BASE_URL", OPT_URL, F(openai_base_url),
@@ -99,6 +97,34 @@ static const struct opt opts[] = {
      "MIME types users may upload (comma-separated; image/* style patterns allowed)"},
     {"attachment-ttl", "CHATKITD_ATTACHMENT_TTL", NULL, OPT_SECONDS, F(attachment_ttl_s), 1,
      86400 * 365, "24h", "uploads never attached to a message are deleted after this long"},
+    {"model", "CHATKITD_MODEL", NULL, OPT_STR, F(model), 0, 0, NULL,
+     "model of the task assistant: builtin:tasks, openai:MODEL or compat:PROVIDER/MODEL "
+     "(default openai:gpt-4.1 when an OpenAI key is set, else builtin:tasks)"},
+    {"providers", "CHATKITD_PROVIDERS", NULL, OPT_STR, F(providers_file), 0, 0, NULL,
+     "JSON file naming OpenAI-compatible model servers (docs/models.md)"},
+    {"model-connect-timeout", "CHATKITD_MODEL_CONNECT_TIMEOUT", NULL, OPT_MS,
+     F(model_limits.connect_ms), 100, 600000, "10s", "time allowed to connect to a model server"},
+    {"model-first-token-timeout", "CHATKITD_MODEL_FIRST_TOKEN_TIMEOUT", NULL, OPT_MS,
+     F(model_limits.first_token_ms), 100, 3600000, "60s",
+     "time allowed from a model request to its first output"},
+    {"model-idle-timeout", "CHATKITD_MODEL_IDLE_TIMEOUT", NULL, OPT_MS, F(model_limits.idle_ms),
+     100, 3600000, "60s", "longest silence of a model stream once it has started"},
+    {"model-retries", "CHATKITD_MODEL_RETRIES", NULL, OPT_INT, F(model_retries), 0, 10, "2",
+     "further attempts after a 429, 5xx or unreachable server, before any output"},
+    {"model-backoff", "CHATKITD_MODEL_BACKOFF", NULL, OPT_MS, F(model_limits.backoff_ms), 1, 600000,
+     "500ms", "first wait before a retry (doubled each time; Retry-After wins)"},
+    {"model-max-backoff", "CHATKITD_MODEL_MAX_BACKOFF", NULL, OPT_MS,
+     F(model_limits.max_backoff_ms), 1, 3600000, "30s",
+     "longest wait before a retry; a longer Retry-After fails the turn instead"},
+    {"model-max-steps", "CHATKITD_MODEL_MAX_STEPS", NULL, OPT_INT, F(model_max_steps), 1, 100, "8",
+     "model calls per turn (each round of tool calls is one more)"},
+    {"transcribe-model", "CHATKITD_TRANSCRIBE_MODEL", NULL, OPT_STR, F(transcribe_model), 0, 0,
+     NULL, "speech-to-text model for dictation (openai:whisper-1, compat:PROVIDER/MODEL)"},
+    {"sessions-upstream", "CHATKITD_SESSIONS_UPSTREAM", NULL, OPT_STR, F(sessions_upstream), 0, 0,
+     NULL, "openai: mint sessions with OpenAI's hosted ChatKit (needs the key and workflow id)"},
+    {"chatkit-script-url", "CHATKITD_CHATKIT_SCRIPT_URL", NULL, OPT_URL, F(chatkit_script_url), 0,
+     0, "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js",
+     "the official ChatKit script the chat page loads in hosted mode"},
     {"log-level", "CHATKITD_LOG_LEVEL", NULL, OPT_LEVEL, F(log_level), 0, 0, "info",
      "debug, info, warn or error"},
     {"log-format", "CHATKITD_LOG_FORMAT", NULL, OPT_FORMAT, F(log_format), 0, 0, "text",
@@ -482,11 +508,12 @@ static void config_defaults(struct config *cfg)
 
 void config_free(struct config *cfg)
 {
-    char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
-                       &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
-                       &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url,
-                       &cfg->cors_origins,   &cfg->attachment_types,  &cfg->workflows_dir,
-                       &cfg->model};
+    char **fields[] = {&cfg->data_dir,          &cfg->database,          &cfg->config_file,
+                       &cfg->openai_api_key,    &cfg->openai_base_url,   &cfg->workflow_id,
+                       &cfg->api_key,           &cfg->trust_user_header, &cfg->public_url,
+                       &cfg->cors_origins,      &cfg->attachment_types,  &cfg->model,
+                       &cfg->providers_file,    &cfg->transcribe_model,  &cfg->sessions_upstream,
+                       &cfg->chatkit_script_url, &cfg->workflows_dir};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

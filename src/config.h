@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "http/server.h"
+#include "model/model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,7 +37,6 @@ struct config {
     char *openai_base_url;   /* owned */
     char *workflow_id;       /* owned; the default workflow for new sessions */
     char *workflows_dir;     /* owned; directory of workflow files, NULL = the embedded only */
-    char *model;             /* owned; the default workflow's model, NULL = from the key */
     char *api_key;           /* owned; admin key for /v1 routes, NULL = routes off */
     char *trust_user_header; /* owned; NULL = cookie identity */
     char *public_url;        /* owned; NULL = not behind a proxy */
@@ -48,6 +48,14 @@ struct config {
     char *attachment_types;      /* owned; comma-separated MIME types, subtype may be "*" */
     uint64_t attachment_ttl_s;   /* uploads never attached to a message are removed after it */
     struct http_limits limits;
+    char *model;              /* owned; NULL = decided by main (see --model) */
+    char *providers_file;     /* owned; NULL = no compat providers */
+    char *transcribe_model;   /* owned; NULL = dictation off */
+    char *sessions_upstream;  /* owned; "openai" or NULL */
+    char *chatkit_script_url; /* owned */
+    struct model_limits model_limits;
+    int64_t model_retries;
+    int64_t model_max_steps;
     enum log_level log_level;
     enum log_format log_format;
     bool access_log;

@@ -5,6 +5,7 @@
  * drain timeout), close the store (its queued jobs finish), close the remaining handles, exit 0.
  */
 #include "agent/builtin.h"
+#include "agent/model_agent.h"
 #include "auth/sessions.h"
 #include "chatkit/attachments.h"
 #include "chatkit/engine.h"
@@ -15,6 +16,8 @@
 #include "core/log.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "model/model.h"
+#include "net/http_client.h"
 #include "ops/ops.h"
 #include "store/store.h"
 #include "tasks/routes.h"
@@ -48,6 +51,10 @@ struct app {
     struct ops ops;
     struct tasks_app tasks;
     struct builtin_agent agent;
+    struct http_client *http_client;
+    struct model_registry *models;
+    struct model_agent model_agent;
+    bool use_model_agent; /* --model names a real provider */
     struct ck_engine *engine;
     struct attachments attachments;
     struct chatkit chatkit;
@@ -217,6 +224,65 @@ static void on_sighup(uv_signal_t *s, int signum)
         app_load_workflows(app, false);
 }
 
+static const char *env_get(const char *name)
+{
+    return getenv(name);
+}
+
+static void write_model_metrics(const void *data, struct buf *out)
+{
+    model_registry_write_metrics(data, out);
+}
+
+/* The providers (OpenAI from its key, compat ones from --providers) and the assistant's model.
+ * Returns 0, or 2 after printing why the configuration cannot work. */
+static int app_wire_models(struct app *app)
+{
+    char err[1024];
+    struct model_registry_config mc = {.loop = &app->loop, .log = &app->log};
+    mc.limits = app->cfg.model_limits;
+    mc.limits.max_retries = (int)app->cfg.model_retries;
+    mc.limits.max_event_bytes = 1024 * 1024;
+    if (http_client_new(&app->loop, &app->log, &app->http_client)) {
+        fprintf(stderr, "chatkitd: libcurl cannot start\n");
+        return 1;
+    }
+    mc.http = app->http_client;
+    app->models = model_registry_new(&mc);
+    if (app->cfg.openai_api_key)
+        model_registry_add(app->models, "openai", MODEL_API_RESPONSES, app->cfg.openai_base_url,
+                           app->cfg.openai_api_key, NULL, NULL, NULL);
+    if (app->cfg.providers_file &&
+        model_registry_load_file(app->models, app->cfg.providers_file, env_get, err, sizeof err)) {
+        fprintf(stderr, "chatkitd: --providers: %s\n", err);
+        return 2;
+    }
+    const char *model = app->cfg.model;
+    if (!model)
+        model = app->cfg.openai_api_key ? "openai:gpt-4.1" : "builtin:tasks";
+    app->use_model_agent = strcmp(model, "builtin:tasks") != 0;
+    if (app->use_model_agent && model_ref_check(app->models, model, err, sizeof err)) {
+        fprintf(stderr, "chatkitd: --model %s: %s\n", model, err);
+        return 2;
+    }
+    struct model_agent_params defaults = {.model_ref = model,
+                                          .instructions = model_agent_tasks_instructions(),
+                                          .tools_json = tasks_tools_schema_json(),
+                                          .tool_choice = "auto",
+                                          .history = true,
+                                          .max_steps = (int)app->cfg.model_max_steps,
+                                          .allow_request_model = true};
+    model_agent_init(&app->model_agent, app->models, &app->tasks, &app->log, app->cfg.data_dir,
+                     &defaults);
+    return 0;
+}
+
+static void app_free_models(struct app *app)
+{
+    http_client_free(app->http_client); /* its handles close on the next loop run */
+    app->http_client = NULL;
+}
+
 static int app_wire_routes(struct app *app)
 {
     struct auth_config ac = {
@@ -233,6 +299,8 @@ static int app_wire_routes(struct app *app)
     http_router_init(&app->router);
     auth_init(&app->auth, &ac);
     ops_init(&app->ops, &app->server, &app->router, app->store);
+    app->ops.extra_metrics = write_model_metrics;
+    app->ops.extra_metrics_data = app->models;
     int rc = ops_register_routes(&app->ops, &app->router);
     if (!rc)
         rc = auth_register_routes(&app->auth, &app->router);
@@ -289,12 +357,24 @@ static int app_serve(struct app *app)
         return 2;
     }
     uv_loop_init(&app->loop);
+    int mrc = app_wire_models(app);
+    if (mrc) {
+        app_free_models(app);
+        uv_run(&app->loop, UV_RUN_DEFAULT);
+        model_registry_free(app->models);
+        workflow_set_free(&app->wf_set);
+        uv_loop_close(&app->loop);
+        return mrc;
+    }
     struct store_config sc;
     app_store_config(app, &sc);
     int rc = store_open(&app->loop, &sc, &app->store, err, sizeof err);
     if (rc) {
         fprintf(stderr, "chatkitd: cannot open the database: %s\n", err);
         workflow_set_free(&app->wf_set);
+        app_free_models(app);
+        uv_run(&app->loop, UV_RUN_DEFAULT);
+        model_registry_free(app->models);
         uv_loop_close(&app->loop);
         return 1;
     }
@@ -323,6 +403,9 @@ static int app_serve(struct app *app)
         ck_engine_free(app->engine);
         auth_free(&app->auth);
         workflow_set_free(&app->wf_set);
+        app_free_models(app);
+        uv_run(&app->loop, UV_RUN_DEFAULT);
+        model_registry_free(app->models);
         uv_loop_close(&app->loop);
         return 1;
     }
@@ -353,8 +436,10 @@ static int app_serve(struct app *app)
     ck_engine_free(app->engine);
     auth_free(&app->auth);
     workflow_set_free(&app->wf_set);
+    app_free_models(app);
     uv_walk(&app->loop, on_handles_closed, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);
+    model_registry_free(app->models);
     rc = uv_loop_close(&app->loop);
     if (rc)
         log_warn(&app->log, "loop closed with handles still open");

@@ -1284,7 +1284,7 @@ const struct ck_turn_workflow *ck_turn_workflow(const struct ck_turn *t)
 
 void ck_turn_set_metadata(struct ck_turn *t, const char *metadata_json)
 {
-    if (t->state != TURN_RUNNING || t->cancelled)
+    if (t->state != TURN_RUNNING || t->cancelled || t->end_queued)
         return;
     free(t->thread.metadata_json);
     t->thread.metadata_json = xstrdup(metadata_json);

@@ -104,8 +104,9 @@ const struct logger *ck_turn_log(const struct ck_turn *t);
 bool ck_turn_cancelled(const struct ck_turn *t);
 /* The session's workflow (fields are "" / NULL when the turn was prepared without one). */
 const struct ck_turn_workflow *ck_turn_workflow(const struct ck_turn *t);
-/* Replaces the thread's server-private metadata (a JSON object; copied). It is saved in event
- * order with the turn's other writes and never sent to the client. Ignored once cancelled. */
+/* Replaces the thread's server-private metadata (a JSON object; copied): ck_turn_thread() shows
+ * it at once, and it is saved in event order with the turn's other writes, never sent to the
+ * client. Ignored once cancelled or after the end was queued. */
 void ck_turn_set_metadata(struct ck_turn *t, const char *metadata_json);
 
 /* Runs inner as a part of this turn (a workflow's agent node). While it runs, inner gets the

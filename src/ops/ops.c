@@ -1,6 +1,7 @@
 #include "ops/ops.h"
 
 #include "core/clock.h"
+#include "core/err.h"
 #include "core/json_write.h"
 #include "core/xalloc.h"
 #include "http/response.h"
@@ -192,6 +193,10 @@ static void route_metrics(struct http_request *req, void *data)
                          "# TYPE chatkitd_uptime_seconds gauge\n"
                          "chatkitd_uptime_seconds %lld\n",
                          (long long)((clock_mono_us() - o->started_mono_us) / 1000000));
+    if (!rc && o->extra_metrics) {
+        o->extra_metrics(o->extra_metrics_data, &b);
+        rc = b.len == b.max ? ERR_TOO_BIG : 0;
+    }
     if (rc)
         http_respond_error(req, 500, "internal_error", "metrics did not fit the buffer");
     else

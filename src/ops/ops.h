@@ -7,6 +7,7 @@
 #ifndef CHATKITD_OPS_H
 #define CHATKITD_OPS_H
 
+#include "core/buf.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -23,6 +24,9 @@ struct ops {
     uint64_t health_timeout_ms; /* a ping slower than this reports the store down */
     struct probe *running;      /* the health check in flight, or NULL */
     struct probe *next;         /* requests waiting for the next check, or NULL */
+    /* More /metrics lines from other modules (the model registry), or NULL; set after init. */
+    void (*extra_metrics)(const void *data, struct buf *out);
+    const void *extra_metrics_data;
 };
 
 void ops_init(struct ops *o, struct http_server *server, const struct http_router *router,

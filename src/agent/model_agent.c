@@ -1,0 +1,912 @@
+#include "agent/model_agent.h"
+
+#include "chatkit/items.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/id.h"
+#include "core/json_read.h"
+#include "core/json_write.h"
+#include "core/xalloc.h"
+#include "model/input.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INPUT_MAX      (48 * 1024 * 1024)
+#define TEXT_MAX       (4 * 1024 * 1024)
+#define EVENT_JSON_MAX (8 * 1024 * 1024)
+#define IMAGE_MAX      (20 * 1024 * 1024) /* bytes per image sent to a model */
+#define IMAGES_MAX     8                  /* images per request */
+#define THOUGHTS_MAX   16                 /* reasoning summary parts shown per workflow */
+#define TOOL_CALLS_MAX 16
+
+struct image {
+    char id[ID_MAX];
+    char mime[128];
+    char *url; /* owned; data: URL, NULL when the file could not be read */
+};
+
+struct tool_call {
+    char *call_id, *name, *args; /* owned */
+};
+
+struct model_agent_run {
+    struct model_agent *a;
+    struct ck_turn *t;
+    struct model_agent_params p; /* strings owned (copies) */
+    model_agent_done_fn done;
+    void *done_data;
+    struct store_job job;
+    uv_work_t work;
+    char **items; /* owned: history item JSON, oldest first */
+    size_t nitems;
+    struct image images[IMAGES_MAX];
+    int nimages;
+    struct buf base;  /* the history as input items (a JSON array) */
+    struct buf extra; /* function_call / _output items of the tool loop, comma-separated */
+    struct model_call *call;
+    int step;
+    int busy;   /* depth of our callbacks on the stack */
+    bool async; /* a store job, worker or tool run is outstanding (it cannot be aborted) */
+    bool cancelled, ended;
+    /* the answer being streamed */
+    char msg_id[ID_MAX];
+    int64_t msg_created;
+    bool msg_open;
+    struct buf text;        /* the open message's text; kept after it closes for the outcome */
+    struct buf annotations; /* converted annotations, comma-separated */
+    int nannotations;
+    char wf_id[ID_MAX];
+    int64_t wf_created, wf_start_mono;
+    bool wf_open;
+    struct buf thoughts[THOUGHTS_MAX]; /* text per summary part */
+    int thought_pos[THOUGHTS_MAX];     /* task index per summary part, -1 = not shown yet */
+    int nthought_tasks;
+    struct tool_call tools[TOOL_CALLS_MAX];
+    int ntools, tool_next;
+    /* the outcome */
+    int status;
+    char message[512];
+    bool allow_retry;
+    char response_id[128];
+    struct model_usage usage;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void params_copy(struct model_agent_params *dst, const struct model_agent_params *src)
+{
+    *dst = *src;
+    dst->model_ref = dup_or_null(src->model_ref);
+    dst->instructions = dup_or_null(src->instructions);
+    dst->tools_json = dup_or_null(src->tools_json);
+    dst->tool_choice = dup_or_null(src->tool_choice);
+    dst->output_schema_json = dup_or_null(src->output_schema_json);
+    dst->output_schema_name = dup_or_null(src->output_schema_name);
+    if (dst->max_steps < 1)
+        dst->max_steps = 1;
+}
+
+static void tools_clear(struct model_agent_run *r)
+{
+    for (int i = 0; i < r->ntools; i++) {
+        free(r->tools[i].call_id);
+        free(r->tools[i].name);
+        free(r->tools[i].args);
+    }
+    r->ntools = r->tool_next = 0;
+}
+
+static void run_free(struct model_agent_run *r)
+{
+    free((char *)r->p.model_ref);
+    free((char *)r->p.instructions);
+    free((char *)r->p.tools_json);
+    free((char *)r->p.tool_choice);
+    free((char *)r->p.output_schema_json);
+    free((char *)r->p.output_schema_name);
+    store_job_clear(&r->job);
+    for (size_t i = 0; i < r->nitems; i++)
+        free(r->items[i]);
+    free(r->items);
+    for (int i = 0; i < r->nimages; i++)
+        free(r->images[i].url);
+    buf_free(&r->base);
+    buf_free(&r->extra);
+    buf_free(&r->text);
+    buf_free(&r->annotations);
+    for (int i = 0; i < THOUGHTS_MAX; i++)
+        buf_free(&r->thoughts[i]);
+    tools_clear(r);
+    free(r);
+}
+
+/* ---- ending: only the outermost callback frame finishes a run ---- */
+
+static void run_end(struct model_agent_run *r, int status, const char *message, bool allow_retry)
+{
+    if (r->ended)
+        return;
+    r->ended = true;
+    r->status = status;
+    r->allow_retry = allow_retry;
+    snprintf(r->message, sizeof r->message, "%s", message ? message : "");
+    if (r->call) {
+        model_call_cancel(r->call);
+        r->call = NULL;
+    }
+}
+
+static void enter(struct model_agent_run *r)
+{
+    r->busy++;
+}
+
+static void leave(struct model_agent_run *r)
+{
+    if (--r->busy > 0 || r->async)
+        return;
+    if (r->cancelled && !r->ended)
+        run_end(r, ERR_CLOSED, "cancelled", false);
+    if (!r->ended)
+        return;
+    struct model_agent_outcome o = {.status = r->status,
+                                    .message = r->message,
+                                    .allow_retry = r->allow_retry,
+                                    .output_text = r->text.data ? r->text.data : "",
+                                    .response_id = r->response_id,
+                                    .usage = r->usage};
+    r->done(r->done_data, &o);
+    run_free(r);
+}
+
+void model_agent_run_cancel(struct model_agent_run *r)
+{
+    if (!r || r->cancelled)
+        return;
+    r->cancelled = true;
+    enter(r);
+    leave(r); /* ends now unless a callback of ours is on the stack or work is outstanding */
+}
+
+/* ---- what the user sees ---- */
+
+static const char *thread_id(const struct model_agent_run *r)
+{
+    return ck_turn_thread(r->t)->id;
+}
+
+/* thread.item.updated for item_id; the caller writes the update's fields after its type. */
+static void update_begin(struct jw *w, const char *item_id, const char *type)
+{
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "thread.item.updated");
+    jw_kv_str(w, "item_id", item_id);
+    jw_key(w, "update");
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", type);
+}
+
+static void update_send(struct model_agent_run *r, struct jw *w, struct buf *b)
+{
+    jw_obj_end(w);
+    jw_obj_end(w);
+    if (!jw_error(w))
+        ck_turn_emit(r->t, b->data, b->len);
+    buf_free(b);
+}
+
+static void write_thought(struct jw *w, const struct buf *text)
+{
+    jw_obj_begin(w);
+    jw_kv_str(w, "status_indicator", "none");
+    jw_kv_str(w, "type", "thought");
+    jw_key(w, "content");
+    jw_str_len(w, text->data ? text->data : "", text->len);
+    jw_obj_end(w);
+}
+
+static void write_workflow(struct model_agent_run *r, struct jw *w, bool done)
+{
+    ck_write_item_head(w, r->wf_id, thread_id(r), r->wf_created, "workflow");
+    jw_key(w, "workflow");
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "reasoning");
+    jw_key(w, "tasks");
+    jw_arr_begin(w);
+    for (int pos = 0; done && pos < r->nthought_tasks; pos++)
+        for (int i = 0; i < THOUGHTS_MAX; i++)
+            if (r->thought_pos[i] == pos)
+                write_thought(w, &r->thoughts[i]);
+    jw_arr_end(w);
+    if (done) {
+        jw_key(w, "summary");
+        jw_obj_begin(w);
+        jw_kv_int(w, "duration", (clock_mono_us() - r->wf_start_mono) / 1000000);
+        jw_obj_end(w);
+    }
+    jw_kv_bool(w, "expanded", false);
+    jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+static void workflow_close(struct model_agent_run *r)
+{
+    if (!r->wf_open)
+        return;
+    r->wf_open = false;
+    struct buf b;
+    buf_init(&b, EVENT_JSON_MAX);
+    struct jw w;
+    jw_init(&w, &b);
+    write_workflow(r, &w, true);
+    if (!jw_error(&w))
+        ck_turn_emit_item_done(r->t, r->wf_id, "workflow", r->wf_created, b.data);
+    buf_free(&b);
+}
+
+static void workflow_open(struct model_agent_run *r)
+{
+    if (r->wf_open)
+        return;
+    r->wf_open = true;
+    id_new("wf_", r->wf_id);
+    r->wf_created = clock_wall_us();
+    r->wf_start_mono = clock_mono_us();
+    r->nthought_tasks = 0;
+    for (int i = 0; i < THOUGHTS_MAX; i++) {
+        buf_reset(&r->thoughts[i]);
+        r->thought_pos[i] = -1;
+    }
+    struct buf b;
+    buf_init(&b, EVENT_JSON_MAX);
+    struct jw w;
+    jw_init(&w, &b);
+    write_workflow(r, &w, false);
+    ck_turn_emit_item_added(r->t, r->wf_id, "workflow", b.data);
+    buf_free(&b);
+}
+
+static void write_part(struct model_agent_run *r, struct jw *w)
+{
+    jw_obj_begin(w);
+    jw_key(w, "annotations");
+    jw_arr_begin(w);
+    if (r->annotations.len)
+        jw_raw(w, r->annotations.data, r->annotations.len);
+    jw_arr_end(w);
+    jw_key(w, "text");
+    jw_str_len(w, r->text.data ? r->text.data : "", r->text.len);
+    jw_kv_str(w, "type", "output_text");
+    jw_obj_end(w);
+}
+
+static void message_open(struct model_agent_run *r)
+{
+    if (r->msg_open)
+        return;
+    workflow_close(r); /* an answer ends the reasoning before it (§16.1) */
+    r->msg_open = true;
+    id_new("msg_", r->msg_id);
+    r->msg_created = clock_wall_us();
+    buf_reset(&r->text);
+    buf_reset(&r->annotations);
+    r->nannotations = 0;
+    struct buf b;
+    buf_init(&b, EVENT_JSON_MAX);
+    struct jw w;
+    jw_init(&w, &b);
+    ck_write_item_head(&w, r->msg_id, thread_id(r), r->msg_created, "assistant_message");
+    jw_key(&w, "content");
+    jw_raw(&w, "[]", 2);
+    jw_obj_end(&w);
+    ck_turn_emit_item_added(r->t, r->msg_id, "assistant_message", b.data);
+    buf_reset(&b);
+    jw_init(&w, &b);
+    update_begin(&w, r->msg_id, "assistant_message.content_part.added");
+    jw_kv_int(&w, "content_index", 0);
+    jw_key(&w, "content");
+    write_part(r, &w);
+    update_send(r, &w, &b);
+}
+
+/* content_part.done and item.done (stored) with the whole text and its annotations. */
+static void message_close(struct model_agent_run *r)
+{
+    if (!r->msg_open)
+        return;
+    r->msg_open = false;
+    struct buf b;
+    buf_init(&b, EVENT_JSON_MAX);
+    struct jw w;
+    jw_init(&w, &b);
+    update_begin(&w, r->msg_id, "assistant_message.content_part.done");
+    jw_kv_int(&w, "content_index", 0);
+    jw_key(&w, "content");
+    write_part(r, &w);
+    update_send(r, &w, &b);
+    buf_init(&b, EVENT_JSON_MAX);
+    jw_init(&w, &b);
+    ck_write_item_head(&w, r->msg_id, thread_id(r), r->msg_created, "assistant_message");
+    jw_key(&w, "content");
+    jw_arr_begin(&w);
+    write_part(r, &w);
+    jw_arr_end(&w);
+    jw_obj_end(&w);
+    if (!jw_error(&w))
+        ck_turn_emit_item_done(r->t, r->msg_id, "assistant_message", r->msg_created, b.data);
+    buf_free(&b);
+}
+
+/* A Responses citation as a ChatKit Annotation (spec §16.1), or false when it has none. */
+static bool convert_citation(const cJSON *c, struct jw *w)
+{
+    const char *type = "", *url = NULL, *title = NULL, *file = NULL;
+    int64_t index = -1;
+    json_get_str(c, "type", &type);
+    if (strcmp(type, "url_citation") == 0 && json_get_str(c, "url", &url) == 0) {
+        json_get_str(c, "title", &title);
+        json_get_int(c, "end_index", 0, INT32_MAX, &index);
+    } else if ((strcmp(type, "file_citation") == 0 ||
+                strcmp(type, "container_file_citation") == 0) &&
+               json_get_str(c, "filename", &file) == 0 && file[0]) {
+        json_get_int(c, type[0] == 'f' ? "index" : "end_index", 0, INT32_MAX, &index);
+    } else {
+        return false;
+    }
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "annotation");
+    jw_key(w, "source");
+    jw_obj_begin(w);
+    if (url) {
+        jw_kv_str(w, "title", title && title[0] ? title : url);
+        jw_kv_str(w, "type", "url");
+        jw_kv_str(w, "url", url);
+    } else {
+        jw_kv_str(w, "filename", file);
+        jw_kv_str(w, "title", file);
+        jw_kv_str(w, "type", "file");
+    }
+    jw_obj_end(w);
+    if (index >= 0)
+        jw_kv_int(w, "index", index);
+    jw_obj_end(w);
+    return true;
+}
+
+/* ---- the model's events ---- */
+
+static void on_text(void *d, const char *item_id, const char *text, size_t len)
+{
+    (void)item_id; /* our own message id: upstream ids are not unique across steps */
+    struct model_agent_run *r = d;
+    enter(r);
+    if (!r->cancelled && !r->ended) {
+        message_open(r);
+        if (buf_append(&r->text, text, len) == 0)
+            ck_turn_emit_text_delta(r->t, r->msg_id, 0, text, len);
+        else
+            run_end(r, ERR_TOO_BIG, "The answer is longer than this server allows.", false);
+    }
+    leave(r);
+}
+
+static void on_reasoning(void *d, int index, const char *text, size_t len)
+{
+    struct model_agent_run *r = d;
+    enter(r);
+    if (!r->cancelled && !r->ended && index >= 0 && index < THOUGHTS_MAX && !r->msg_open) {
+        workflow_open(r);
+        buf_append(&r->thoughts[index], text, len);
+        bool added = r->thought_pos[index] >= 0;
+        if (!added)
+            r->thought_pos[index] = r->nthought_tasks++;
+        struct buf b;
+        buf_init(&b, EVENT_JSON_MAX);
+        struct jw w;
+        jw_init(&w, &b);
+        update_begin(&w, r->wf_id, added ? "workflow.task.updated" : "workflow.task.added");
+        jw_kv_int(&w, "task_index", r->thought_pos[index]);
+        jw_key(&w, "task");
+        write_thought(&w, &r->thoughts[index]);
+        update_send(r, &w, &b);
+    }
+    leave(r);
+}
+
+static void on_annotation(void *d, const char *item_id, const char *json)
+{
+    (void)item_id;
+    struct model_agent_run *r = d;
+    enter(r);
+    cJSON *c = json_parse(json, strlen(json), 32, NULL);
+    struct buf one;
+    buf_init(&one, 64 * 1024);
+    struct jw w;
+    jw_init(&w, &one);
+    if (!r->cancelled && !r->ended && convert_citation(c, &w) && !jw_error(&w)) {
+        message_open(r);
+        if (r->annotations.len)
+            buf_append_char(&r->annotations, ',');
+        buf_append(&r->annotations, one.data, one.len);
+        struct buf b;
+        buf_init(&b, EVENT_JSON_MAX);
+        struct jw ew;
+        jw_init(&ew, &b);
+        update_begin(&ew, r->msg_id, "assistant_message.content_part.annotation_added");
+        jw_kv_int(&ew, "content_index", 0);
+        jw_kv_int(&ew, "annotation_index", r->nannotations++);
+        jw_key(&ew, "annotation");
+        jw_raw(&ew, one.data, one.len);
+        update_send(r, &ew, &b);
+    }
+    buf_free(&one);
+    cJSON_Delete(c);
+    leave(r);
+}
+
+static void on_tool_call(void *d, const char *call_id, const char *name, const char *args)
+{
+    struct model_agent_run *r = d;
+    if (r->ntools == TOOL_CALLS_MAX)
+        return; /* chat_compat caps calls at the same number */
+    struct tool_call *tc = &r->tools[r->ntools++];
+    tc->call_id = xstrdup(call_id);
+    tc->name = xstrdup(name);
+    tc->args = xstrdup(args);
+}
+
+/* ---- the tool loop ---- */
+
+static void step_start(struct model_agent_run *r);
+static void tool_next(struct model_agent_run *r);
+
+static void append_extra_item(struct model_agent_run *r, const char *type, const char *call_id,
+                              const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    struct jw w;
+    if (r->extra.len)
+        buf_append_char(&r->extra, ',');
+    jw_init(&w, &r->extra);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "type", type);
+    jw_kv_str(&w, "call_id", call_id);
+    jw_kv_str(&w, k1, v1);
+    if (k2)
+        jw_kv_str(&w, k2, v2);
+    jw_obj_end(&w);
+}
+
+static void tool_record(struct model_agent_run *r, const char *result)
+{
+    struct tool_call *tc = &r->tools[r->tool_next++];
+    append_extra_item(r, "function_call", tc->call_id, "name", tc->name, "arguments", tc->args);
+    append_extra_item(r, "function_call_output", tc->call_id, "output", result, NULL, NULL);
+}
+
+static void on_tool_result(const struct tasks_result *res, void *data)
+{
+    struct model_agent_run *r = data;
+    r->async = false;
+    enter(r);
+    if (!r->cancelled && !r->ended) {
+        tool_record(r, res->json ? res->json : "{\"error\":\"the tool failed\"}");
+        tool_next(r);
+    }
+    leave(r);
+}
+
+/* Runs the calls of the last step one after the other, then asks the model again. */
+static void tool_next(struct model_agent_run *r)
+{
+    if (r->tool_next == r->ntools) {
+        tools_clear(r);
+        step_start(r);
+        return;
+    }
+    struct tool_call *tc = &r->tools[r->tool_next];
+    cJSON *args = json_parse(tc->args, strlen(tc->args), 32, NULL);
+    if (!cJSON_IsObject(args)) {
+        cJSON_Delete(args);
+        tool_record(r, "{\"error\":\"the arguments are not a JSON object\"}");
+        tool_next(r);
+        return;
+    }
+    r->async = true;
+    tasks_tool_run(r->a->tasks, ck_turn_user_id(r->t), tc->name, args, on_tool_result, r);
+    cJSON_Delete(args);
+}
+
+static void on_done(void *d, const struct model_call_result *res)
+{
+    struct model_agent_run *r = d;
+    enter(r);
+    r->call = NULL;
+    r->usage.input_tokens += res->usage.input_tokens;
+    r->usage.output_tokens += res->usage.output_tokens;
+    r->usage.reasoning_tokens += res->usage.reasoning_tokens;
+    r->usage.cached_tokens += res->usage.cached_tokens;
+    snprintf(r->response_id, sizeof r->response_id, "%s", res->response_id);
+    if (!r->cancelled && !r->ended) {
+        message_close(r);
+        workflow_close(r);
+        if (r->ntools == 0)
+            run_end(r, 0, NULL, false);
+        else if (r->step >= r->p.max_steps)
+            run_end(r, ERR_TOO_BIG, "The assistant needed more steps than it is allowed.", true);
+        else
+            tool_next(r);
+    }
+    leave(r);
+}
+
+static void on_failed(void *d, const struct model_call_error *e)
+{
+    struct model_agent_run *r = d;
+    enter(r);
+    r->call = NULL;
+    workflow_close(r);
+    /* The partial message is not stored: only item.done writes, and it never comes. */
+    r->msg_open = false;
+    run_end(r, e->code, e->message, e->allow_retry);
+    leave(r);
+}
+
+static const struct model_call_events call_events = {
+    .text_delta = on_text,
+    .reasoning_delta = on_reasoning,
+    .annotation = on_annotation,
+    .tool_call = on_tool_call,
+    .done = on_done,
+    .failed = on_failed,
+};
+
+static void step_start(struct model_agent_run *r)
+{
+    struct buf input;
+    buf_init(&input, INPUT_MAX);
+    int rc = buf_append(&input, r->base.data, r->base.len - 1); /* without the closing ] */
+    if (!rc && r->extra.len)
+        rc = buf_appendf(&input, "%s%.*s", r->base.len > 2 ? "," : "", (int)r->extra.len,
+                         r->extra.data);
+    if (!rc)
+        rc = buf_append_char(&input, ']');
+    if (rc) {
+        buf_free(&input);
+        run_end(r, ERR_TOO_BIG, "The conversation is too long for the model.", false);
+        return;
+    }
+    r->step++;
+    struct model_call_params p = {.instructions = r->p.instructions,
+                                  .input_json = input.data,
+                                  .tools_json = r->p.tools_json,
+                                  .tool_choice = r->step == 1 ? r->p.tool_choice : "auto",
+                                  .output_schema_json = r->p.output_schema_json,
+                                  .output_schema_name = r->p.output_schema_name,
+                                  .temperature = -1};
+    if (!r->p.tools_json)
+        p.tool_choice = NULL;
+    char why[256];
+    rc = model_call_start(r->a->models, r->p.model_ref, &p, &call_events, r, &r->call, why,
+                          sizeof why);
+    buf_free(&input);
+    if (rc) {
+        log_warn(r->a->log, "model agent: %s", why);
+        run_end(r, rc, why, false);
+    }
+}
+
+/* ---- history and images ---- */
+
+static const char *image_url(void *data, const char *attachment_id, const char *mime)
+{
+    (void)mime;
+    struct model_agent_run *r = data;
+    for (int i = 0; i < r->nimages; i++)
+        if (strcmp(r->images[i].id, attachment_id) == 0)
+            return r->images[i].url;
+    return NULL;
+}
+
+static void build_and_start(struct model_agent_run *r)
+{
+    if (model_input_from_items((const char *const *)r->items, r->nitems, image_url, r, &r->base)) {
+        run_end(r, ERR_TOO_BIG, "The conversation is too long for the model.", false);
+        return;
+    }
+    step_start(r);
+}
+
+/* Worker thread: the image files as data: URLs (never on the loop: disk reads block). */
+static void read_images(uv_work_t *w)
+{
+    struct model_agent_run *r = w->data;
+    for (int i = 0; i < r->nimages; i++) {
+        struct image *im = &r->images[i];
+        char path[4096];
+        const char *hex = strchr(im->id, '_');
+        hex = hex ? hex + 1 : im->id;
+        snprintf(path, sizeof path, "%s/files/%.2s/%s", r->a->data_dir, hex, im->id);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        unsigned char *bytes = xmalloc(IMAGE_MAX);
+        size_t n = fread(bytes, 1, IMAGE_MAX, f);
+        bool whole = feof(f) && !ferror(f);
+        fclose(f);
+        if (whole && n > 0) {
+            size_t head = strlen(im->mime) + 14;
+            im->url = xmalloc(head + 4 * ((n + 2) / 3) + 1);
+            int len = snprintf(im->url, head + 1, "data:%s;base64,", im->mime);
+            EVP_EncodeBlock((unsigned char *)im->url + len, bytes, (int)n);
+        }
+        free(bytes);
+    }
+}
+
+static void images_read(uv_work_t *w, int status)
+{
+    (void)status;
+    struct model_agent_run *r = w->data;
+    r->async = false;
+    enter(r);
+    if (!r->cancelled && !r->ended)
+        build_and_start(r);
+    leave(r);
+}
+
+static void collect_images(struct model_agent_run *r, const cJSON *item)
+{
+    const cJSON *atts = NULL, *at;
+    json_get_arr(item, "attachments", &atts);
+    cJSON_ArrayForEach(at, atts)
+    {
+        const char *type = "", *id = NULL, *mime = "";
+        json_get_str(at, "type", &type);
+        json_get_str(at, "mime_type", &mime);
+        if (strcmp(type, "image") || json_get_str(at, "id", &id) || r->nimages == IMAGES_MAX ||
+            strlen(id) >= ID_MAX || strlen(mime) >= sizeof r->images[0].mime ||
+            strpbrk(id, "/."))
+            continue;
+        struct image *im = &r->images[r->nimages++];
+        snprintf(im->id, sizeof im->id, "%s", id);
+        snprintf(im->mime, sizeof im->mime, "%s", mime);
+    }
+}
+
+/* The page comes newest first; the model reads oldest first. Without history, only the items
+ * from this turn's user message on are kept. */
+static void take_history(struct model_agent_run *r, struct store_list *list)
+{
+    const char *user_item = ck_turn_user_item_id(r->t);
+    size_t from = list->n;
+    if (!r->p.history && user_item) {
+        for (size_t i = 0; i < list->n; i++)
+            if (strcmp(list->items[i].id, user_item) == 0)
+                from = i + 1;
+    }
+    r->items = xcalloc(list->n + 1, sizeof *r->items);
+    for (size_t i = from; i-- > 0;) {
+        struct store_item *it = &list->items[i];
+        r->items[r->nitems++] = it->json;
+        it->json = NULL;
+        if (strcmp(it->type, "user_message") == 0) {
+            cJSON *doc = json_parse(r->items[r->nitems - 1], strlen(r->items[r->nitems - 1]), 64,
+                                    NULL);
+            collect_images(r, doc);
+            cJSON_Delete(doc);
+        }
+    }
+}
+
+static void history_done(struct store_job *job)
+{
+    struct model_agent_run *r = job->data;
+    r->async = false;
+    enter(r);
+    if (r->cancelled || r->ended) {
+        /* leave() ends it */
+    } else if (job->status) {
+        run_end(r, ERR_UNAVAILABLE, "The conversation could not be loaded.", true);
+    } else {
+        take_history(r, &job->list);
+        store_job_clear(job);
+        if (r->nimages) {
+            r->work.data = r;
+            r->async = true;
+            uv_queue_work(r->a->tasks->cfg.loop, &r->work, read_images, images_read);
+        } else {
+            build_and_start(r);
+        }
+    }
+    leave(r);
+}
+
+struct model_agent_run *model_agent_run(struct model_agent *a, struct ck_turn *t,
+                                        const struct model_agent_params *p,
+                                        model_agent_done_fn done, void *data)
+{
+    struct model_agent_run *r = xcalloc(1, sizeof *r);
+    r->a = a;
+    r->t = t;
+    r->done = done;
+    r->done_data = data;
+    params_copy(&r->p, p);
+    buf_init(&r->base, INPUT_MAX);
+    buf_init(&r->extra, INPUT_MAX);
+    buf_init(&r->text, TEXT_MAX);
+    buf_init(&r->annotations, TEXT_MAX);
+    for (int i = 0; i < THOUGHTS_MAX; i++)
+        buf_init(&r->thoughts[i], TEXT_MAX);
+    store_job_init(&r->job, STORE_ITEM_LIST, history_done, r);
+    snprintf(r->job.user_id, sizeof r->job.user_id, "%s", ck_turn_user_id(t));
+    snprintf(r->job.item.thread_id, sizeof r->job.item.thread_id, "%s", ck_turn_thread(t)->id);
+    r->job.page.limit = MODEL_AGENT_HISTORY_ITEMS;
+    r->job.page.desc = true;
+    r->job.page.include_hidden = true;
+    r->async = true;
+    if (store_submit(ck_turn_store(t), &r->job)) {
+        run_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- the responder: the task assistant on a real model ---- */
+
+#define USAGE_TURNS_KEPT 100
+
+static void usage_set(cJSON *obj, const char *key, int64_t v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    cJSON_AddNumberToObject(obj, key, (double)v);
+}
+
+static void usage_add(cJSON *obj, const char *key, int64_t v)
+{
+    int64_t old = 0;
+    json_get_int(obj, key, 0, INT64_MAX, &old);
+    usage_set(obj, key, old + v);
+}
+
+/* Thread metadata keeps the usage of each turn (by the user message it answered, newest
+ * USAGE_TURNS_KEPT turns) and the thread's totals: {"usage":{"turns":{...},"total":{...}}}. */
+static void record_usage(struct ck_turn *t, const struct model_agent_outcome *o)
+{
+    const char *meta = ck_turn_thread(t)->metadata_json;
+    cJSON *doc = meta ? json_parse(meta, strlen(meta), 32, NULL) : NULL;
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        doc = cJSON_CreateObject();
+    }
+    cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
+    if (!cJSON_IsObject(usage)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "usage");
+        usage = cJSON_AddObjectToObject(doc, "usage");
+    }
+    cJSON *turns = cJSON_GetObjectItemCaseSensitive(usage, "turns");
+    cJSON *total = cJSON_GetObjectItemCaseSensitive(usage, "total");
+    if (!cJSON_IsObject(turns))
+        turns = cJSON_AddObjectToObject(usage, "turns");
+    if (!cJSON_IsObject(total))
+        total = cJSON_AddObjectToObject(usage, "total");
+    const char *key = ck_turn_user_item_id(t) ? ck_turn_user_item_id(t) : "continuation";
+    cJSON_DeleteItemFromObjectCaseSensitive(turns, key);
+    while (cJSON_GetArraySize(turns) >= USAGE_TURNS_KEPT)
+        cJSON_DeleteItemFromArray(turns, 0);
+    cJSON *one = cJSON_AddObjectToObject(turns, key);
+    const int64_t v[4] = {o->usage.input_tokens, o->usage.output_tokens,
+                          o->usage.reasoning_tokens, o->usage.cached_tokens};
+    static const char *names[4] = {"input_tokens", "output_tokens", "reasoning_tokens",
+                                   "cached_tokens"};
+    for (int i = 0; i < 4; i++) {
+        usage_set(one, names[i], v[i]);
+        usage_add(total, names[i], v[i]);
+    }
+    if (o->response_id && o->response_id[0])
+        cJSON_AddStringToObject(one, "response_id", o->response_id);
+    char *text = json_print(doc);
+    if (text)
+        ck_turn_set_metadata(t, text);
+    free(text);
+    cJSON_Delete(doc);
+}
+
+static void responder_done(void *data, const struct model_agent_outcome *o)
+{
+    struct ck_turn *t = data;
+    ck_turn_set_context(t, NULL);
+    log_info(ck_turn_log(t),
+             "model turn on %s: %lld input, %lld output, %lld reasoning, %lld cached tokens",
+             ck_turn_thread(t)->id, (long long)o->usage.input_tokens,
+             (long long)o->usage.output_tokens, (long long)o->usage.reasoning_tokens,
+             (long long)o->usage.cached_tokens);
+    record_usage(t, o);
+    if (o->status == 0 || o->status == ERR_CLOSED)
+        ck_turn_finish(t);
+    else
+        ck_turn_fail(t, "custom", o->message, o->allow_retry);
+}
+
+/* The composer's model choice: a full reference, or a model name on the default's provider. */
+static void request_model(struct model_agent *a, const char *choice, char *out, size_t outlen)
+{
+    const char *def = a->defaults.model_ref;
+    if (strchr(choice, ':') && strncmp(def, "compat:", 7) != 0) {
+        snprintf(out, outlen, "%s", choice);
+    } else if (strncmp(def, "compat:", 7) == 0) {
+        const char *slash = strchr(def, '/');
+        int plen = slash ? (int)(slash - def) : (int)strlen(def);
+        snprintf(out, outlen, "%.*s/%s", plen, def, choice);
+    } else {
+        snprintf(out, outlen, "openai:%s", choice);
+    }
+    char why[256];
+    if (model_ref_check(a->models, out, why, sizeof why)) {
+        log_info(a->log, "composer model ignored: %s", why);
+        snprintf(out, outlen, "%s", def);
+    }
+}
+
+static void apply_inference_options(struct model_agent *a, struct ck_turn *t,
+                                    struct model_agent_params *p, char *model, size_t modellen)
+{
+    const cJSON *input = ck_turn_request(t)->input, *opts = NULL, *tc = NULL;
+    const char *choice = NULL, *tool = NULL;
+    if (!p->allow_request_model || json_get_obj(input, "inference_options", &opts) != 0)
+        return;
+    if (json_get_str(opts, "model", &choice) == 0 && choice[0]) {
+        request_model(a, choice, model, modellen);
+        p->model_ref = model;
+    }
+    if (json_get_obj(opts, "tool_choice", &tc) == 0 && json_get_str(tc, "id", &tool) == 0 &&
+        tasks_tool_exists(tool))
+        p->tool_choice = tool;
+}
+
+static void responder_start(struct ck_turn *t, void *data)
+{
+    struct model_agent *a = data;
+    struct model_agent_params p = a->defaults;
+    char model[512];
+    apply_inference_options(a, t, &p, model, sizeof model);
+    struct model_agent_run *r = model_agent_run(a, t, &p, responder_done, t);
+    if (!r)
+        ck_turn_fail(t, "custom", "The server is shutting down.", true);
+    else
+        ck_turn_set_context(t, r);
+}
+
+static void responder_cancel(struct ck_turn *t, void *data)
+{
+    (void)data;
+    model_agent_run_cancel(ck_turn_context(t));
+}
+
+const char *model_agent_tasks_instructions(void)
+{
+    return "You are the assistant of a task manager. You help the user keep track of their "
+           "tasks: create, list, update, complete, reopen and delete them with the tools you "
+           "have, and never claim a change you did not make with a tool. Dates are ISO "
+           "(YYYY-MM-DD); ask when a request is ambiguous (several matching tasks). Answer "
+           "briefly, in the user's language, in Markdown.";
+}
+
+void model_agent_init(struct model_agent *a, struct model_registry *models,
+                      struct tasks_app *tasks, const struct logger *log, const char *data_dir,
+                      const struct model_agent_params *defaults)
+{
+    a->models = models;
+    a->tasks = tasks;
+    a->log = log;
+    a->data_dir = data_dir;
+    a->defaults = *defaults;
+    a->responder.start = responder_start;
+    a->responder.cancel = responder_cancel;
+    a->responder.data = a;
+}

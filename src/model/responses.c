@@ -1,0 +1,250 @@
+#include "model/responses.h"
+
+#include "core/err.h"
+#include "core/json_read.h"
+#include "core/json_write.h"
+#include "model/chat_compat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_DEPTH 64
+
+/* Reasoning models stream a summary of their reasoning only when asked; other models refuse
+ * the `reasoning` parameter, so it is sent only to the reasoning families. */
+static bool model_reasons(const char *model)
+{
+    return (model[0] == 'o' && model[1] >= '1' && model[1] <= '9') ||
+           strncmp(model, "gpt-5", 5) == 0;
+}
+
+static int check_array(const char *json, const char *what, char *why, size_t whylen)
+{
+    cJSON *doc = json_parse(json, strlen(json), JSON_DEPTH, NULL);
+    bool ok = cJSON_IsArray(doc);
+    cJSON_Delete(doc);
+    if (!ok) {
+        snprintf(why, whylen, "%s must be a JSON array", what);
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+static void write_tool_choice(struct jw *w, const char *choice)
+{
+    jw_key(w, "tool_choice");
+    if (!strcmp(choice, "auto") || !strcmp(choice, "none") || !strcmp(choice, "required")) {
+        jw_str(w, choice);
+        return;
+    }
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "function");
+    jw_kv_str(w, "name", choice);
+    jw_obj_end(w);
+}
+
+static void write_text_format(struct jw *w, const struct model_call_params *p)
+{
+    jw_key(w, "text");
+    jw_obj_begin(w);
+    jw_key(w, "format");
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "json_schema");
+    jw_kv_str(w, "name", p->output_schema_name ? p->output_schema_name : "output");
+    jw_key(w, "schema");
+    jw_raw(w, p->output_schema_json, strlen(p->output_schema_json));
+    jw_kv_bool(w, "strict", true);
+    jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+int responses_request_build(const struct model_call_params *p, struct buf *out, char *why,
+                            size_t whylen)
+{
+    const char *input = p->input_json ? p->input_json : "";
+    if (check_array(input, "input", why, whylen) ||
+        (p->tools_json && check_array(p->tools_json, "tools", why, whylen)))
+        return ERR_INVALID;
+    struct jw w;
+    jw_init(&w, out);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "model", p->model);
+    if (p->instructions && p->instructions[0])
+        jw_kv_str(&w, "instructions", p->instructions);
+    jw_key(&w, "input");
+    jw_raw(&w, input, strlen(input));
+    if (p->tools_json) {
+        jw_key(&w, "tools");
+        jw_raw(&w, p->tools_json, strlen(p->tools_json));
+    }
+    if (p->tool_choice && p->tool_choice[0])
+        write_tool_choice(&w, p->tool_choice);
+    if (p->output_schema_json)
+        write_text_format(&w, p);
+    if (p->previous_response_id && p->previous_response_id[0])
+        jw_kv_str(&w, "previous_response_id", p->previous_response_id);
+    jw_kv_bool(&w, "store", p->store);
+    if (p->temperature >= 0) {
+        jw_key(&w, "temperature");
+        jw_double(&w, p->temperature);
+    }
+    if (p->max_output_tokens > 0)
+        jw_kv_int(&w, "max_output_tokens", p->max_output_tokens);
+    if (model_reasons(p->model)) {
+        jw_key(&w, "reasoning");
+        jw_obj_begin(&w);
+        jw_kv_str(&w, "summary", "auto");
+        jw_obj_end(&w);
+    }
+    jw_kv_bool(&w, "stream", true);
+    jw_obj_end(&w);
+    if (jw_error(&w)) {
+        snprintf(why, whylen, "the request is too large or malformed");
+        return jw_error(&w);
+    }
+    return 0;
+}
+
+void responses_stream_init(struct responses_stream *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+static void read_usage(struct responses_stream *s, const cJSON *response)
+{
+    const cJSON *u = NULL, *d;
+    int64_t v;
+    if (json_get_obj(response, "usage", &u) != 0)
+        return;
+    if (json_get_int(u, "input_tokens", 0, INT64_MAX, &v) == 0)
+        s->usage.input_tokens = v;
+    if (json_get_int(u, "output_tokens", 0, INT64_MAX, &v) == 0)
+        s->usage.output_tokens = v;
+    if (json_get_obj(u, "input_tokens_details", &d) == 0 &&
+        json_get_int(d, "cached_tokens", 0, INT64_MAX, &v) == 0)
+        s->usage.cached_tokens = v;
+    if (json_get_obj(u, "output_tokens_details", &d) == 0 &&
+        json_get_int(d, "reasoning_tokens", 0, INT64_MAX, &v) == 0)
+        s->usage.reasoning_tokens = v;
+}
+
+/* response.completed / response.incomplete: usage, and why it stopped. */
+static int take_end(struct responses_stream *s, const cJSON *doc, bool complete)
+{
+    const cJSON *response = NULL, *details = NULL;
+    const char *reason = NULL;
+    json_get_obj(doc, "response", &response);
+    read_usage(s, response);
+    if (complete) {
+        snprintf(s->finish_reason, sizeof s->finish_reason, "%s",
+                 s->called_tools ? "tool_calls" : "stop");
+    } else {
+        json_get_obj(response, "incomplete_details", &details);
+        json_get_str(details, "reason", &reason);
+        snprintf(s->finish_reason, sizeof s->finish_reason, "%s",
+                 reason && strcmp(reason, "content_filter") == 0 ? "content_filter" : "length");
+    }
+    return MODEL_STREAM_END;
+}
+
+static int take_failure(struct responses_stream *s, const cJSON *doc)
+{
+    const cJSON *response = NULL, *err = NULL;
+    const char *msg = NULL;
+    if (json_get_obj(doc, "response", &response) == 0)
+        json_get_obj(response, "error", &err);
+    if (json_get_str(err, "message", &msg) != 0)
+        json_get_str(doc, "message", &msg);
+    snprintf(s->error, sizeof s->error, "%s", msg && msg[0] ? msg : "the model failed");
+    return ERR_UNAVAILABLE;
+}
+
+static void take_item_done(struct responses_stream *s, const cJSON *doc,
+                           const struct model_call_events *ev, void *data)
+{
+    const cJSON *item = NULL;
+    const char *type = NULL, *call_id = NULL, *name = NULL, *args = NULL;
+    if (json_get_obj(doc, "item", &item) != 0 || json_get_str(item, "type", &type) != 0 ||
+        strcmp(type, "function_call") != 0)
+        return;
+    if (json_get_str(item, "call_id", &call_id) != 0 || json_get_str(item, "name", &name) != 0)
+        return;
+    if (json_get_str(item, "arguments", &args) != 0 || !args[0])
+        args = "{}";
+    s->called_tools = true;
+    ev->tool_call(data, call_id, name, args);
+}
+
+static void take_delta(struct responses_stream *s, const char *name, const cJSON *doc,
+                       const struct model_call_events *ev, void *data)
+{
+    const char *delta = NULL, *item_id = "";
+    if (json_get_str(doc, "delta", &delta) != 0 || !delta[0])
+        return;
+    json_get_str(doc, "item_id", &item_id);
+    s->token_seen = true;
+    if (strcmp(name, "response.output_text.delta") == 0) {
+        ev->text_delta(data, item_id, delta, strlen(delta));
+    } else if (strcmp(name, "response.reasoning_summary_text.delta") == 0) {
+        int64_t index = 0;
+        json_get_int(doc, "summary_index", 0, INT32_MAX, &index);
+        ev->reasoning_delta(data, (int)index, delta, strlen(delta));
+    }
+}
+
+static void take_annotation(const cJSON *doc, const struct model_call_events *ev, void *data)
+{
+    const cJSON *a = NULL;
+    const char *item_id = "";
+    if (json_get_obj(doc, "annotation", &a) != 0)
+        return;
+    json_get_str(doc, "item_id", &item_id);
+    char *text = json_print(a);
+    if (text)
+        ev->annotation(data, item_id, text);
+    free(text);
+}
+
+int responses_stream_feed(struct responses_stream *s, const char *name, const char *payload,
+                          size_t len, const struct model_call_events *ev, void *data)
+{
+    cJSON *doc = json_parse(payload, len, JSON_DEPTH, NULL);
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        snprintf(s->error, sizeof s->error, "the model server sent a malformed stream event");
+        return ERR_INVALID;
+    }
+    if (!name[0] && json_get_str(doc, "type", &name) != 0)
+        name = "";
+    int rc = 0;
+    const cJSON *response = NULL;
+    const char *id = NULL;
+    if (!s->response_id[0] && json_get_obj(doc, "response", &response) == 0 &&
+        json_get_str(response, "id", &id) == 0)
+        snprintf(s->response_id, sizeof s->response_id, "%s", id);
+    if (!strcmp(name, "response.output_text.delta") ||
+        !strcmp(name, "response.reasoning_summary_text.delta"))
+        take_delta(s, name, doc, ev, data);
+    else if (!strcmp(name, "response.function_call_arguments.delta"))
+        s->token_seen = true;
+    else if (!strcmp(name, "response.output_text.annotation.added"))
+        take_annotation(doc, ev, data);
+    else if (!strcmp(name, "response.output_item.done"))
+        take_item_done(s, doc, ev, data);
+    else if (!strcmp(name, "response.completed"))
+        rc = take_end(s, doc, true);
+    else if (!strcmp(name, "response.incomplete"))
+        rc = take_end(s, doc, false);
+    else if (!strcmp(name, "response.failed") || !strcmp(name, "error"))
+        rc = take_failure(s, doc);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+void responses_stream_result(const struct responses_stream *s, struct model_call_result *r)
+{
+    r->response_id = s->response_id;
+    r->finish_reason = s->finish_reason;
+    r->usage = s->usage;
+}
