@@ -158,6 +158,7 @@ static void leave(struct model_agent_run *r)
     struct model_agent_outcome o = {.status = r->status,
                                     .message = r->message,
                                     .allow_retry = r->allow_retry,
+                                    .cancelled = r->cancelled,
                                     .output_text = r->text.data ? r->text.data : "",
                                     .response_id = r->response_id,
                                     .usage = r->usage};
@@ -670,8 +671,7 @@ static void collect_images(struct model_agent_run *r, const cJSON *item)
         json_get_str(at, "type", &type);
         json_get_str(at, "mime_type", &mime);
         if (strcmp(type, "image") || json_get_str(at, "id", &id) || r->nimages == IMAGES_MAX ||
-            strlen(id) >= ID_MAX || strlen(mime) >= sizeof r->images[0].mime ||
-            strpbrk(id, "/."))
+            strlen(id) >= ID_MAX || strlen(mime) >= sizeof r->images[0].mime || strpbrk(id, "/."))
             continue;
         struct image *im = &r->images[r->nimages++];
         snprintf(im->id, sizeof im->id, "%s", id);
@@ -679,29 +679,37 @@ static void collect_images(struct model_agent_run *r, const cJSON *item)
     }
 }
 
-/* The page comes newest first; the model reads oldest first. Without history, only the items
- * from this turn's user message on are kept. */
+static void take_item(struct model_agent_run *r, char *json, bool user_message)
+{
+    r->items[r->nitems++] = json;
+    if (user_message) {
+        cJSON *doc = json_parse(json, strlen(json), 64, NULL);
+        collect_images(r, doc);
+        cJSON_Delete(doc);
+    }
+}
+
+/* The page comes newest first; the model reads oldest first. The turn's user message may not be
+ * stored yet (the engine writes it while the responder starts), so it is added from the turn;
+ * items newer than it are left out (a retry is deleting them). Without history, only that
+ * message is kept. */
 static void take_history(struct model_agent_run *r, struct store_list *list)
 {
-    const char *user_item = ck_turn_user_item_id(r->t);
-    size_t from = list->n;
-    if (!r->p.history && user_item) {
-        for (size_t i = 0; i < list->n; i++)
-            if (strcmp(list->items[i].id, user_item) == 0)
-                from = i + 1;
-    }
-    r->items = xcalloc(list->n + 1, sizeof *r->items);
-    for (size_t i = from; i-- > 0;) {
+    const char *user_id = ck_turn_user_item_id(r->t), *user_json = ck_turn_user_item_json(r->t);
+    size_t newest = 0, oldest = list->n;
+    for (size_t i = 0; user_id && i < list->n; i++)
+        if (strcmp(list->items[i].id, user_id) == 0)
+            newest = i + 1; /* the user message itself is taken from the turn */
+    if (!r->p.history)
+        oldest = newest;
+    r->items = xcalloc(list->n + 2, sizeof *r->items);
+    for (size_t i = oldest; i-- > newest;) {
         struct store_item *it = &list->items[i];
-        r->items[r->nitems++] = it->json;
+        take_item(r, it->json, strcmp(it->type, "user_message") == 0);
         it->json = NULL;
-        if (strcmp(it->type, "user_message") == 0) {
-            cJSON *doc = json_parse(r->items[r->nitems - 1], strlen(r->items[r->nitems - 1]), 64,
-                                    NULL);
-            collect_images(r, doc);
-            cJSON_Delete(doc);
-        }
     }
+    if (user_json)
+        take_item(r, xstrdup(user_json), true);
 }
 
 static void history_done(struct store_job *job)
@@ -711,7 +719,8 @@ static void history_done(struct store_job *job)
     enter(r);
     if (r->cancelled || r->ended) {
         /* leave() ends it */
-    } else if (job->status) {
+    } else if (job->status &&
+               job->status != ERR_NOT_FOUND) { /* a new thread may not be stored yet */
         run_end(r, ERR_UNAVAILABLE, "The conversation could not be loaded.", true);
     } else {
         take_history(r, &job->list);
@@ -800,8 +809,8 @@ static void record_usage(struct ck_turn *t, const struct model_agent_outcome *o)
     while (cJSON_GetArraySize(turns) >= USAGE_TURNS_KEPT)
         cJSON_DeleteItemFromArray(turns, 0);
     cJSON *one = cJSON_AddObjectToObject(turns, key);
-    const int64_t v[4] = {o->usage.input_tokens, o->usage.output_tokens,
-                          o->usage.reasoning_tokens, o->usage.cached_tokens};
+    const int64_t v[4] = {o->usage.input_tokens, o->usage.output_tokens, o->usage.reasoning_tokens,
+                          o->usage.cached_tokens};
     static const char *names[4] = {"input_tokens", "output_tokens", "reasoning_tokens",
                                    "cached_tokens"};
     for (int i = 0; i < 4; i++) {
@@ -827,7 +836,7 @@ static void responder_done(void *data, const struct model_agent_outcome *o)
              (long long)o->usage.output_tokens, (long long)o->usage.reasoning_tokens,
              (long long)o->usage.cached_tokens);
     record_usage(t, o);
-    if (o->status == 0 || o->status == ERR_CLOSED)
+    if (o->status == 0 || o->cancelled)
         ck_turn_finish(t);
     else
         ck_turn_fail(t, "custom", o->message, o->allow_retry);
@@ -897,8 +906,8 @@ const char *model_agent_tasks_instructions(void)
            "briefly, in the user's language, in Markdown.";
 }
 
-void model_agent_init(struct model_agent *a, struct model_registry *models,
-                      struct tasks_app *tasks, const struct logger *log, const char *data_dir,
+void model_agent_init(struct model_agent *a, struct model_registry *models, struct tasks_app *tasks,
+                      const struct logger *log, const char *data_dir,
                       const struct model_agent_params *defaults)
 {
     a->models = models;

@@ -42,7 +42,8 @@ struct model_agent_params {
 
 /* How a run ended. Pointers are valid during the callback only. */
 struct model_agent_outcome {
-    int status;               /* 0, ERR_CLOSED (cancelled) or the model call's error code */
+    int status;               /* 0, or an error code (ERR_CLOSED also for a cut stream) */
+    bool cancelled;           /* model_agent_run_cancel stopped it (status ERR_CLOSED) */
     const char *message;      /* for the user when status != 0 */
     bool allow_retry;         /* a retry can help */
     const char *output_text;  /* the last assistant message's text ("" when none) */
@@ -65,8 +66,8 @@ struct model_agent_run;
 /* The task assistant's instructions (a static string). */
 const char *model_agent_tasks_instructions(void);
 
-void model_agent_init(struct model_agent *a, struct model_registry *models,
-                      struct tasks_app *tasks, const struct logger *log, const char *data_dir,
+void model_agent_init(struct model_agent *a, struct model_registry *models, struct tasks_app *tasks,
+                      const struct logger *log, const char *data_dir,
                       const struct model_agent_params *defaults);
 /* Runs the agent on turn t: emits the answer with ck_turn_emit_*, never ck_turn_finish/fail;
  * done runs once, later (never from inside this call), then the run is freed. p's strings are

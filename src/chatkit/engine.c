@@ -67,6 +67,7 @@ struct ck_turn {
     struct store_attachment *atts; /* owned; the attachments to link */
     size_t natts, atts_loaded;
     char user_item_id[ID_MAX];
+    char *user_item_json; /* owned; the new user message as stored, NULL for other turns */
     struct buf user_text;
     struct ck_sink *sink; /* not owned */
     const struct ck_responder *resp;
@@ -219,6 +220,7 @@ static void turn_free(struct ck_turn *t)
     buf_free(&t->user_text);
     free(t->wf_state_json);
     free(t->delegate_text);
+    free(t->user_item_json);
     ck_request_free(&t->req);
     t->e->active--;
     free(t);
@@ -836,7 +838,7 @@ static void queue_user_message(struct ck_turn *t)
                           t->attachments.data);
     queue_item(t, EV_DONE, "thread.item.done", t->user_item_id, "user_message", now, item.data,
                true);
-    buf_free(&item);
+    t->user_item_json = buf_detach(&item, NULL);
     ck_input_text(t->req.input, &t->user_text);
 }
 
@@ -1321,6 +1323,15 @@ static bool delegate_return(struct ck_turn *t, bool failed)
     t->delegate_done = NULL;
     done(t, failed, t->delegate_data);
     return true;
+}
+
+const char *ck_turn_user_item_json(const struct ck_turn *t)
+{
+    if (t->user_item_json)
+        return t->user_item_json;
+    if (t->req.type == CK_THREADS_RETRY_AFTER_ITEM && t->item.json)
+        return t->item.json;
+    return NULL;
 }
 
 struct store *ck_turn_store(const struct ck_turn *t)

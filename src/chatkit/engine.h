@@ -99,6 +99,8 @@ const struct store_item *ck_turn_item(const struct ck_turn *t);
 /* The user message this turn answers (new or retried), or NULL for continuations. */
 const char *ck_turn_user_text(const struct ck_turn *t);
 const char *ck_turn_user_item_id(const struct ck_turn *t);
+/* That message's item JSON (it may not be stored yet when the responder starts), or NULL. */
+const char *ck_turn_user_item_json(const struct ck_turn *t);
 struct store *ck_turn_store(const struct ck_turn *t);
 const struct logger *ck_turn_log(const struct ck_turn *t);
 bool ck_turn_cancelled(const struct ck_turn *t);

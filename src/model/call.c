@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ERROR_BODY_MAX  (64 * 1024)
-#define REQUEST_MAX     (32 * 1024 * 1024)
-#define TOOL_ARGS_MAX   (1024 * 1024)
+#define ERROR_BODY_MAX (64 * 1024)
+#define REQUEST_MAX    (32 * 1024 * 1024)
+#define TOOL_ARGS_MAX  (1024 * 1024)
 
 enum call_state { CALL_WAITING, CALL_RUNNING, CALL_FAIL_PENDING, CALL_ENDED };
 
@@ -270,7 +270,8 @@ static void error_message(struct model_call *c, char *out, size_t outlen)
     cJSON *doc = json_parse(c->errbody.data ? c->errbody.data : "", c->errbody.len, 16, NULL);
     const cJSON *err = json_get(doc, "error");
     const char *msg = NULL;
-    if (json_get_str(err, "message", &msg) != 0 && !(cJSON_IsString(err) && (msg = err->valuestring)))
+    if (json_get_str(err, "message", &msg) != 0 &&
+        !(cJSON_IsString(err) && (msg = err->valuestring)))
         json_get_str(doc, "message", &msg);
     if (msg && msg[0])
         snprintf(out, outlen, "%s", msg);

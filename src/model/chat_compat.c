@@ -234,8 +234,7 @@ static void write_tool_choice(struct jw *w, const char *choice)
     jw_obj_end(w);
 }
 
-int chat_request_build(const struct model_call_params *p, struct buf *out, char *why,
-                       size_t whylen)
+int chat_request_build(const struct model_call_params *p, struct buf *out, char *why, size_t whylen)
 {
     cJSON *input = json_parse(p->input_json ? p->input_json : "",
                               p->input_json ? strlen(p->input_json) : 0, JSON_DEPTH, NULL);
@@ -369,8 +368,8 @@ static void report_tools(struct chat_stream *s, const struct model_call_events *
     }
 }
 
-static int take_delta(struct chat_stream *s, const cJSON *delta,
-                      const struct model_call_events *ev, void *data)
+static int take_delta(struct chat_stream *s, const cJSON *delta, const struct model_call_events *ev,
+                      void *data)
 {
     const cJSON *v;
     if ((v = json_get(delta, "reasoning_content")) || (v = json_get(delta, "reasoning"))) {

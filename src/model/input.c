@@ -182,8 +182,8 @@ static void widget(struct conv *c, const cJSON *item)
     const char *id = "";
     json_get_str(item, "id", &id);
     buf_reset(&c->text);
-    buf_appendf(&c->text, "The following graphical UI widget (id: %s) was displayed to the user:",
-                id);
+    buf_appendf(&c->text,
+                "The following graphical UI widget (id: %s) was displayed to the user:", id);
     write_json_text(&c->text, json_get(item, "widget"));
     user_text_message(c);
 }

@@ -221,8 +221,8 @@ static int load_headers(const cJSON *obj, const char *(*getenv_fn)(const char *)
         if (v && v[0] == '$')
             v = getenv_fn(v + 1);
         if (!v || !v[0] || strpbrk(v, "\r\n") || strpbrk(it->string, "\r\n: ")) {
-            snprintf(err, errlen, "%s: header '%s' has no value (or its variable is unset)",
-                     where, it->string);
+            snprintf(err, errlen, "%s: header '%s' has no value (or its variable is unset)", where,
+                     it->string);
             model_headers_free(h);
             return ERR_INVALID;
         }
@@ -345,8 +345,8 @@ void model_registry_write_metrics(const struct model_registry *reg, struct buf *
         for (int i = 0; i < reg->n; i++) {
             const uint64_t *v =
                 (const uint64_t *)((const char *)&reg->providers[i].stats + counters[c].off);
-            buf_appendf(out, "%s{provider=\"%s\"} %llu\n", counters[c].name,
-                        reg->providers[i].name, (unsigned long long)*v);
+            buf_appendf(out, "%s{provider=\"%s\"} %llu\n", counters[c].name, reg->providers[i].name,
+                        (unsigned long long)*v);
         }
     }
 }

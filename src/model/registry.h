@@ -7,12 +7,12 @@
 #include "model/model.h"
 
 struct model_provider {
-    char *name;      /* owned; "openai", "local", ... */
+    char *name; /* owned; "openai", "local", ... */
     enum model_api api;
-    char *base_url;  /* owned; without a trailing slash */
-    char *api_key;   /* owned; NULL = none (never logged) */
-    char **headers;  /* owned, NULL-terminated "Name: value" strings */
-    char **models;   /* owned, NULL-terminated; empty = any */
+    char *base_url;         /* owned; without a trailing slash */
+    char *api_key;          /* owned; NULL = none (never logged) */
+    char **headers;         /* owned, NULL-terminated "Name: value" strings */
+    char **models;          /* owned, NULL-terminated; empty = any */
     char *transcribe_model; /* owned; NULL = no transcription */
     struct model_stats stats;
 };

@@ -91,8 +91,7 @@ static int replay_probe(struct sse_parser *p, sse_event_fn fn, void *data)
     return sse_parser_feed(p, probe, n, fn, data);
 }
 
-int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t n, sse_event_fn fn,
-                    void *data)
+int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t n, sse_event_fn fn, void *data)
 {
     if (!p->bom_checked) {
         int rc = feed_bom(p, &bytes, &n);

@@ -38,7 +38,6 @@ struct sse_parser {
 void sse_parser_init(struct sse_parser *p, size_t max_event_bytes);
 void sse_parser_free(struct sse_parser *p);
 /* Feeds n bytes; 0, ERR_TOO_BIG, or the first non-zero value the callback returned. */
-int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t n, sse_event_fn fn,
-                    void *data);
+int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t n, sse_event_fn fn, void *data);
 
 #endif

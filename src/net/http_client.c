@@ -24,11 +24,11 @@ struct http_call {
     void *data;
     char retry_after[64];
     char errbuf[CURL_ERROR_SIZE];
-    bool responded;      /* ev.response has run */
-    bool cancelled;      /* no more callbacks; freed at the next safe point */
-    bool pause_wanted;   /* the caller asked for a pause */
-    bool unpause_wanted; /* the caller asked to resume while curl was busy */
-    bool finishing;      /* ev.done is running */
+    bool responded;                /* ev.response has run */
+    bool cancelled;                /* no more callbacks; freed at the next safe point */
+    bool pause_wanted;             /* the caller asked for a pause */
+    bool unpause_wanted;           /* the caller asked to resume while curl was busy */
+    bool finishing;                /* ev.done is running */
     struct http_call *next, *prev; /* the client's list of live calls */
 };
 
@@ -134,8 +134,8 @@ static void check_done(struct http_client *hc)
             if (code && code != ERR_CLOSED)
                 hc->stats.failed_total++;
             c->finishing = true;
-            c->ev.done(c->data, code, code ? (c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc))
-                                           : "");
+            c->ev.done(c->data, code,
+                       code ? (c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc)) : "");
         }
         call_free(c);
     }

@@ -1,0 +1,369 @@
+'use strict';
+// Model providers against the fake upstream (tests/fakes/fake_upstream.js) on loopback: a
+// compat (Chat Completions) provider and the openai (Responses) provider, text streaming, tool
+// calls with fragmented arguments running the real task tools, usage in thread metadata and
+// /metrics, every upstream fault ending the turn with an error event, cancel on disconnect,
+// images, transcription.
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const path = require('node:path');
+const h = require('./helpers');
+const ck = require('./chatkit_client');
+const { startFake } = require('../fakes/fake_upstream');
+
+const T = { timeout: 60000 };
+
+let fake;
+const servers = [];
+
+async function startWithFake(extraArgs = [], env = {}) {
+  const root = h.mkTmp();
+  const providers = path.join(root, 'providers.json');
+  fs.writeFileSync(providers, JSON.stringify({
+    providers: {
+      fake: {
+        base_url: fake.url,
+        api_key_env: 'FAKE_KEY',
+        models: ['fake-model', 'fake-vision'],
+        headers: { 'X-Fake-Org': '$FAKE_ORG' },
+      },
+    },
+  }));
+  const srv = await h.startServer({
+    root,
+    args: ['--session-rate', '100000', '--providers', providers, '--model-backoff', '50ms',
+      '--model-first-token-timeout', '3s', '--model-idle-timeout', '3s', ...extraArgs],
+    env: { FAKE_KEY: 'sk-fake-secret-123', FAKE_ORG: 'org-7', CHATKITD_MODEL: 'compat:fake/fake-model', ...env },
+  });
+  servers.push(srv);
+  return srv;
+}
+
+function errorEvent(events) {
+  return events.find((e) => e.type === 'error');
+}
+
+function lastChatRequest() {
+  const r = fake.requests.filter((q) => q.path === '/v1/chat/completions' || q.path === '/v1/responses');
+  return r[r.length - 1];
+}
+
+async function metrics(srv) {
+  const r = await h.request(srv.url, 'GET', '/metrics');
+  return r.text || r.body || '';
+}
+
+async function threadMetadataUsage(srv, threadId) {
+  const db = path.join(srv.dataDir, 'chatkitd.db');
+  const { execFileSync } = require('node:child_process');
+  const out = execFileSync('sqlite3', [db, `SELECT metadata FROM threads WHERE id='${threadId}'`]).toString();
+  return JSON.parse(out.trim() || '{}').usage;
+}
+
+before(async () => {
+  fake = await startFake();
+});
+
+after(async () => {
+  await h.stopAll(servers);
+  await fake.close();
+});
+
+describe('compat provider (Chat Completions)', () => {
+  let srv;
+  before(async () => { srv = await startWithFake(); });
+
+  test('text streams as an assistant message; the request carries key, headers, history', T, async () => {
+    fake.push({ tokens: ['Hello', ' there', ', how', ' can I help?'], usage: { input: 21, output: 4 } });
+    const user = await ck.session(srv);
+    const { events, threadId } = await ck.create(srv, user, 'hi model');
+    const deltas = events.filter((e) => e.type === 'thread.item.updated' &&
+      e.update.type === 'assistant_message.content_part.text_delta').map((e) => e.update.delta);
+    assert.deepEqual(deltas, ['Hello', ' there', ', how', ' can I help?']);
+    assert.equal(ck.answerText(events), 'Hello there, how can I help?');
+    const req = lastChatRequest();
+    assert.equal(req.headers.authorization, 'Bearer sk-fake-secret-123');
+    assert.equal(req.headers['x-fake-org'], 'org-7');
+    assert.equal(req.json.model, 'fake-model');
+    assert.equal(req.json.stream, true);
+    assert.deepEqual(req.json.stream_options, { include_usage: true });
+    assert.equal(req.json.messages[0].role, 'system');
+    assert.equal(req.json.messages.at(-1).content, 'hi model');
+    assert.ok(req.json.tools.some((t) => t.function.name === 'create_task'));
+    // stored: the thread reads back with the answer
+    const items = await ck.allItems(srv, user, threadId);
+    assert.deepEqual(items.map((i) => i.type), ['user_message', 'assistant_message']);
+    // usage per turn in the thread's metadata, totals in /metrics
+    const usage = await threadMetadataUsage(srv, threadId);
+    assert.equal(usage.total.input_tokens, 21);
+    assert.equal(usage.total.output_tokens, 4);
+    assert.equal(Object.values(usage.turns)[0].output_tokens, 4);
+    const m = await metrics(srv);
+    assert.match(m, /chatkitd_model_input_tokens_total\{provider="fake"\} \d+/);
+    assert.ok(Number(/chatkitd_model_output_tokens_total\{provider="fake"\} (\d+)/.exec(m)[1]) >= 4);
+    assert.ok(!srv.stderrText().includes('sk-fake-secret-123'), 'the key is never logged');
+    // the second turn sends the history
+    fake.push({ text: 'Second answer.' });
+    await ck.say(srv, user, threadId, 'and again');
+    const msgs = lastChatRequest().json.messages;
+    assert.deepEqual(msgs.slice(1).map((x) => x.role), ['user', 'assistant', 'user']);
+    assert.equal(msgs[2].content, 'Hello there, how can I help?');
+  });
+
+  test('tool calls with fragmented arguments run the real task tools', T, async () => {
+    fake.push(
+      { toolCalls: [{ name: 'create_task', arguments: '{"title":"Buy oat milk","priority":"high"}', fragments: 5 }] },
+      { text: 'Added "Buy oat milk".' },
+    );
+    const user = await ck.session(srv);
+    const { events } = await ck.create(srv, user, 'add buy oat milk, high priority');
+    assert.equal(ck.answerText(events), 'Added "Buy oat milk".');
+    const tasks = await ck.tasks(srv, user);
+    const list = tasks;
+    assert.equal(list.length, 1);
+    assert.equal(list[0].title, 'Buy oat milk');
+    assert.equal(list[0].priority, 'high');
+    // the second call carries the assistant tool_calls and the tool's result
+    const msgs = lastChatRequest().json.messages;
+    const asst = msgs.find((x) => x.role === 'assistant' && x.tool_calls);
+    assert.equal(asst.tool_calls[0].function.name, 'create_task');
+    assert.equal(asst.tool_calls[0].function.arguments, '{"title":"Buy oat milk","priority":"high"}');
+    const tool = msgs.find((x) => x.role === 'tool');
+    assert.equal(tool.tool_call_id, asst.tool_calls[0].id);
+    assert.match(tool.content, /"title":"Buy oat milk"/);
+  });
+
+  test('inference_options.model and tool_choice from the composer are honoured', T, async () => {
+    fake.push({ text: 'ok' });
+    const user = await ck.session(srv);
+    await ck.stream(srv, user, {
+      type: 'threads.create',
+      params: { input: ck.input('use vision', { inference_options: { model: 'fake-vision', tool_choice: { id: 'list_tasks' } } }) },
+    });
+    const req = lastChatRequest().json;
+    assert.equal(req.model, 'fake-vision');
+    assert.deepEqual(req.tool_choice, { type: 'function', function: { name: 'list_tasks' } });
+  });
+
+  test('images attached by the user are sent as image parts', T, async () => {
+    const user = await ck.session(srv);
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    const a = await ck.call(srv, user, 'attachments.create', { name: 'dot.png', size: png.length, mime_type: 'image/png' });
+    const put = await h.request(srv.url, 'PUT', a.upload_descriptor.url, {
+      headers: { Authorization: `Bearer ${user.secret}`, 'Content-Type': 'image/png' }, body: png,
+    });
+    assert.equal(put.status, 200, put.text);
+    const up = put.json();
+    fake.push({ text: 'A tiny image.' });
+    await ck.stream(srv, user, {
+      type: 'threads.create',
+      params: { input: ck.input('what is this?', { attachments: [up.id] }) },
+    });
+    const userMsg = lastChatRequest().json.messages.at(-1);
+    assert.ok(Array.isArray(userMsg.content), JSON.stringify(userMsg));
+    const img = userMsg.content.find((p) => p.type === 'image_url');
+    assert.equal(img.image_url.url, `data:image/png;base64,${png.toString('base64')}`);
+  });
+});
+
+describe('upstream faults end the turn with an error event', () => {
+  let srv;
+  before(async () => {
+    srv = await startWithFake(['--model-first-token-timeout', '700ms', '--model-idle-timeout', '700ms',
+      '--model-retries', '2']);
+  });
+
+  async function faultTurn(...replies) {
+    fake.push(...replies);
+    const user = await ck.session(srv);
+    const { events, threadId } = await ck.create(srv, user, 'fault please');
+    const err = errorEvent(events);
+    const items = await ck.allItems(srv, user, threadId);
+    return { events, err, items, user, threadId };
+  }
+
+  function assertNoHalfAnswer(items) {
+    assert.equal(items[0].type, 'user_message', 'the user message is kept');
+    assert.ok(!items.some((i) => i.type === 'assistant_message'), `no half answer stored: ${JSON.stringify(items)}`);
+  }
+
+  test('429 with Retry-After is retried, then succeeds', T, async () => {
+    const t0 = Date.now();
+    const { events, err } = await faultTurn({ status: 429, retryAfter: '1', message: 'Rate limit reached' }, { text: 'after the wait' });
+    assert.equal(err, undefined);
+    assert.equal(ck.answerText(events), 'after the wait');
+    assert.ok(Date.now() - t0 >= 950, 'Retry-After was honoured');
+  });
+
+  test('429 every time: error with the upstream message, retry allowed', T, async () => {
+    const r429 = { status: 429, retryAfter: '0', message: 'Rate limit reached for gpt' };
+    const { err, items } = await faultTurn(r429, r429, r429);
+    assert.equal(err.allow_retry, true);
+    assert.match(err.message, /Rate limit reached/);
+    assertNoHalfAnswer(items);
+  });
+
+  test('500 every time: error, retry allowed; 400: error, no retry', T, async () => {
+    const r500 = { status: 500, message: 'The server had an error' };
+    let out = await faultTurn(r500, r500, r500);
+    assert.equal(out.err.allow_retry, true);
+    assert.match(out.err.message, /The server had an error/);
+    assertNoHalfAnswer(out.items);
+    const before = fake.requests.length;
+    out = await faultTurn({ status: 400, message: 'Invalid value for tools' });
+    assert.equal(fake.requests.length - before, 1, '4xx is not retried');
+    assert.equal(out.err.allow_retry, false);
+    assert.match(out.err.message, /Invalid value for tools/);
+  });
+
+  test('first-token timeout', T, async () => {
+    const { err, items } = await faultTurn({ fault: 'hang' });
+    assert.equal(err.allow_retry, true);
+    assert.match(err.message, /did not start answering/);
+    assertNoHalfAnswer(items);
+  });
+
+  test('malformed JSON line', T, async () => {
+    const { err, items } = await faultTurn({ fault: 'malformed' });
+    assert.match(err.message, /malformed/);
+    assertNoHalfAnswer(items);
+  });
+
+  test('a stream cut in the middle', T, async () => {
+    const { events, err, items } = await faultTurn({ fault: 'cut', tokens: ['one ', 'two ', 'three ', 'four ', 'five '] });
+    assert.ok(events.some((e) => e.update && e.update.type === 'assistant_message.content_part.text_delta'), 'some text came first');
+    assert.equal(err.allow_retry, true);
+    assert.match(err.message, /cut off/);
+    assertNoHalfAnswer(items);
+  });
+
+  test('a slow drip past the idle timeout', T, async () => {
+    const { err, items } = await faultTurn({ fault: 'drip', dripMs: 1200, tokens: ['a', 'b', 'c'] });
+    assert.equal(err.allow_retry, true);
+    assertNoHalfAnswer(items);
+  });
+
+  test('a slow drip within the idle timeout completes', T, async () => {
+    const { events, err } = await faultTurn({ fault: 'drip', dripMs: 60, tokens: ['s', 'l', 'o', 'w'] });
+    assert.equal(err, undefined);
+    assert.equal(ck.answerText(events), 'slow');
+  });
+
+  test('connect refused: error with retry allowed, user message kept', T, async () => {
+    const port = await new Promise((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    });
+    const root = h.mkTmp();
+    const providers = path.join(root, 'p.json');
+    fs.writeFileSync(providers, JSON.stringify({ providers: { dead: { base_url: `http://127.0.0.1:${port}` } } }));
+    const dead = await h.startServer({ root, args: ['--providers', providers, '--model', 'compat:dead/m', '--model-backoff', '10ms'] });
+    servers.push(dead);
+    const user = await ck.session(dead);
+    const { events, threadId } = await ck.create(dead, user, 'anyone there?');
+    const err = errorEvent(events);
+    assert.equal(err.allow_retry, true);
+    assert.match(err.message, /cannot reach the model server/);
+    assertNoHalfAnswer(await ck.allItems(dead, user, threadId));
+    assert.match(await metrics(dead), /chatkitd_model_retries_total\{provider="dead"\} 2/);
+  });
+
+  test('client disconnect cancels the upstream request', T, async () => {
+    fake.push({ fault: 'drip', dripMs: 100, repeat: 200, text: 'word ' });
+    const user = await ck.session(srv);
+    const ctl = new AbortController();
+    const before = fake.requests.length;
+    const p = ck.post(srv, user, { type: 'threads.create', params: { input: ck.input('long one') } }, { signal: ctl.signal })
+      .catch((e) => e);
+    await h.waitUntil(() => fake.requests.length > before, { what: 'the upstream request' });
+    await h.delay(400);
+    ctl.abort();
+    await p;
+    const rec = fake.requests[before];
+    await h.waitUntil(() => rec.finished, { timeout: 3000, what: 'the fake to see the connection close' });
+    assert.equal(rec.closedEarly, true);
+  });
+});
+
+describe('openai provider (Responses API)', () => {
+  let srv;
+  before(async () => {
+    srv = await startWithFake([], { OPENAI_API_KEY: 'sk-openai-fake-456', OPENAI_BASE_URL: fake.url, CHATKITD_MODEL: 'openai:gpt-4.1' });
+  });
+
+  test('text, reasoning as a workflow, citations as annotations, usage', T, async () => {
+    fake.push({
+      reasoning: ['Thinking about tasks.'],
+      tokens: ['See ', 'the ', 'docs.'],
+      citations: [{ url: 'https://example.com/docs', title: 'Docs' }],
+      usage: { input: 40, output: 9, reasoning: 5, cached: 8 },
+    });
+    const user = await ck.session(srv);
+    const { events, threadId } = await ck.create(srv, user, 'explain');
+    const req = lastChatRequest();
+    assert.equal(req.path, '/v1/responses');
+    assert.equal(req.headers.authorization, 'Bearer sk-openai-fake-456');
+    assert.equal(req.json.model, 'gpt-4.1');
+    assert.equal(req.json.stream, true);
+    assert.equal(req.json.input.at(-1).role, 'user');
+    assert.deepEqual(req.json.input.at(-1).content, [{ type: 'input_text', text: 'explain' }]);
+    const wf = ck.doneItems(events, 'workflow')[0];
+    assert.equal(wf.workflow.type, 'reasoning');
+    assert.equal(wf.workflow.tasks[0].type, 'thought');
+    assert.equal(wf.workflow.tasks[0].content, 'Thinking about tasks.');
+    const msg = ck.doneItems(events, 'assistant_message')[0];
+    assert.equal(msg.content[0].text, 'See the docs.');
+    assert.deepEqual(msg.content[0].annotations, [{ type: 'annotation', source: { title: 'Docs', type: 'url', url: 'https://example.com/docs' }, index: 13 }]);
+    assert.ok(events.some((e) => e.update && e.update.type === 'assistant_message.content_part.annotation_added'));
+    const usage = await threadMetadataUsage(srv, threadId);
+    assert.deepEqual(usage.total, { input_tokens: 40, output_tokens: 9, reasoning_tokens: 5, cached_tokens: 8 });
+    assert.match(Object.values(usage.turns)[0].response_id, /^resp_/);
+  });
+
+  test('function calls run the task tools and their outputs go back as input items', T, async () => {
+    fake.push(
+      { toolCalls: [{ name: 'create_task', arguments: '{"title":"Call the bank"}', id: 'call_bank1' }] },
+      { text: 'Done.' },
+    );
+    const user = await ck.session(srv);
+    const { events } = await ck.create(srv, user, 'remind me to call the bank');
+    assert.equal(ck.answerText(events), 'Done.');
+    const input = lastChatRequest().json.input;
+    const fc = input.find((i) => i.type === 'function_call');
+    const out = input.find((i) => i.type === 'function_call_output');
+    assert.equal(fc.call_id, 'call_bank1');
+    assert.equal(out.call_id, 'call_bank1');
+    assert.match(out.output, /Call the bank/);
+    const tasks = await ck.tasks(srv, user);
+    assert.equal(tasks[0].title, 'Call the bank');
+  });
+
+  test('a failed response passes its message on', T, async () => {
+    fake.push({ status: 401, message: 'Incorrect API key provided' });
+    const user = await ck.session(srv);
+    const { events } = await ck.create(srv, user, 'hello');
+    const err = errorEvent(events);
+    assert.equal(err.allow_retry, false);
+    assert.match(err.message, /Incorrect API key/);
+  });
+});
+
+describe('configuration errors', () => {
+  test('an unknown provider in --model is a startup error', T, async () => {
+    const r = await h.runCli(['serve', '--listen', '127.0.0.1:0', '--model', 'compat:nope/x', '--data-dir', path.join(h.mkTmp(), 'd')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--model compat:nope\/x: model provider 'nope' is not configured/);
+  });
+
+  test('a providers file naming an unset key variable is a startup error', T, async () => {
+    const root = h.mkTmp();
+    const f = path.join(root, 'p.json');
+    fs.writeFileSync(f, JSON.stringify({ providers: { x: { base_url: 'http://127.0.0.1:9', api_key_env: 'NOT_SET_ANYWHERE' } } }));
+    const r = await h.runCli(['serve', '--listen', '127.0.0.1:0', '--providers', f, '--data-dir', path.join(root, 'd')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /NOT_SET_ANYWHERE, which is not set/);
+  });
+});
