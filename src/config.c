@@ -513,11 +513,13 @@ void config_free(struct config *cfg)
                        &cfg->api_key,           &cfg->trust_user_header, &cfg->public_url,
                        &cfg->cors_origins,      &cfg->attachment_types,  &cfg->model,
                        &cfg->providers_file,    &cfg->transcribe_model,  &cfg->sessions_upstream,
-                       &cfg->chatkit_script_url, &cfg->workflows_dir};
+                       &cfg->chatkit_script_url};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;
     }
+    free(cfg->workflows_dir);
+    cfg->workflows_dir = NULL;
 }
 
 struct flag_value {

@@ -310,7 +310,8 @@ static int app_wire_routes(struct app *app)
     if (!rc)
         rc = tasks_app_register_routes(&app->tasks, &app->router);
     builtin_agent_init(&app->agent, &app->tasks, &app->log);
-    struct wf_runtime_config wc = {.set = &app->wf_set, .builtin = &app->agent, .log = &app->log};
+    struct wf_runtime_config wc = {
+        .set = &app->wf_set, .builtin = &app->agent, .models = &app->model_agent, .log = &app->log};
     wf_runtime_init(&app->runtime, &wc);
     struct attachments_config atc = {.loop = &app->loop,
                                      .store = app->store,

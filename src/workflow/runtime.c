@@ -25,6 +25,7 @@ struct wf_run {
     int steps;
     char *input; /* owned: the text this run answers ("" when none) */
     char input_item_id[ID_MAX];
+    struct model_agent_run *model_run; /* the model agent answering, or NULL */
 };
 
 static void run_walk(struct wf_run *r);
@@ -92,6 +93,7 @@ int wf_substitute(struct buf *out, const char *text, const cJSON *state, const c
 
 static void run_release(struct wf_run *r)
 {
+    ck_turn_set_context(r->t, NULL); /* a late cancel must not find the freed run */
     workflow_unref(r->w);
     cJSON_Delete(r->meta);
     free(r->input);
@@ -146,14 +148,81 @@ static void say(struct wf_run *r, const char *text)
     buf_free(&b);
 }
 
+/* The variables expressions see: state, input (the message text) and last (the last agent's
+ * JSON output, null when none). state and last are cJSON references: deleting the scope leaves
+ * the run's own values alone. */
+static cJSON *scope_new(struct wf_run *r)
+{
+    cJSON *scope = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(scope, "state", r->state);
+    cJSON_AddStringToObject(scope, "input", r->input);
+    cJSON *last = cJSON_GetObjectItemCaseSensitive(r->run, "last");
+    if (last)
+        cJSON_AddItemReferenceToObject(scope, "last", last);
+    else
+        cJSON_AddNullToObject(scope, "last");
+    return scope;
+}
+
+/* Evaluates e over the run; on failure the turn has failed naming the node and field. */
+static int run_eval(struct wf_run *r, const struct wf_node *n, const char *what,
+                    const struct wf_expr *e, cJSON **out)
+{
+    cJSON *scope = scope_new(r);
+    char why[256], msg[400];
+    (void)e;
+    (void)out;
+    snprintf(why, sizeof why, "expressions arrive with the tmpl merge");
+    int rc = ERR_INVALID;
+    cJSON_Delete(scope);
+    if (rc) {
+        snprintf(msg, sizeof msg, "The workflow's node '%s' failed: %s: %s", n->id, what, why);
+        run_fail(r, msg);
+    }
+    return rc;
+}
+
+/* set_state: every value is computed before any is assigned, so one assignment never sees
+ * another's result; a value of the wrong type fails the turn. */
 static int apply_assigns(struct wf_run *r, const struct wf_node *n)
 {
+    cJSON *vals = cJSON_CreateArray();
     for (size_t i = 0; i < n->nassigns; i++) {
         const struct wf_assign *a = &n->assigns[i];
-        cJSON *v = cJSON_Duplicate(a->value, true);
-        cJSON_DeleteItemFromObjectCaseSensitive(r->state, a->variable);
-        cJSON_AddItemToObject(r->state, a->variable, v);
+        cJSON *v = a->value ? cJSON_Duplicate(a->value, true) : NULL;
+        if (!v && run_eval(r, n, a->variable, a->expr, &v)) {
+            cJSON_Delete(vals);
+            return ERR_INVALID;
+        }
+        const struct wf_var *var = workflow_var(r->w, a->variable);
+        if (!workflow_value_has_type(v, var->type)) {
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "The workflow's node '%s' computed a value of the wrong "
+                     "type for the state variable '%s'.",
+                     n->id, a->variable);
+            cJSON_Delete(v);
+            cJSON_Delete(vals);
+            run_fail(r, msg);
+            return ERR_INVALID;
+        }
+        cJSON_AddItemToArray(vals, v);
     }
+    for (size_t i = 0; i < n->nassigns; i++) {
+        cJSON *v = cJSON_DetachItemFromArray(vals, 0);
+        cJSON_ReplaceItemInObjectCaseSensitive(r->state, n->assigns[i].variable, v);
+    }
+    cJSON_Delete(vals);
+    return 0;
+}
+
+static int branch(struct wf_run *r, const struct wf_node *n)
+{
+    cJSON *v = NULL;
+    if (run_eval(r, n, "condition", n->cond, &v))
+        return ERR_INVALID;
+    r->node = cJSON_IsTrue(v) ? n->next : n->alt;
+    cJSON_Delete(v);
     return 0;
 }
 
@@ -261,6 +330,146 @@ static void agent_done(struct ck_turn *t, bool failed, void *data)
     run_walk(r);
 }
 
+/* The node's task tools, in the provider's function-tool shape (owned by the caller); NULL when
+ * the node has none. */
+static char *node_tools_json(const struct wf_node *n)
+{
+    const char *all = tasks_tools_schema_json();
+    cJSON *defs = cJSON_Parse(all), *out = cJSON_CreateArray();
+    const cJSON *def;
+    cJSON_ArrayForEach(def, defs)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(def, "name");
+        for (size_t i = 0; i < n->ntools && cJSON_IsString(name); i++) {
+            if (n->tools[i].kind == WF_TOOL_TASK &&
+                strcmp(n->tools[i].name, name->valuestring) == 0)
+                cJSON_AddItemToArray(out, cJSON_Duplicate(def, true));
+        }
+    }
+    char *json = cJSON_GetArraySize(out) ? cJSON_PrintUnformatted(out) : NULL;
+    cJSON_Delete(defs);
+    cJSON_Delete(out);
+    return json;
+}
+
+/* An object member, created empty when it is missing or not an object. */
+static cJSON *child_object(cJSON *parent, const char *key)
+{
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+    if (!cJSON_IsObject(o)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
+        o = cJSON_AddObjectToObject(parent, key);
+    }
+    return o;
+}
+
+/* Token usage in the thread metadata, the same shape the model agent's own responder keeps:
+ * {"usage": {"turns": {MESSAGE_ID: {..., "response_id"}}, "total": {...}}}, the newest
+ * WF_USAGE_KEPT turns only; several model nodes in one turn add up. The run remembers the last
+ * response id (previous_response_id). */
+static void record_usage(struct wf_run *r, const struct model_agent_outcome *o)
+{
+    static const char *const names[4] = {"input_tokens", "output_tokens", "reasoning_tokens",
+                                         "cached_tokens"};
+    const int64_t v[4] = {o->usage.input_tokens, o->usage.output_tokens, o->usage.reasoning_tokens,
+                          o->usage.cached_tokens};
+    cJSON *usage = child_object(r->meta, "usage");
+    cJSON *turns = child_object(usage, "turns"), *total = child_object(usage, "total");
+    const char *key = r->input_item_id[0] ? r->input_item_id : "continuation";
+    cJSON *turn = cJSON_GetObjectItemCaseSensitive(turns, key);
+    if (!turn) {
+        while (cJSON_GetArraySize(turns) >= WF_USAGE_KEPT)
+            cJSON_DeleteItemFromArray(turns, 0);
+    }
+    turn = child_object(turns, key);
+    for (int i = 0; i < 4; i++) {
+        cJSON *objs[2] = {turn, total};
+        for (int j = 0; j < 2; j++) {
+            const cJSON *old = cJSON_GetObjectItemCaseSensitive(objs[j], names[i]);
+            double sum = (cJSON_IsNumber(old) ? old->valuedouble : 0) + (double)v[i];
+            cJSON_DeleteItemFromObjectCaseSensitive(objs[j], names[i]);
+            cJSON_AddNumberToObject(objs[j], names[i], sum);
+        }
+    }
+    if (o->response_id && o->response_id[0]) {
+        cJSON_DeleteItemFromObjectCaseSensitive(turn, "response_id");
+        cJSON_AddStringToObject(turn, "response_id", o->response_id);
+        cJSON_DeleteItemFromObjectCaseSensitive(r->run, "previous_response_id");
+        cJSON_AddStringToObject(r->run, "previous_response_id", o->response_id);
+    }
+}
+
+static void model_done(void *data, const struct model_agent_outcome *o)
+{
+    struct wf_run *r = data;
+    r->model_run = NULL;
+    const struct wf_node *n = &r->w->nodes[r->node];
+    record_usage(r, o);
+    if (o->cancelled || ck_turn_cancelled(r->t)) {
+        run_finish(r);
+        return;
+    }
+    if (o->status) {
+        run_save(r);
+        struct ck_turn *t = r->t;
+        run_release(r);
+        ck_turn_fail(t, "custom", o->message, o->allow_retry);
+        return;
+    }
+    if (n->output == WF_OUTPUT_JSON) {
+        cJSON *last = cJSON_Parse(o->output_text ? o->output_text : "");
+        if (!last) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "The agent '%s' did not answer with JSON.", n->id);
+            run_fail(r, msg);
+            return;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(r->run, "last");
+        cJSON_AddItemToObject(r->run, "last", last);
+    }
+    agent_done(r->t, false, r);
+}
+
+static void run_model_agent(struct wf_run *r, const struct wf_node *n)
+{
+    struct buf instructions;
+    buf_init(&instructions, TEXT_MAX);
+    wf_substitute(&instructions, n->instructions, r->state, r->input);
+    char *tools = node_tools_json(n), *schema = NULL;
+    if (n->output == WF_OUTPUT_JSON)
+        schema = cJSON_PrintUnformatted(n->output_schema);
+    struct model_agent_params p = {.model_ref = n->model,
+                                   .instructions = instructions.data,
+                                   .tools_json = tools,
+                                   .tool_choice = tools ? "auto" : NULL,
+                                   .output_schema_json = schema,
+                                   .output_schema_name = schema ? n->output_name : NULL,
+                                   .history = n->history,
+                                   .max_steps = n->max_steps};
+    r->model_run = model_agent_run(r->rt->cfg.models, r->t, &p, model_done, r);
+    buf_free(&instructions);
+    free(tools);
+    free(schema);
+    if (!r->model_run)
+        run_fail(r, "The server is shutting down.");
+}
+
+/* The model agent's own responder answered (the default workflow): it kept the usage in the
+ * metadata, so the run takes the metadata back before it writes its own part. */
+static void default_agent_done(struct ck_turn *t, bool failed, void *data)
+{
+    struct wf_run *r = data;
+    const char *json = ck_turn_thread(t)->metadata_json;
+    cJSON *fresh = json ? cJSON_Parse(json) : NULL;
+    cJSON *usage = cJSON_DetachItemFromObjectCaseSensitive(fresh, "usage");
+    cJSON_Delete(fresh);
+    if (usage) {
+        cJSON_DeleteItemFromObjectCaseSensitive(r->meta, "usage");
+        cJSON_AddItemToObject(r->meta, "usage", usage);
+    }
+    agent_done(t, failed, r);
+}
+
 static void run_agent(struct wf_run *r, const struct wf_node *n)
 {
     if (strcmp(n->model, "builtin:tasks") == 0) {
@@ -268,10 +477,20 @@ static void run_agent(struct wf_run *r, const struct wf_node *n)
                          r->input_item_id[0] ? r->input_item_id : NULL, agent_done, r);
         return;
     }
-    char msg[256];
-    snprintf(msg, sizeof msg, "The model '%s' of agent '%s' has no provider configured.", n->model,
-             n->id);
-    run_fail(r, msg);
+    if (r->w->embedded && ck_turn_user_text(r->t)) {
+        /* The default task assistant is the model agent's own responder: its instructions, its
+         * tools, and the composer's model and tool choice. */
+        ck_turn_delegate(r->t, &r->rt->cfg.models->responder, NULL, NULL, default_agent_done, r);
+        return;
+    }
+    char why[256];
+    if (model_ref_check(r->rt->cfg.models->models, n->model, why, sizeof why)) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "The agent '%s' cannot run: %s", n->id, why);
+        run_fail(r, msg);
+        return;
+    }
+    run_model_agent(r, n);
 }
 
 /* Executes nodes until the run pauses, waits for an agent, or has nowhere to go. */
@@ -292,7 +511,8 @@ static void run_walk(struct wf_run *r)
             r->node = n->next;
             break;
         case WF_SET_STATE:
-            apply_assigns(r, n);
+            if (apply_assigns(r, n))
+                return;
             r->node = n->next;
             break;
         case WF_END:
@@ -306,8 +526,9 @@ static void run_walk(struct wf_run *r)
             run_agent(r, n);
             return;
         case WF_IF_ELSE:
-            run_fail(r, "if_else conditions are not available in this build.");
-            return;
+            if (branch(r, n))
+                return;
+            break;
         }
     }
 }
@@ -500,12 +721,16 @@ static void responder_start(struct ck_turn *t, void *data)
         message_start(r);
 }
 
-/* The runtime only waits while an agent node runs, and then the agent hears the cancel; at any
- * other time a cancel arrives from inside our own emit calls, and the walk checks the flag. */
+/* The runtime only waits while an agent node runs. A builtin agent hears the cancel itself
+ * (it is the turn's responder then); a model agent is stopped here and reports ERR_CLOSED later.
+ * At any other time a cancel arrives from inside our own emit calls, and the walk checks the
+ * flag. */
 static void responder_cancel(struct ck_turn *t, void *data)
 {
-    (void)t;
     (void)data;
+    struct wf_run *r = ck_turn_context(t);
+    if (r && r->model_run)
+        model_agent_run_cancel(r->model_run);
 }
 
 void wf_runtime_init(struct wf_runtime *rt, const struct wf_runtime_config *cfg)

@@ -22,6 +22,7 @@
 #define CHATKITD_WORKFLOW_RUNTIME_H
 
 #include "agent/builtin.h"
+#include "agent/model_agent.h"
 #include "chatkit/engine.h"
 #include "workflow/workflow.h"
 
@@ -29,12 +30,14 @@
 
 #define WF_RUN_MAX_STEPS  100         /* nodes one turn may pass through (cycles end here) */
 #define WF_METADATA_MAX   (64 * 1024) /* the run kept in thread metadata, at most */
+#define WF_USAGE_KEPT     50          /* model turns whose token usage the run keeps */
 #define WF_ACTION_APPROVE "workflow.approve"
 #define WF_ACTION_REJECT  "workflow.reject"
 
 struct wf_runtime_config {
     const struct workflow_set *set; /* not owned: main's set, refilled on reload */
     struct builtin_agent *builtin;  /* not owned: answers builtin:tasks agent nodes */
+    struct model_agent *models;     /* not owned: answers the other agent nodes */
     const struct logger *log;       /* not owned */
 };
 

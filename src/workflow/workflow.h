@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/json_read.h"
 #include "workflow/catalog.h"
+#include "workflow/expr.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,7 +58,7 @@ struct wf_tool {
     const char *description;   /* "" when none */
     const cJSON *parameters;   /* JSON schema of the arguments; NULL for task tools (theirs) */
     const char *url;           /* HTTP tools: http:// or https:// */
-    const char *method;        /* HTTP tools: GET, POST, PUT, PATCH or DELETE */
+    const char *method;        /* HTTP tools: GET or POST */
     struct wf_header *headers; /* owned by the workflow */
     size_t nheaders;
     int64_t timeout_ms;
@@ -67,6 +68,7 @@ struct wf_assign {
     const char *variable;
     const cJSON *value;     /* a literal, or NULL */
     const char *expression; /* an expression (docs/workflows.md), or NULL */
+    struct wf_expr *expr;   /* owned: expression compiled at load */
 };
 
 struct wf_node {
@@ -89,6 +91,7 @@ struct wf_node {
     int max_steps;
     /* if_else */
     const char *condition;
+    struct wf_expr *cond; /* owned: condition compiled at load */
     /* user_approval */
     const char *title, *message;
     /* set_state */
@@ -107,7 +110,8 @@ struct workflow {
     size_t nvars;
     struct wf_node *nodes; /* owned */
     size_t nnodes;
-    int start; /* index of the start node */
+    int start;     /* index of the start node */
+    bool embedded; /* the built-in default (not from a file) */
 };
 
 /* Parses and validates one workflow document. On success returns 0 and *out (one reference). On

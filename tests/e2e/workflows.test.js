@@ -276,3 +276,4 @@ test('the default workflow is the task assistant and a file can replace it', T, 
   const plain = await serve(path.join(h.mkTmp(), 'empty-missing'), {}).catch((e) => e);
   assert.ok(plain instanceof Error, 'a missing workflows directory stops the server');
 });
+
