@@ -277,3 +277,60 @@ test('the default workflow is the task assistant and a file can replace it', T, 
   assert.ok(plain instanceof Error, 'a missing workflows directory stops the server');
 });
 
+
+// A fake OpenAI Responses upstream: answer(body) returns the text the model "says"; the answer
+// completes after delayMs (the first words come at once).
+function fakeOpenAI(answer, { delayMs = 0 } = {}) {
+  const http = require('node:http');
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const doc = JSON.parse(body);
+      seen.push(doc);
+      const text = answer(doc);
+      const id = `resp_${seen.length}`;
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const send = (type, obj) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...obj })}\n\n`);
+      send('response.created', { response: { id } });
+      send('response.output_text.delta', { item_id: `msg_${id}`, delta: text });
+      setTimeout(() => {
+        send('response.completed', { response: { id, usage: { input_tokens: 11, output_tokens: 7 } } });
+        res.end();
+      }, delayMs);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () =>
+    resolve({ url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() })));
+}
+
+function modelEnv(upstream) {
+  return { OPENAI_API_KEY: 'sk-test-0123456789abcdef', OPENAI_BASE_URL: upstream.url };
+}
+
+test('SIGHUP during a streaming turn: the stream finishes on the graph it started with', T, async () => {
+  const upstream = await fakeOpenAI(() => 'Thinking it over.', { delayMs: 1500 });
+  const flow = (word) => ({
+    id: 'wf_slow', version: '1', name: 'Slow model',
+    nodes: [{ id: 'start', type: 'start' }, { id: 'think', type: 'agent', model: 'openai:gpt-test' },
+      { id: 'end', type: 'end', message: `graph ${word}` }],
+    edges: [edge('start', 'think'), edge('think', 'end')],
+  });
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), { 'slow.json': flow('old') });
+  try {
+    const srv = await serve(dir, { env: modelEnv(upstream) });
+    const u = await sessionFor(srv, 'wf_slow');
+    const turn = ck.create(srv, u, 'take your time');
+    await h.waitUntil(() => upstream.seen.length === 1, { what: 'the model call' });
+    writeFlows(dir, { 'slow.json': flow('new') });
+    srv.proc.kill('SIGHUP');
+    await h.waitUntil(() => /reloaded/.test(srv.stderrText()), { what: 'the reload' });
+    const { events } = await turn;
+    assert.match(ck.answerText(events), /Thinking it over\.\ngraph old/);
+    const again = await ck.create(srv, u, 'again');
+    assert.match(ck.answerText(again.events), /graph new/);
+  } finally {
+    upstream.close();
+  }
+});
