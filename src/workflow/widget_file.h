@@ -30,8 +30,10 @@
 
 struct widget_file; /* opaque; owned by whoever loaded it */
 
-/* Reads and checks the file at path into *out (free with widget_file_free). ERR_IO when it cannot
- * be read, ERR_TOO_BIG past WIDGET_FILE_MAX_BYTES, ERR_INVALID for anything wrong inside (with
+/* Reads and checks the file at path into *out (free with widget_file_free). This reads the disk
+ * (blocking), so call it at startup or from a worker, never on the event loop. ERR_IO when it
+ * cannot be read, ERR_TOO_BIG past WIDGET_FILE_MAX_BYTES, ERR_INVALID for anything wrong inside
+ * (with
  * "<path>: <field>: <reason>" in err); *out untouched on failure. */
 int widget_file_load(const char *path, struct widget_file **out, char *err, size_t errlen);
 
