@@ -311,8 +311,13 @@ static int app_wire_routes(struct app *app)
         rc = tasks_app_register_routes(&app->tasks, &app->router);
     builtin_agent_init(&app->agent, &app->tasks, &app->log);
     struct wf_runtime_config wc = {
-        .set = &app->wf_set, .builtin = &app->agent, .models = &app->model_agent, .log = &app->log};
+        .set = &app->wf_set,
+        .builtin = &app->agent,
+        .models = &app->model_agent,
+        .http = {.loop = &app->loop, .http = app->http_client, .log = &app->log, .env = env_get},
+        .log = &app->log};
     wf_runtime_init(&app->runtime, &wc);
+    app->tasks.hook = wf_runtime_tool_hook(&app->runtime);
     struct attachments_config atc = {.loop = &app->loop,
                                      .store = app->store,
                                      .auth = &app->auth,

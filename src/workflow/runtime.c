@@ -6,6 +6,7 @@
 #include "core/id.h"
 #include "core/json_write.h"
 #include "core/xalloc.h"
+#include "workflow/widget_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct wf_run {
     char *input; /* owned: the text this run answers ("" when none) */
     char input_item_id[ID_MAX];
     struct model_agent_run *model_run; /* the model agent answering, or NULL */
+    struct wf_run *next_model_run;     /* in rt->model_runs while model_run is set */
 };
 
 static void run_walk(struct wf_run *r);
@@ -170,10 +172,7 @@ static int run_eval(struct wf_run *r, const struct wf_node *n, const char *what,
 {
     cJSON *scope = scope_new(r);
     char why[256], msg[400];
-    (void)e;
-    (void)out;
-    snprintf(why, sizeof why, "expressions arrive with the tmpl merge");
-    int rc = ERR_INVALID;
+    int rc = wf_expr_eval(e, scope, out, why, sizeof why);
     cJSON_Delete(scope);
     if (rc) {
         snprintf(msg, sizeof msg, "The workflow's node '%s' failed: %s: %s", n->id, what, why);
@@ -221,7 +220,7 @@ static int branch(struct wf_run *r, const struct wf_node *n)
     cJSON *v = NULL;
     if (run_eval(r, n, "condition", n->cond, &v))
         return ERR_INVALID;
-    r->node = cJSON_IsTrue(v) ? n->next : n->alt;
+    r->node = wf_expr_truthy(v) ? n->next : n->alt;
     cJSON_Delete(v);
     return 0;
 }
@@ -267,6 +266,23 @@ static void write_approval_card(struct jw *w, const struct wf_run *r, const stru
     jw_obj_end(w);
 }
 
+/* The approval card must pass the widget catalogue like any other widget; when it does not
+ * (a title the catalogue refuses), the turn fails with the reason. */
+static int check_card(struct wf_run *r, const char *json)
+{
+    cJSON *card = cJSON_Parse(json);
+    char why[300];
+    snprintf(why, sizeof why, "it is not JSON");
+    int rc = card ? widget_check(card, why, sizeof why) : ERR_INVALID;
+    cJSON_Delete(card);
+    if (rc) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "The approval card cannot be shown: %s", why);
+        run_fail(r, msg);
+    }
+    return rc;
+}
+
 /* Emits the card as a widget item (new, or replacing the one with id when replace). */
 static void emit_card(struct wf_run *r, const char *widget, const char *copy, const char *id,
                       int64_t created_us, bool replace)
@@ -295,6 +311,12 @@ static void run_pause(struct wf_run *r, const struct wf_node *n)
     struct jw w;
     jw_init(&w, &card);
     write_approval_card(&w, r, n, title.data ? title.data : "", message.data ? message.data : "");
+    if (check_card(r, card.data)) {
+        buf_free(&title);
+        buf_free(&message);
+        buf_free(&card);
+        return;
+    }
     char id[ID_MAX];
     id_new("msg_", id);
     emit_card(r, card.data, title.data ? title.data : "", id, clock_wall_us(), false);
@@ -336,6 +358,17 @@ static char *node_tools_json(const struct wf_node *n)
 {
     const char *all = tasks_tools_schema_json();
     cJSON *defs = cJSON_Parse(all), *out = cJSON_CreateArray();
+    for (size_t i = 0; i < n->ntools; i++) {
+        const struct wf_tool *tool = &n->tools[i];
+        if (tool->kind != WF_TOOL_HTTP)
+            continue;
+        cJSON *def = cJSON_CreateObject();
+        cJSON_AddStringToObject(def, "type", "function");
+        cJSON_AddStringToObject(def, "name", tool->name);
+        cJSON_AddStringToObject(def, "description", tool->description);
+        cJSON_AddItemToObject(def, "parameters", cJSON_Duplicate(tool->parameters, true));
+        cJSON_AddItemToArray(out, def);
+    }
     const cJSON *def;
     cJSON_ArrayForEach(def, defs)
     {
@@ -399,10 +432,43 @@ static void record_usage(struct wf_run *r, const struct model_agent_outcome *o)
     }
 }
 
+/* A widget output: the agent's JSON answer fills the node's widget, shown as a widget item. On
+ * failure the turn has failed with the reason. */
+static int emit_rendered_widget(struct wf_run *r, const struct wf_node *n, const cJSON *data)
+{
+    cJSON *widget = NULL;
+    char why[512];
+    if (widget_file_render(n->widget, data, &widget, why, sizeof why)) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "The agent '%s' answered data its widget cannot show: %s", n->id,
+                 why);
+        run_fail(r, msg);
+        return ERR_INVALID;
+    }
+    char *json = cJSON_PrintUnformatted(widget);
+    char id[ID_MAX];
+    id_new("msg_", id);
+    emit_card(r, json, widget_file_name(n->widget), id, clock_wall_us(), false);
+    free(json);
+    cJSON_Delete(widget);
+    return 0;
+}
+
+static void model_runs_remove(struct wf_run *r)
+{
+    for (struct wf_run **p = &r->rt->model_runs; *p; p = &(*p)->next_model_run) {
+        if (*p == r) {
+            *p = r->next_model_run;
+            break;
+        }
+    }
+}
+
 static void model_done(void *data, const struct model_agent_outcome *o)
 {
     struct wf_run *r = data;
     r->model_run = NULL;
+    model_runs_remove(r);
     const struct wf_node *n = &r->w->nodes[r->node];
     record_usage(r, o);
     if (o->cancelled || ck_turn_cancelled(r->t)) {
@@ -416,7 +482,7 @@ static void model_done(void *data, const struct model_agent_outcome *o)
         ck_turn_fail(t, "custom", o->message, o->allow_retry);
         return;
     }
-    if (n->output == WF_OUTPUT_JSON) {
+    if (n->output != WF_OUTPUT_TEXT) {
         cJSON *last = cJSON_Parse(o->output_text ? o->output_text : "");
         if (!last) {
             char msg[300];
@@ -426,6 +492,8 @@ static void model_done(void *data, const struct model_agent_outcome *o)
         }
         cJSON_DeleteItemFromObjectCaseSensitive(r->run, "last");
         cJSON_AddItemToObject(r->run, "last", last);
+        if (n->output == WF_OUTPUT_WIDGET && emit_rendered_widget(r, n, last))
+            return;
     }
     agent_done(r->t, false, r);
 }
@@ -438,20 +506,86 @@ static void run_model_agent(struct wf_run *r, const struct wf_node *n)
     char *tools = node_tools_json(n), *schema = NULL;
     if (n->output == WF_OUTPUT_JSON)
         schema = cJSON_PrintUnformatted(n->output_schema);
+    else if (n->output == WF_OUTPUT_WIDGET)
+        schema = cJSON_PrintUnformatted(widget_file_schema(n->widget));
     struct model_agent_params p = {.model_ref = n->model,
                                    .instructions = instructions.data,
                                    .tools_json = tools,
                                    .tool_choice = tools ? "auto" : NULL,
                                    .output_schema_json = schema,
-                                   .output_schema_name = schema ? n->output_name : NULL,
+                                   .output_schema_name = !schema ? NULL
+                                                         : n->output == WF_OUTPUT_JSON
+                                                             ? n->output_name
+                                                             : n->id,
                                    .history = n->history,
                                    .max_steps = n->max_steps};
     r->model_run = model_agent_run(r->rt->cfg.models, r->t, &p, model_done, r);
     buf_free(&instructions);
     free(tools);
     free(schema);
-    if (!r->model_run)
+    if (!r->model_run) {
         run_fail(r, "The server is shutting down.");
+        return;
+    }
+    r->next_model_run = r->rt->model_runs;
+    r->rt->model_runs = r;
+}
+
+/* ---- HTTP tools called by a model agent ---- */
+
+struct tool_call {
+    void (*cb)(const struct tasks_result *res, void *data);
+    void *data;
+};
+
+static void tool_call_done(void *data, bool ok, const char *output)
+{
+    (void)ok; /* an error output is still the tool's answer: the model reads it */
+    struct tool_call *tc = data;
+    struct tasks_result res = {.json = output, .json_len = strlen(output)};
+    tc->cb(&res, tc->data);
+    free(tc);
+}
+
+/* The HTTP tool name of the user's answering agent; the newest run first. */
+static const struct wf_tool *find_http_tool(struct wf_runtime *rt, const char *user_id,
+                                            const char *name)
+{
+    for (struct wf_run *r = rt->model_runs; r; r = r->next_model_run) {
+        if (strcmp(ck_turn_user_id(r->t), user_id) != 0)
+            continue;
+        const struct wf_node *n = &r->w->nodes[r->node];
+        for (size_t i = 0; i < n->ntools; i++) {
+            if (n->tools[i].kind == WF_TOOL_HTTP && strcmp(n->tools[i].name, name) == 0)
+                return &n->tools[i];
+        }
+    }
+    return NULL;
+}
+
+static int tool_hook_run(void *data, const char *user_id, const char *name, const cJSON *args,
+                         void (*cb)(const struct tasks_result *res, void *cb_data), void *cb_data)
+{
+    struct wf_runtime *rt = data;
+    const struct wf_tool *tool = find_http_tool(rt, user_id, name);
+    if (!tool)
+        return ERR_NOT_FOUND;
+    struct tool_call *tc = xcalloc(1, sizeof *tc);
+    tc->cb = cb;
+    tc->data = cb_data;
+    char *json = args ? cJSON_PrintUnformatted(args) : xstrdup("{}");
+    struct http_tool_call *call;
+    int rc = http_tool_start(&rt->cfg.http, tool, json, tool_call_done, tc, &call);
+    free(json);
+    if (rc)
+        free(tc);
+    return rc;
+}
+
+struct tasks_tool_hook wf_runtime_tool_hook(struct wf_runtime *rt)
+{
+    struct tasks_tool_hook hook = {.run = tool_hook_run, .data = rt};
+    return hook;
 }
 
 /* The model agent's own responder answered (the default workflow): it kept the usage in the

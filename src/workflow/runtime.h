@@ -24,6 +24,7 @@
 #include "agent/builtin.h"
 #include "agent/model_agent.h"
 #include "chatkit/engine.h"
+#include "workflow/http_tool.h"
 #include "workflow/workflow.h"
 
 #include <stdbool.h>
@@ -38,15 +39,23 @@ struct wf_runtime_config {
     const struct workflow_set *set; /* not owned: main's set, refilled on reload */
     struct builtin_agent *builtin;  /* not owned: answers builtin:tasks agent nodes */
     struct model_agent *models;     /* not owned: answers the other agent nodes */
+    struct http_tool_config http;   /* how HTTP tools call out */
     const struct logger *log;       /* not owned */
 };
+
+struct wf_run;
 
 struct wf_runtime {
     struct wf_runtime_config cfg;
     struct ck_responder responder; /* messages and approval actions */
+    struct wf_run *model_runs;     /* runs whose model agent is answering (not owned) */
 };
 
 void wf_runtime_init(struct wf_runtime *rt, const struct wf_runtime_config *cfg);
+/* The tasks app's hook for tools it does not know (tasks/tools.h): a model agent's call of an
+ * HTTP tool is run for the user's turn whose agent node declares that tool. Install it with
+ * tasks_app.hook = wf_runtime_tool_hook(rt). */
+struct tasks_tool_hook wf_runtime_tool_hook(struct wf_runtime *rt);
 /* True for the custom actions the runtime answers (approval cards); other actions belong to the
  * widgets' own handlers (task cards). */
 bool wf_runtime_owns_action(const char *action_type);

@@ -297,6 +297,46 @@ static void parse_tool(struct load *l, const cJSON *t, const char *p, struct wf_
         parse_http_tool(l, t, p, tool);
 }
 
+/* A widget output: a Widget Builder file next to the workflow ("file"), or an inline "template"
+ * with an optional "schema" for the data the agent answers with. */
+static void load_widget(struct load *l, const cJSON *out, const char *op, struct wf_node *n)
+{
+    const char *file = NULL, *tpl = NULL;
+    if (get_str(l, out, "file", op, false, &file) < 0 ||
+        get_str(l, out, "template", op, false, &tpl) < 0)
+        return;
+    if (!file == !tpl) {
+        bad(l, op, "a widget output needs exactly one of file (a .widget file) and template");
+        return;
+    }
+    char err[512], fp[PATH_MAX_LEN + 16];
+    snprintf(fp, sizeof fp, "%s.%s", op, file ? "file" : "template");
+    int rc;
+    if (file) {
+        const char *slash = strrchr(l->file, '/');
+        char path[4096];
+        if (file[0] == '/' || !slash)
+            snprintf(path, sizeof path, "%s", file);
+        else
+            snprintf(path, sizeof path, "%.*s/%s", (int)(slash - l->file), l->file, file);
+        rc = widget_file_load(path, &n->widget, err, sizeof err);
+    } else {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "version", "1.0");
+        cJSON_AddStringToObject(doc, "name", n->id ? n->id : "widget");
+        cJSON_AddStringToObject(doc, "template", tpl);
+        const cJSON *schema = cJSON_GetObjectItemCaseSensitive(out, "schema");
+        if (schema)
+            cJSON_AddItemToObject(doc, "jsonSchema", cJSON_Duplicate(schema, true));
+        char *text = cJSON_PrintUnformatted(doc);
+        cJSON_Delete(doc);
+        rc = widget_file_parse(fp, text, strlen(text), &n->widget, err, sizeof err);
+        free(text);
+    }
+    if (rc)
+        bad(l, fp, "%s", err);
+}
+
 static void parse_output(struct load *l, const cJSON *node, const char *p, struct wf_node *n)
 {
     const cJSON *out = cJSON_GetObjectItemCaseSensitive(node, "output");
@@ -326,7 +366,7 @@ static void parse_output(struct load *l, const cJSON *node, const char *p, struc
         get_str(l, out, "name", op, false, &n->output_name);
     } else if (strcmp(type, "widget") == 0) {
         n->output = WF_OUTPUT_WIDGET;
-        get_str(l, out, "template", op, true, &n->output_template);
+        load_widget(l, out, op, n);
     } else {
         char tp[PATH_MAX_LEN + 16];
         snprintf(tp, sizeof tp, "%s.type", op);
@@ -385,10 +425,9 @@ static void parse_agent(struct load *l, const cJSON *node, const char *p, struct
 /* Compiles an expression of the file; a mistake is reported at path with the column. */
 static void compile_expr(struct load *l, const char *path, const char *src, struct wf_expr **out)
 {
-    (void)l;
-    (void)path;
-    (void)src;
-    *out = NULL;
+    char why[256];
+    if (wf_expr_compile(src, strlen(src), out, why, sizeof why))
+        bad(l, path, "%s", why);
 }
 
 static void parse_set_state(struct load *l, const cJSON *node, const char *p, struct wf_node *n)
@@ -686,9 +725,10 @@ static void workflow_free(struct workflow *w)
             free(w->nodes[i].tools[j].headers);
         free(w->nodes[i].tools);
         for (size_t j = 0; j < w->nodes[i].nassigns; j++)
-            (void)w->nodes[i].assigns[j].expr;
+            wf_expr_free(w->nodes[i].assigns[j].expr);
         free(w->nodes[i].assigns);
-        (void)w->nodes[i].cond;
+        wf_expr_free(w->nodes[i].cond);
+        widget_file_free(w->nodes[i].widget);
     }
     free(w->nodes);
     free(w->vars);

@@ -21,6 +21,7 @@
 #include "core/json_read.h"
 #include "workflow/catalog.h"
 #include "workflow/expr.h"
+#include "workflow/widget_file.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,11 +84,11 @@ struct wf_node {
     struct wf_tool *tools;    /* owned by the workflow */
     size_t ntools;
     enum wf_output_kind output;
-    const cJSON *output_schema;  /* WF_OUTPUT_JSON */
-    const char *output_name;     /* WF_OUTPUT_JSON: the schema's name */
-    const char *output_template; /* WF_OUTPUT_WIDGET: the widget template text */
-    bool history;                /* include the thread's items (default true) */
-    bool stay;                   /* later turns start at this agent instead of start */
+    const cJSON *output_schema; /* WF_OUTPUT_JSON */
+    const char *output_name;    /* WF_OUTPUT_JSON: the schema's name */
+    struct widget_file *widget; /* owned; WF_OUTPUT_WIDGET: the widget the answer fills */
+    bool history;               /* include the thread's items (default true) */
+    bool stay;                  /* later turns start at this agent instead of start */
     int max_steps;
     /* if_else */
     const char *condition;

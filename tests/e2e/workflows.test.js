@@ -334,3 +334,268 @@ test('SIGHUP during a streaming turn: the stream finishes on the graph it starte
     upstream.close();
   }
 });
+
+test('if_else branches both ways; set_state expressions; the triage example stays with the planner', T, async () => {
+  const srv = await serve(EXAMPLES);
+  const u = await sessionFor(srv, 'wf_triage');
+  // true branch: the planner, which the thread then stays with.
+  const plan = await ck.create(srv, u, 'add plan the week review');
+  assert.match(ck.answerText(plan.events), /\(planner: planner\)/);
+  const next = await ck.say(srv, u, plan.threadId, 'add buy stamps');
+  assert.match(ck.answerText(next), /\(planner: planner\)/);
+  // false branch on a new thread: the task agent, no planner marker.
+  const other = await ck.create(srv, u, 'add buy bread');
+  assert.doesNotMatch(ck.answerText(other.events), /planner/);
+  assert.match(ck.answerText(other.events), /bread/i);
+  const titles = (await ck.tasks(srv, u)).map((t) => t.title).sort();
+  assert.equal(titles.length, 3, JSON.stringify(titles));
+});
+
+test('the bulk-delete example asks first: reject keeps the tasks, approve deletes them', T, async () => {
+  const srv = await serve(EXAMPLES);
+  const u = await sessionFor(srv, 'wf_bulk_delete');
+  for (const title of ['milk', 'eggs']) await ck.createTask(srv, u, { title, tags: ['groceries'] });
+  const ask = await ck.create(srv, u, 'delete everything in groceries');
+  const card = approvalCard(ask.events);
+  assert.match(card.widget.children[1].value, /You asked: "delete everything in groceries"/);
+  const no = await ck.action(srv, u, ask.threadId, card.id, 'workflow.reject', {});
+  assert.match(ck.answerText(no), /Nothing was deleted\./);
+  assert.equal((await ck.tasks(srv, u)).length, 2);
+
+  const ask2 = await ck.say(srv, u, ask.threadId, 'delete everything in groceries');
+  const card2 = approvalCard(ask2);
+  const yes = await ck.action(srv, u, ask.threadId, card2.id, 'workflow.approve', {});
+  // The task agent asks its own confirmation for several tasks; confirm it.
+  const confirm = ck.widgets(yes).find((w) => w.widget.confirm &&
+    w.widget.confirm.action.type === 'task.delete_confirmed');
+  assert.ok(confirm, JSON.stringify(yes));
+  await ck.action(srv, u, ask.threadId, confirm.id, 'task.delete_confirmed',
+    confirm.widget.confirm.action.payload);
+  assert.equal((await ck.tasks(srv, u)).length, 0);
+  // Non-delete messages go straight to the assistant.
+  const add = await ck.say(srv, u, ask.threadId, 'add call mum');
+  assert.equal(ck.widgets(add).filter((w) => w.widget.confirm &&
+    w.widget.confirm.action.type === 'workflow.approve').length, 0);
+});
+
+test('an expression that fails at run time ends the turn with an error naming the node', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'bad.json': {
+      id: 'wf_expr', version: '1', name: 'Bad at run time',
+      state_variables: { n: { type: 'number', default: 1 } },
+      nodes: [{ id: 'start', type: 'start' },
+        { id: 'calc', type: 'set_state', assign: [{ variable: 'n', expression: "state.n < 'a'" }] },
+        { id: 'end', type: 'end' }],
+      edges: [edge('start', 'calc'), edge('calc', 'end')],
+    },
+  });
+  const srv = await serve(dir);
+  const u = await sessionFor(srv, 'wf_expr');
+  const { events } = await ck.create(srv, u, 'hi');
+  const err = events.find((e) => e.type === 'error');
+  assert.ok(err, JSON.stringify(events));
+  assert.match(err.message, /node 'calc' failed: n: /);
+});
+
+
+test('a model agent classifies with a JSON schema and if_else branches on its output', T, async () => {
+  const upstream = await fakeOpenAI((doc) => {
+    if (doc.text && doc.text.format && doc.text.format.type === 'json_schema') {
+      return JSON.stringify({ route: JSON.stringify(doc.input).includes('plan') ? 'planner' : 'chat' });
+    }
+    return 'Happy to chat.';
+  });
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'triage.json': {
+      id: 'wf_model', version: '1', name: 'Model triage',
+      state_variables: { route: { type: 'string', default: '' } },
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'classify', type: 'agent', model: 'openai:gpt-test', history: false,
+          instructions: 'Classify: {{input_as_text}}',
+          output: { type: 'json_schema', name: 'route', schema: { type: 'object',
+            properties: { route: { type: 'string' } }, required: ['route'] } } },
+        { id: 'keep', type: 'set_state', assign: [{ variable: 'route', expression: 'last.route' }] },
+        { id: 'branch', type: 'if_else', condition: "last.route == 'planner'" },
+        { id: 'planner', type: 'agent', model: 'builtin:tasks' },
+        { id: 'chat', type: 'agent', model: 'openai:gpt-test', instructions: 'Chat ({{state.route}}).' },
+        { id: 'end', type: 'end', message: 'route={{state.route}}' },
+      ],
+      edges: [edge('start', 'classify'), edge('classify', 'keep'), edge('keep', 'branch'),
+        edge('branch', 'planner', 'true'), edge('branch', 'chat', 'false'),
+        edge('planner', 'end'), edge('chat', 'end')],
+    },
+  });
+  try {
+    const srv = await serve(dir, { env: modelEnv(upstream) });
+    const u = await sessionFor(srv, 'wf_model');
+    const plan = await ck.create(srv, u, 'add plan the offsite');
+    assert.match(ck.answerText(plan.events), /route=planner/);
+    assert.equal((await ck.tasks(srv, u)).length, 1); // the builtin planner added it
+    const chat = await ck.create(srv, u, 'how are you?');
+    assert.match(ck.answerText(chat.events), /Happy to chat\./);
+    assert.match(ck.answerText(chat.events), /route=chat/);
+    const chatCall = upstream.seen.find((d) => d.instructions === 'Chat (chat).');
+    assert.ok(chatCall, JSON.stringify(upstream.seen.map((d) => d.instructions)));
+    assert.ok(upstream.seen.some((d) => d.instructions === 'Classify: how are you?'));
+  } finally {
+    upstream.close();
+  }
+});
+
+// A tool server for HTTP tools: /weather answers JSON (and echoes what it got), /slow never
+// answers, /fail answers 500.
+function toolServer() {
+  const http = require('node:http');
+  const got = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      got.push({ url: req.url, method: req.method, auth: req.headers.authorization, body });
+      if (req.url.startsWith('/weather')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ city: JSON.parse(body || '{}').city, sky: 'clear' }));
+      } else if (req.url.startsWith('/fail')) {
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end('{"message":"weather station down"}');
+      } // /slow: no answer
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () =>
+    resolve({ url: `http://127.0.0.1:${server.address().port}`, got,
+      close: () => { server.closeAllConnections(); server.close(); } })));
+}
+
+// A fake model that calls `tool` with args once, then says what the tool answered.
+function toolCallingModel(tool, args) {
+  const http = require('node:http');
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const doc = JSON.parse(body);
+      seen.push(doc);
+      const id = `resp_${seen.length}`;
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const send = (type, obj) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...obj })}\n\n`);
+      send('response.created', { response: { id } });
+      const output = doc.input.find((i) => i.type === 'function_call_output');
+      if (!output) {
+        send('response.output_item.done', { item: { type: 'function_call', call_id: 'call_1', name: tool,
+          arguments: JSON.stringify(args) } });
+      } else {
+        send('response.output_text.delta', { item_id: `msg_${id}`, delta: `Tool said: ${output.output}` });
+      }
+      send('response.completed', { response: { id, usage: { input_tokens: 3, output_tokens: 2 } } });
+      res.end();
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () =>
+    resolve({ url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() })));
+}
+
+function httpToolFlow(toolsUrl, pathname, timeoutMs) {
+  return {
+    id: 'wf_http', version: '1', name: 'HTTP tool',
+    nodes: [{ id: 'start', type: 'start' },
+      { id: 'agent', type: 'agent', model: 'openai:gpt-test', tools: ['list_tasks', {
+        type: 'http', name: 'weather', description: 'Weather for a city', url: `${toolsUrl}${pathname}`,
+        method: 'POST', timeout_ms: timeoutMs, headers: { Authorization: { env: 'WEATHER_TOKEN' } },
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'],
+          additionalProperties: false } }] }],
+    edges: [edge('start', 'agent')],
+  };
+}
+
+async function httpToolTurn(pathname, args, timeoutMs = 5000) {
+  const tools = await toolServer();
+  const model = await toolCallingModel('weather', args);
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), { 'http.json': httpToolFlow(tools.url, pathname, timeoutMs) });
+  try {
+    const srv = await serve(dir, { env: { ...modelEnv(model), WEATHER_TOKEN: 'Bearer tool-secret-123' } });
+    const u = await sessionFor(srv, 'wf_http');
+    const started = Date.now();
+    const { events } = await ck.create(srv, u, 'weather in Oslo?');
+    const first = model.seen[0];
+    assert.ok(first.tools.some((t) => t.name === 'weather' && t.parameters.required[0] === 'city'));
+    assert.ok(first.tools.some((t) => t.name === 'list_tasks'));
+    assert.doesNotMatch(srv.stderrText(), /tool-secret-123/);
+    return { text: ck.answerText(events), got: tools.got, ms: Date.now() - started, events };
+  } finally {
+    tools.close();
+    model.close();
+  }
+}
+
+test('HTTP tool: the JSON answer becomes the tool output; the header comes from the environment', T, async () => {
+  const { text, got } = await httpToolTurn('/weather', { city: 'Oslo' });
+  assert.equal(got.length, 1);
+  assert.equal(got[0].method, 'POST');
+  assert.equal(got[0].auth, 'Bearer tool-secret-123');
+  assert.deepEqual(JSON.parse(got[0].body), { city: 'Oslo' });
+  assert.equal(text, 'Tool said: {"city":"Oslo","sky":"clear"}');
+});
+
+test('HTTP tool: a timeout becomes an error the model reads, not a hung turn', T, async () => {
+  const { text, ms } = await httpToolTurn('/slow', { city: 'Oslo' }, 400);
+  assert.equal(text, 'Tool said: {"error":"the tool did not answer within 400 ms"}');
+  assert.ok(ms < 10000, `took ${ms} ms`);
+});
+
+test('HTTP tool: an error status becomes an error output with the answer', T, async () => {
+  const { text } = await httpToolTurn('/fail', { city: 'Oslo' });
+  assert.equal(text, 'Tool said: {"error":"the tool answered HTTP 500","answer":{"message":"weather station down"}}');
+});
+
+test('HTTP tool: arguments that break the schema are refused before any request', T, async () => {
+  const { text, got } = await httpToolTurn('/weather', { town: 'Oslo' });
+  assert.equal(got.length, 0);
+  assert.match(text, /^Tool said: \{"error":"invalid arguments: /);
+});
+
+test('widget output: the agent answers the widget\'s data and the template renders the card', T, async () => {
+  const upstream = await fakeOpenAI((doc) => {
+    assert.equal(doc.text.format.type, 'json_schema');
+    return JSON.stringify({ title: 'Pack for the trip', done: false });
+  });
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'widget.json': {
+      id: 'wf_widget', version: '1', name: 'Widget output',
+      nodes: [{ id: 'start', type: 'start' },
+        { id: 'card', type: 'agent', model: 'openai:gpt-test', output: { type: 'widget',
+          template: '{"type":"Card","children":[{"type":"Text","value":{{ title | tojson }}}]}',
+          schema: { type: 'object', properties: { title: { type: 'string' }, done: { type: 'boolean' } },
+            required: ['title'] } } },
+        { id: 'check', type: 'if_else', condition: 'last.done' },
+        { id: 'open', type: 'end', message: 'still open' }, { id: 'closed', type: 'end', message: 'closed' }],
+      edges: [edge('start', 'card'), edge('card', 'check'), edge('check', 'closed', 'true'),
+        edge('check', 'open', 'false')],
+    },
+  });
+  try {
+    const srv = await serve(dir, { env: modelEnv(upstream) });
+    const u = await sessionFor(srv, 'wf_widget');
+    const { events } = await ck.create(srv, u, 'show my trip task');
+    const cards = ck.widgets(events);
+    assert.equal(cards.length, 1, JSON.stringify(events));
+    assert.deepEqual(cards[0].widget, { type: 'Card', children: [{ type: 'Text', value: 'Pack for the trip' }] });
+    assert.match(ck.answerText(events), /still open/);
+    assert.equal(upstream.seen[0].text.format.schema.required[0], 'title');
+  } finally {
+    upstream.close();
+  }
+});
+
+test('a widget template that does not compile is refused at load with its place', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'bad'), {
+    'w.json': { id: 'wf_w', version: '1', name: 'W',
+      nodes: [{ id: 'start', type: 'start' }, { id: 'a', type: 'agent', model: 'openai:x',
+        output: { type: 'widget', template: '{{ title | nosuchfilter }}' } }],
+      edges: [edge('start', 'a')] },
+  });
+  const r = await h.runCli(['workflows', 'check', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /w\.json: \$\.nodes\[1\]\.output\.template: .*nosuchfilter/);
+});

@@ -169,6 +169,31 @@ static void test_node_errors(void **state)
            "f.json: $.nodes[3].condition: must not be empty");
 }
 
+static void test_expression_and_widget_errors(void **state)
+{
+    (void)state;
+    expect("{\"id\":\"ok\",\"type\":\"user_approval\",\"title\":\"Go?\"}",
+           "{\"id\":\"ok\",\"type\":\"if_else\",\"condition\":\"state.n <\"}",
+           "f.json: $.nodes[3].condition: column ");
+    expect("\"value\":2", "\"expression\":\"state.n +\"",
+           "f.json: $.nodes[1].assign[0].expression: column ");
+    expect("\"output\":{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\"}}",
+           "\"output\":{\"type\":\"widget\"}",
+           "f.json: $.nodes[2].output: a widget output needs exactly one of file");
+    expect("\"output\":{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\"}}",
+           "\"output\":{\"type\":\"widget\",\"template\":\"{% if %}\"}",
+           "f.json: $.nodes[2].output.template: ");
+    expect("\"output\":{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\"}}",
+           "\"output\":{\"type\":\"widget\",\"file\":\"missing.widget\"}",
+           "f.json: $.nodes[2].output.file: ");
+    /* A good expression and a good inline widget load. */
+    assert_null(errors_of(mutate("\"value\":2", "\"expression\":\"state.n + 1\"")));
+    assert_null(errors_of(
+        mutate("\"output\":{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\"}}",
+               "\"output\":{\"type\":\"widget\",\"template\":\"{\\\"type\\\":\\\"Card\\\","
+               "\\\"children\\\":[]}\"}")));
+}
+
 static void test_tool_errors(void **state)
 {
     (void)state;
@@ -304,10 +329,15 @@ static void test_substitute(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),         cmocka_unit_test(test_root_errors),
-        cmocka_unit_test(test_var_errors),   cmocka_unit_test(test_node_errors),
-        cmocka_unit_test(test_tool_errors),  cmocka_unit_test(test_edge_errors),
-        cmocka_unit_test(test_set_versions), cmocka_unit_test(test_substitute),
+        cmocka_unit_test(test_good),
+        cmocka_unit_test(test_root_errors),
+        cmocka_unit_test(test_var_errors),
+        cmocka_unit_test(test_node_errors),
+        cmocka_unit_test(test_tool_errors),
+        cmocka_unit_test(test_edge_errors),
+        cmocka_unit_test(test_expression_and_widget_errors),
+        cmocka_unit_test(test_set_versions),
+        cmocka_unit_test(test_substitute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
