@@ -166,16 +166,16 @@ static void purge_tick(uv_timer_t *t)
         app->purge_running = true;
 }
 
-/* Messages and approval cards go to the workflow runtime; the task widgets' own actions,
- * client tool answers and structured input go to the task agent that made them. */
+/* Messages, approval cards and the answers to a workflow's client tools go to the workflow
+ * runtime; the task widgets' own actions, the task agent's client tool answers and structured
+ * input go to the task agent that made them. */
 static const struct ck_responder *pick_responder(struct ck_turn *t, void *data)
 {
     struct app *app = data;
     const struct ck_request *req = ck_turn_request(t);
     bool message = req->type == CK_THREADS_CREATE || req->type == CK_THREADS_ADD_USER_MESSAGE ||
                    req->type == CK_THREADS_RETRY_AFTER_ITEM;
-    if (message ||
-        (req->type == CK_THREADS_CUSTOM_ACTION && wf_runtime_owns_action(req->action_type)))
+    if (message || wf_runtime_owns_turn(t))
         return &app->runtime.responder;
     return &app->agent.responder;
 }

@@ -26,6 +26,7 @@ enum ev_kind {
     EV_REMOVED,       /* delete item, send */
     EV_SET_TITLE,     /* apply a new title (announced after the next event that is sent) */
     EV_SAVE_METADATA, /* persist the thread (its metadata changed); nothing sent */
+    EV_CALL,          /* call the responder back (ck_turn_when_written) */
     EV_END,
 };
 
@@ -37,6 +38,8 @@ struct ck_event {
     struct store_item item;       /* what to persist (json owned) */
     struct store_attachment *att; /* owned; EV_ATTACH only (kept out of line: events are many) */
     char *title;                  /* owned; EV_SET_TITLE */
+    void (*fn)(struct ck_turn *t, void *data); /* EV_CALL */
+    void *fn_data;
 };
 
 /* An assistant message announced with item.added and not yet done: the text so far, kept so a
@@ -415,7 +418,7 @@ static void turn_pump(struct ck_turn *t)
             continue;
         }
         if (ev->kind != EV_SEND && ev->kind != EV_END && ev->kind != EV_SET_TITLE &&
-            persist_start(t, ev)) {
+            ev->kind != EV_CALL && persist_start(t, ev)) {
             t->pumping = false;
             if (!t->job_busy)
                 turn_maybe_free(t); /* the store refused the write and the turn ended */
@@ -424,6 +427,13 @@ static void turn_pump(struct ck_turn *t)
         t->head = ev->next;
         if (!t->head)
             t->tail = NULL;
+        if (ev->kind == EV_CALL) {
+            void (*fn)(struct ck_turn *, void *) = ev->fn;
+            void *fn_data = ev->fn_data;
+            event_free(ev);
+            fn(t, fn_data);
+            continue;
+        }
         if (ev->kind == EV_SET_TITLE) {
             free(t->thread.title);
             t->thread.title = ev->title;
@@ -1291,6 +1301,17 @@ void ck_turn_set_metadata(struct ck_turn *t, const char *metadata_json)
     free(t->thread.metadata_json);
     t->thread.metadata_json = xstrdup(metadata_json);
     queue_push(t, event_new(EV_SAVE_METADATA));
+    turn_pump(t);
+}
+
+void ck_turn_when_written(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data)
+{
+    if (t->state != TURN_RUNNING || t->cancelled || t->end_queued)
+        return;
+    struct ck_event *ev = event_new(EV_CALL);
+    ev->fn = fn;
+    ev->fn_data = data;
+    queue_push(t, ev);
     turn_pump(t);
 }
 

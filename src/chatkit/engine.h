@@ -122,6 +122,11 @@ typedef void (*ck_delegate_done_fn)(struct ck_turn *t, bool failed, void *data);
 void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const char *input_text,
                       const char *input_item_id, ck_delegate_done_fn done, void *data);
 
+/* Runs fn(t, data) once every event queued before this call has been stored and sent (at once
+ * when nothing is pending, possibly before this returns). Dropped when the turn is cancelled
+ * first: the responder's cancel notice is then its cue. */
+void ck_turn_when_written(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data);
+
 /* One pointer of the responder's own state, kept with the turn. */
 void ck_turn_set_context(struct ck_turn *t, void *context);
 void *ck_turn_context(const struct ck_turn *t);

@@ -26,7 +26,7 @@ struct http_tool_call {
     struct buf answer;      /* owned; the body so far */
     int status;
     bool too_big;
-    char *early_error;      /* owned; an error to report from the timer */
+    char *early_error; /* owned; an error to report from the timer */
     int64_t started_us;
 };
 
@@ -130,8 +130,10 @@ static char **request_headers(const struct http_tool_call *c, char *why, size_t 
     for (size_t i = 0; i < tool->nheaders && i < HEADERS_MAX; i++) {
         const char *v = c->cfg.env(tool->headers[i].env);
         if (!v || !*v || strchr(v, '\r') || strchr(v, '\n')) {
-            snprintf(why, whylen, "the tool is not configured: the environment variable %s is "
-                     "not set", tool->headers[i].env);
+            snprintf(why, whylen,
+                     "the tool is not configured: the environment variable %s is "
+                     "not set",
+                     tool->headers[i].env);
             for (size_t j = 0; j < n; j++)
                 free(h[j]);
             free(h);
@@ -182,8 +184,9 @@ static void on_done(void *data, int code, const char *message)
         if (ok) {
             out = cJSON_PrintUnformatted(doc);
         } else {
-            snprintf(why, sizeof why, doc ? "the tool answered HTTP %d"
-                                          : "the tool answered HTTP %d with a body that is not JSON",
+            snprintf(why, sizeof why,
+                     doc ? "the tool answered HTTP %d"
+                         : "the tool answered HTTP %d with a body that is not JSON",
                      c->status);
             out = error_output(why, doc);
         }
@@ -204,8 +207,8 @@ static const struct http_call_events call_events = {
 static char *send_request(struct http_tool_call *c, const char *arguments)
 {
     char why[1024];
-    cJSON *args = json_parse(arguments ? arguments : "", arguments ? strlen(arguments) : 0, 64,
-                             NULL);
+    cJSON *args =
+        json_parse(arguments ? arguments : "", arguments ? strlen(arguments) : 0, 64, NULL);
     if (!cJSON_IsObject(args)) {
         cJSON_Delete(args);
         return error_output("the arguments are not a JSON object", NULL);

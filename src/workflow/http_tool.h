@@ -32,9 +32,9 @@
 #define HTTP_TOOL_ANSWER_MAX (256 * 1024) /* bytes of an answer the model may read */
 
 struct http_tool_config {
-    uv_loop_t *loop;             /* not owned */
-    struct http_client *http;    /* not owned */
-    const struct logger *log;    /* not owned */
+    uv_loop_t *loop;                      /* not owned */
+    struct http_client *http;             /* not owned */
+    const struct logger *log;             /* not owned */
     const char *(*env)(const char *name); /* reads header variables (getenv in production) */
 };
 

@@ -28,6 +28,9 @@ struct wf_run {
     char input_item_id[ID_MAX];
     struct model_agent_run *model_run; /* the model agent answering, or NULL */
     struct wf_run *next_model_run;     /* in rt->model_runs while model_run is set */
+    const struct wf_tool *client_tool; /* the client tool the model called (pauses the run) */
+    char *client_args;                 /* owned: its arguments (JSON text) */
+    bool waiting_written;              /* a resume waits for the tool output to be stored */
 };
 
 static void run_walk(struct wf_run *r);
@@ -99,6 +102,7 @@ static void run_release(struct wf_run *r)
     workflow_unref(r->w);
     cJSON_Delete(r->meta);
     free(r->input);
+    free(r->client_args);
     free(r);
 }
 
@@ -360,7 +364,7 @@ static char *node_tools_json(const struct wf_node *n)
     cJSON *defs = cJSON_Parse(all), *out = cJSON_CreateArray();
     for (size_t i = 0; i < n->ntools; i++) {
         const struct wf_tool *tool = &n->tools[i];
-        if (tool->kind != WF_TOOL_HTTP)
+        if (tool->kind == WF_TOOL_TASK)
             continue;
         cJSON *def = cJSON_CreateObject();
         cJSON_AddStringToObject(def, "type", "function");
@@ -454,6 +458,35 @@ static int emit_rendered_widget(struct wf_run *r, const struct wf_node *n, const
     return 0;
 }
 
+/* The model called a client tool: the page answers it (spec §9). The turn ends on a pending
+ * client_tool_call item, and threads.add_client_tool_output resumes the run at this node. */
+static void pause_for_client(struct wf_run *r, const struct wf_node *n)
+{
+    char id[ID_MAX], call_id[ID_MAX];
+    id_new("tc_", id);
+    id_new("call_", call_id);
+    int64_t now = clock_wall_us();
+    struct buf item;
+    buf_init(&item, TEXT_MAX);
+    struct jw w;
+    jw_init(&w, &item);
+    ck_write_item_head(&w, id, ck_turn_thread(r->t)->id, now, "client_tool_call");
+    jw_kv_str(&w, "status", "pending");
+    jw_kv_str(&w, "call_id", call_id);
+    jw_kv_str(&w, "name", r->client_tool->name);
+    jw_key(&w, "arguments");
+    jw_raw(&w, r->client_args, strlen(r->client_args));
+    jw_obj_end(&w);
+    ck_turn_emit_item_done(r->t, id, "client_tool_call", now, item.data);
+    buf_free(&item);
+    cJSON *pending = cJSON_CreateObject();
+    cJSON_AddStringToObject(pending, "node", n->id);
+    cJSON_AddStringToObject(pending, "item_id", id);
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "client_call");
+    cJSON_AddItemToObject(r->run, "client_call", pending);
+    run_finish(r);
+}
+
 static void model_runs_remove(struct wf_run *r)
 {
     for (struct wf_run **p = &r->rt->model_runs; *p; p = &(*p)->next_model_run) {
@@ -471,6 +504,10 @@ static void model_done(void *data, const struct model_agent_outcome *o)
     model_runs_remove(r);
     const struct wf_node *n = &r->w->nodes[r->node];
     record_usage(r, o);
+    if (r->client_tool && !ck_turn_cancelled(r->t)) {
+        pause_for_client(r, n);
+        return;
+    }
     if (o->cancelled || ck_turn_cancelled(r->t)) {
         run_finish(r);
         return;
@@ -547,29 +584,74 @@ static void tool_call_done(void *data, bool ok, const char *output)
     free(tc);
 }
 
-/* The HTTP tool name of the user's answering agent; the newest run first. */
-static const struct wf_tool *find_http_tool(struct wf_runtime *rt, const char *user_id,
-                                            const char *name)
+/* The tool called name of the user's answering agent (the newest run first), and that run. */
+static const struct wf_tool *find_tool(struct wf_runtime *rt, const char *user_id, const char *name,
+                                       struct wf_run **run)
 {
     for (struct wf_run *r = rt->model_runs; r; r = r->next_model_run) {
         if (strcmp(ck_turn_user_id(r->t), user_id) != 0)
             continue;
         const struct wf_node *n = &r->w->nodes[r->node];
         for (size_t i = 0; i < n->ntools; i++) {
-            if (n->tools[i].kind == WF_TOOL_HTTP && strcmp(n->tools[i].name, name) == 0)
+            if (n->tools[i].kind != WF_TOOL_TASK && strcmp(n->tools[i].name, name) == 0) {
+                *run = r;
                 return &n->tools[i];
+            }
         }
     }
     return NULL;
+}
+
+/* The model agent waits for every tool's answer, also when it is being stopped: a client tool
+ * gets one from a zero-delay timer (the run pauses, so the model never reads it). */
+struct deferred_answer {
+    uv_timer_t timer;
+    void (*cb)(const struct tasks_result *res, void *data);
+    void *data;
+};
+
+static void deferred_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void deferred_fire(uv_timer_t *timer)
+{
+    struct deferred_answer *d = timer->data;
+    static const char out[] = "{\"error\":\"the page answers this tool\"}";
+    struct tasks_result res = {.json = out, .json_len = sizeof out - 1};
+    d->cb(&res, d->data);
+    uv_close((uv_handle_t *)&d->timer, deferred_closed);
+}
+
+static int client_tool_call(struct wf_run *r, const struct wf_tool *tool, const cJSON *args,
+                            void (*cb)(const struct tasks_result *res, void *cb_data),
+                            void *cb_data)
+{
+    if (r->client_tool) /* one client call per turn: the first one pauses the run */
+        return ERR_NOT_FOUND;
+    r->client_tool = tool;
+    r->client_args = args ? cJSON_PrintUnformatted(args) : xstrdup("{}");
+    struct deferred_answer *d = xcalloc(1, sizeof *d);
+    d->cb = cb;
+    d->data = cb_data;
+    uv_timer_init(r->rt->cfg.http.loop, &d->timer);
+    d->timer.data = d;
+    uv_timer_start(&d->timer, deferred_fire, 0, 0);
+    model_agent_run_cancel(r->model_run);
+    return 0;
 }
 
 static int tool_hook_run(void *data, const char *user_id, const char *name, const cJSON *args,
                          void (*cb)(const struct tasks_result *res, void *cb_data), void *cb_data)
 {
     struct wf_runtime *rt = data;
-    const struct wf_tool *tool = find_http_tool(rt, user_id, name);
+    struct wf_run *run = NULL;
+    const struct wf_tool *tool = find_tool(rt, user_id, name, &run);
     if (!tool)
         return ERR_NOT_FOUND;
+    if (tool->kind == WF_TOOL_CLIENT)
+        return client_tool_call(run, tool, args, cb, cb_data);
     struct tool_call *tc = xcalloc(1, sizeof *tc);
     tc->cb = cb;
     tc->data = cb_data;
@@ -841,6 +923,39 @@ static void action_start(struct wf_run *r)
     run_walk(r);
 }
 
+/* The tool output is stored (the model agent reads the thread from the store): run the node
+ * again; the model sees its call and the page's answer and goes on. */
+static void client_output_written(struct ck_turn *t, void *data)
+{
+    (void)t;
+    struct wf_run *r = data;
+    r->waiting_written = false;
+    run_model_agent(r, &r->w->nodes[r->node]);
+}
+
+static void client_resume(struct wf_run *r)
+{
+    cJSON *pending = cJSON_GetObjectItemCaseSensitive(r->run, "client_call");
+    const cJSON *node = cJSON_GetObjectItemCaseSensitive(pending, "node");
+    const cJSON *item_id = cJSON_GetObjectItemCaseSensitive(pending, "item_id");
+    const struct store_item *call = ck_turn_item(r->t);
+    struct workflow *w =
+        workflow_set_find(r->rt->cfg.set, run_str(r, "workflow_id"), run_str(r, "version"));
+    int at = w && cJSON_IsString(node) ? workflow_node_index(w, node->valuestring) : -1;
+    if (at < 0 || w->nodes[at].kind != WF_AGENT || !call || !cJSON_IsString(item_id) ||
+        strcmp(call->id, item_id->valuestring) != 0) {
+        run_fail(r, "The workflow step that asked for this tool output is no longer available.");
+        return;
+    }
+    run_use(r, w);
+    ensure_state(r, false);
+    r->input = xstrdup("");
+    cJSON_DeleteItemFromObjectCaseSensitive(r->run, "client_call");
+    r->node = at;
+    r->waiting_written = true;
+    ck_turn_when_written(r->t, client_output_written, r);
+}
+
 static void responder_start(struct ck_turn *t, void *data)
 {
     struct wf_run *r = xcalloc(1, sizeof *r);
@@ -849,8 +964,11 @@ static void responder_start(struct ck_turn *t, void *data)
     r->node = -1;
     ck_turn_set_context(t, r);
     load_meta(r);
-    if (ck_turn_request(t)->type == CK_THREADS_CUSTOM_ACTION)
+    enum ck_type type = ck_turn_request(t)->type;
+    if (type == CK_THREADS_CUSTOM_ACTION)
         action_start(r);
+    else if (type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT)
+        client_resume(r);
     else
         message_start(r);
 }
@@ -865,6 +983,8 @@ static void responder_cancel(struct ck_turn *t, void *data)
     struct wf_run *r = ck_turn_context(t);
     if (r && r->model_run)
         model_agent_run_cancel(r->model_run);
+    else if (r && r->waiting_written)
+        run_finish(r); /* the queued call-back went with the cancelled queue */
 }
 
 void wf_runtime_init(struct wf_runtime *rt, const struct wf_runtime_config *cfg)
@@ -873,6 +993,21 @@ void wf_runtime_init(struct wf_runtime *rt, const struct wf_runtime_config *cfg)
     rt->responder.start = responder_start;
     rt->responder.cancel = responder_cancel;
     rt->responder.data = rt;
+}
+
+bool wf_runtime_owns_turn(const struct ck_turn *t)
+{
+    const struct ck_request *req = ck_turn_request(t);
+    if (req->type == CK_THREADS_CUSTOM_ACTION)
+        return wf_runtime_owns_action(req->action_type);
+    if (req->type != CK_THREADS_ADD_CLIENT_TOOL_OUTPUT)
+        return false;
+    const char *json = ck_turn_thread(t)->metadata_json;
+    cJSON *meta = json ? cJSON_Parse(json) : NULL;
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(meta, "workflow_run");
+    bool ours = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(run, "client_call"));
+    cJSON_Delete(meta);
+    return ours;
 }
 
 bool wf_runtime_owns_action(const char *action_type)

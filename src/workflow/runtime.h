@@ -56,6 +56,10 @@ void wf_runtime_init(struct wf_runtime *rt, const struct wf_runtime_config *cfg)
  * HTTP tool is run for the user's turn whose agent node declares that tool. Install it with
  * tasks_app.hook = wf_runtime_tool_hook(rt). */
 struct tasks_tool_hook wf_runtime_tool_hook(struct wf_runtime *rt);
+/* True for the turns besides messages that the runtime answers: approval card actions, and the
+ * page's answer to a client tool a workflow's model agent called (the thread's run waits for
+ * it). Other actions and tool outputs belong to the task agent. */
+bool wf_runtime_owns_turn(const struct ck_turn *t);
 /* True for the custom actions the runtime answers (approval cards); other actions belong to the
  * widgets' own handlers (task cards). */
 bool wf_runtime_owns_action(const char *action_type);

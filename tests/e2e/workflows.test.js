@@ -599,3 +599,40 @@ test('a widget template that does not compile is refused at load with its place'
   assert.equal(r.code, 1);
   assert.match(r.stderr, /w\.json: \$\.nodes\[1\]\.output\.template: .*nosuchfilter/);
 });
+
+test('client tool: the turn ends on a pending call, the page\'s answer resumes the agent node', T, async () => {
+  const model = await toolCallingModel('pick_color', { options: ['red', 'blue'] });
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'client.json': {
+      id: 'wf_client', version: '1', name: 'Client tool',
+      nodes: [{ id: 'start', type: 'start' },
+        { id: 'ask', type: 'agent', model: 'openai:gpt-test', tools: [{ type: 'client', name: 'pick_color',
+          description: 'Ask the page for a colour', parameters: { type: 'object',
+            properties: { options: { type: 'array', items: { type: 'string' } } } } }] },
+        { id: 'end', type: 'end', message: 'all done' }],
+      edges: [edge('start', 'ask'), edge('ask', 'end')],
+    },
+  });
+  try {
+    const srv = await serve(dir, { env: modelEnv(model) });
+    const u = await sessionFor(srv, 'wf_client');
+    const { events, threadId } = await ck.create(srv, u, 'pick a colour for me');
+    const calls = ck.doneItems(events, 'client_tool_call');
+    assert.equal(calls.length, 1, JSON.stringify(events));
+    assert.equal(calls[0].name, 'pick_color');
+    assert.equal(calls[0].status, 'pending');
+    assert.deepEqual(calls[0].arguments, { options: ['red', 'blue'] });
+    assert.doesNotMatch(ck.answerText(events), /all done/);
+    assert.ok(model.seen[0].tools.some((t) => t.name === 'pick_color'));
+
+    const cont = await ck.stream(srv, u, {
+      type: 'threads.add_client_tool_output', params: { thread_id: threadId, result: { color: 'blue' } },
+    });
+    assert.match(ck.answerText(cont), /Tool said: \{"color":"blue"\}/);
+    assert.match(ck.answerText(cont), /all done/);
+    const items = await ck.allItems(srv, u, threadId);
+    assert.equal(items.find((i) => i.type === 'client_tool_call').status, 'completed');
+  } finally {
+    model.close();
+  }
+});

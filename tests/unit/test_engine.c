@@ -29,7 +29,8 @@ enum script {
     SCRIPT_HANG,
     SCRIPT_FAIL,
     SCRIPT_TOOL_CALL,
-    SCRIPT_DELEGATE
+    SCRIPT_DELEGATE,
+    SCRIPT_WHEN_WRITTEN
 };
 
 struct fx {
@@ -57,6 +58,7 @@ struct fx {
     int delegate_done_calls;
     bool delegate_failed;
     char inner_saw[128];
+    int events_at_callback;
 };
 
 static struct fx *F;
@@ -102,6 +104,14 @@ static void emit_answer(struct ck_turn *t, const char *text)
 }
 
 static void delegate_done(struct ck_turn *t, bool failed, void *data);
+
+/* Runs once the answer before it is stored and sent. */
+static void written(struct ck_turn *t, void *data)
+{
+    (void)data;
+    F->events_at_callback = F->nevents;
+    ck_turn_finish(t);
+}
 
 static void resp_start(struct ck_turn *t, void *data)
 {
@@ -165,6 +175,10 @@ static void resp_start(struct ck_turn *t, void *data)
         ck_turn_finish(t);
         break;
     }
+    case SCRIPT_WHEN_WRITTEN:
+        emit_answer(t, "before the call-back");
+        ck_turn_when_written(t, written, NULL);
+        break;
     case SCRIPT_DELEGATE:
         ck_turn_set_context(t, F);
         ck_turn_delegate(t, &F->inner, "approved text", "msg_earlier", delegate_done, F);
@@ -639,6 +653,25 @@ static void test_delegate_failure(void **state)
     assert_int_equal(errors, 1);
 }
 
+/* ck_turn_when_written calls back only after everything queued before it went out. */
+static void test_when_written(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_WHEN_WRITTEN;
+    assert_int_equal(run_request(CREATE_HI), 0);
+    assert_true(F->events_at_callback > 0);
+    bool answer_sent = false;
+    for (int i = 0; i < F->events_at_callback; i++)
+        answer_sent |= strstr(F->events[i], "\"thread.item.done\"") &&
+                       strstr(F->events[i], "before the call-back");
+    assert_true(answer_sent);
+    char tid[ID_MAX];
+    created_thread_id(tid);
+    struct list_result r;
+    list_items(tid, false, &r);
+    assert_int_equal(r.n, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +685,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_turns_on_one_thread_are_serialized, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delegate_and_metadata, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delegate_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_when_written, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,8 +122,8 @@ static void on_tool_done(void *data, bool ok, const char *output)
 }
 
 /* Runs one call of a tool at path with args; returns the output (F->ok says how it went). */
-static const char *call(const char *method, const char *path, const char *schema,
-                        const char *args, int64_t timeout_ms, bool with_header)
+static const char *call(const char *method, const char *path, const char *schema, const char *args,
+                        int64_t timeout_ms, bool with_header)
 {
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", F->port, path);
@@ -151,7 +151,8 @@ static const char *call(const char *method, const char *path, const char *schema
 }
 
 #define CITY_SCHEMA                                                                                \
-    "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}"
+    "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]" \
+    "}"
 
 static void test_post_success(void **state)
 {
@@ -165,8 +166,8 @@ static void test_post_success(void **state)
 static void test_get_query(void **state)
 {
     (void)state;
-    const char *out = call("GET", "/echo", CITY_SCHEMA, "{\"city\":\"S\\u00e3o Paulo & co\"}",
-                           5000, false);
+    const char *out =
+        call("GET", "/echo", CITY_SCHEMA, "{\"city\":\"S\\u00e3o Paulo & co\"}", 5000, false);
     assert_true(F->ok);
     assert_string_equal(out, "{\"method\":\"GET\",\"auth\":\"\",\"city\":\"S\xc3\xa3o Paulo & co\","
                              "\"body\":null}");
@@ -197,8 +198,8 @@ static void test_error_answers(void **state)
     (void)state;
     const char *out = call("POST", "/fail", NULL, "{}", 5000, false);
     assert_false(F->ok);
-    assert_string_equal(out,
-                        "{\"error\":\"the tool answered HTTP 500\",\"answer\":{\"message\":\"boom\"}}");
+    assert_string_equal(
+        out, "{\"error\":\"the tool answered HTTP 500\",\"answer\":{\"message\":\"boom\"}}");
     out = call("POST", "/text", NULL, "{}", 5000, false);
     assert_string_equal(out, "{\"error\":\"the tool answered HTTP 200 with a body that is not "
                              "JSON\"}");
@@ -234,9 +235,11 @@ static void test_unreachable_and_cancel(void **state)
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/slow", F->port);
     /* Port 1 on loopback refuses the connection. */
-    struct wf_tool tool = {
-        .kind = WF_TOOL_HTTP, .name = "probe", .url = "http://127.0.0.1:1/x", .method = "POST",
-        .timeout_ms = 2000};
+    struct wf_tool tool = {.kind = WF_TOOL_HTTP,
+                           .name = "probe",
+                           .url = "http://127.0.0.1:1/x",
+                           .method = "POST",
+                           .timeout_ms = 2000};
     struct http_tool_config cfg = {
         .loop = &F->loop, .http = F->client, .log = &F->log, .env = fake_env};
     struct http_tool_call *c;
