@@ -636,3 +636,54 @@ test('client tool: the turn ends on a pending call, the page\'s answer resumes t
     model.close();
   }
 });
+
+test('session state_variables seed the run; undeclared or mistyped ones are ignored', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'state.json': {
+      id: 'wf_state', version: '1', name: 'State',
+      state_variables: { name: { type: 'string', default: 'friend' }, n: { type: 'number', default: 1 } },
+      nodes: [{ id: 'start', type: 'start' },
+        { id: 'inc', type: 'set_state', assign: [{ variable: 'n', expression: 'state.n + 1' }] },
+        { id: 'end', type: 'end', message: 'Hello {{state.name}}, turn {{state.n}}.' }],
+      edges: [edge('start', 'inc'), edge('inc', 'end')],
+    },
+  });
+  const srv = await serve(dir);
+  const r = await h.mintBrowser(srv, { body: { workflow: { id: 'wf_state',
+    state_variables: { name: 'Ada', n: 'not a number', extra: true } } } });
+  assert.equal(r.status, 200, r.text);
+  const u = { secret: r.json().client_secret };
+  const first = await ck.create(srv, u, 'hi');
+  assert.match(ck.answerText(first.events), /Hello Ada, turn 2\./);
+  // The state lives with the thread's run: the next turn counts on.
+  assert.match(ck.answerText(await ck.say(srv, u, first.threadId, 'again')), /Hello Ada, turn 3\./);
+});
+
+test('a client that leaves during a model node cancels it; the server stays healthy', T, async () => {
+  const upstream = await fakeOpenAI(() => 'Slowly...', { delayMs: 3000 });
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'slow.json': { id: 'wf_slow', version: '1', name: 'Slow',
+      nodes: [{ id: 'start', type: 'start' }, { id: 'think', type: 'agent', model: 'openai:gpt-test' },
+        { id: 'end', type: 'end', message: 'finished' }],
+      edges: [edge('start', 'think'), edge('think', 'end')] },
+  });
+  try {
+    const srv = await serve(dir, { env: modelEnv(upstream) });
+    const u = await sessionFor(srv, 'wf_slow');
+    const ac = new AbortController();
+    const gone = ck.post(srv, u, { type: 'threads.create', params: { input: ck.input('think hard') } },
+      { signal: ac.signal }).catch((e) => e);
+    await h.waitUntil(() => upstream.seen.length === 1, { what: 'the model call' });
+    ac.abort();
+    await gone;
+    const ok = await h.request(srv.url, 'GET', '/health');
+    assert.equal(ok.status, 200);
+    const list = await ck.listThreads(srv, u);
+    assert.equal(list.data.length, 1);
+    // The thread works afterwards.
+    const next = await ck.say(srv, u, list.data[0].id, 'again');
+    assert.match(ck.answerText(next), /finished/);
+  } finally {
+    upstream.close();
+  }
+});
