@@ -6,6 +6,7 @@
  */
 #include "agent/builtin.h"
 #include "agent/model_agent.h"
+#include "auth/hosted.h"
 #include "auth/sessions.h"
 #include "chatkit/attachments.h"
 #include "chatkit/engine.h"
@@ -50,6 +51,8 @@ struct app {
     struct model_registry *models;
     struct model_agent model_agent;
     bool use_model_agent; /* --model names a real provider */
+    struct hosted hosted;
+    bool hosted_mode; /* --sessions-upstream openai */
     struct ck_engine *engine;
     struct attachments attachments;
     struct chatkit chatkit;
@@ -244,6 +247,7 @@ static int app_wire_routes(struct app *app)
         .admin_key = app->cfg.api_key,
         .browser_ttl_s = app->cfg.session_ttl_s,
         .browser_rate = (int)app->cfg.session_rate,
+        .hosted_sessions = app->hosted_mode,
     };
     http_router_init(&app->router);
     auth_init(&app->auth, &ac);
@@ -253,6 +257,18 @@ static int app_wire_routes(struct app *app)
     int rc = ops_register_routes(&app->ops, &app->router);
     if (!rc)
         rc = auth_register_routes(&app->auth, &app->router);
+    if (!rc && app->hosted_mode) {
+        struct hosted_config hc = {.auth = &app->auth,
+                                   .http = app->http_client,
+                                   .log = &app->log,
+                                   .base_url = app->cfg.openai_base_url,
+                                   .api_key = app->cfg.openai_api_key,
+                                   .workflow_id = app->cfg.workflow_id,
+                                   .script_url = app->cfg.chatkit_script_url,
+                                   .timeout_ms = 30000};
+        hosted_init(&app->hosted, &hc);
+        rc = hosted_register_routes(&app->hosted, &app->router);
+    }
     struct tasks_config tc = {
         .loop = &app->loop, .store = app->store, .auth = &app->auth, .log = &app->log};
     tasks_app_init(&app->tasks, &tc);
@@ -290,11 +306,36 @@ static int app_wire_routes(struct app *app)
     return rc;
 }
 
+/* Hosted mode: OpenAI mints the sessions; its workflow ids are not ours to check. */
+static int app_check_hosted(struct app *app, bool *hosted)
+{
+    char err[512];
+    const char *up = app->cfg.sessions_upstream;
+    *hosted = false;
+    if (!up)
+        return 0;
+    if (strcmp(up, "openai") != 0) {
+        fprintf(stderr, "chatkitd: --sessions-upstream: '%s' is not a known upstream (openai)\n",
+                up);
+        return 2;
+    }
+    if (hosted_check_config(app->cfg.openai_api_key, app->cfg.workflow_id, err, sizeof err)) {
+        fprintf(stderr, "chatkitd: %s\n", err);
+        return 2;
+    }
+    *hosted = true;
+    return 0;
+}
+
 static int app_serve(struct app *app)
 {
     char err[512];
+    int hrc = app_check_hosted(app, &app->hosted_mode);
+    if (hrc)
+        return hrc;
     workflow_catalog_init(&app->workflows);
-    if (workflow_catalog_check(&app->workflows, app->cfg.workflow_id, NULL, err, sizeof err)) {
+    if (!app->hosted_mode &&
+        workflow_catalog_check(&app->workflows, app->cfg.workflow_id, NULL, err, sizeof err)) {
         char ids[512];
         workflow_catalog_ids(&app->workflows, ids, sizeof ids);
         fprintf(stderr, "chatkitd: --workflow-id / CHATKIT_WORKFLOW_ID: %s (known: %s)\n", err,
@@ -373,6 +414,7 @@ static int app_serve(struct app *app)
     tasks_app_free(&app->tasks);
     ck_engine_free(app->engine);
     auth_free(&app->auth);
+    hosted_free(&app->hosted);
     app_free_models(app);
     uv_walk(&app->loop, on_handles_closed, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);

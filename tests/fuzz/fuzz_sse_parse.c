@@ -46,8 +46,10 @@ static void on_tool(void *d, const char *id, const char *name, const char *args)
     if (!id || !name || !args)
         abort();
 }
-static const struct model_call_events ev = {
-    .text_delta = on_text, .reasoning_delta = on_reason, .annotation = on_annot, .tool_call = on_tool};
+static const struct model_call_events ev = {.text_delta = on_text,
+                                            .reasoning_delta = on_reason,
+                                            .annotation = on_annot,
+                                            .tool_call = on_tool};
 
 static int on_event(void *d, const char *name, const char *payload, size_t len)
 {

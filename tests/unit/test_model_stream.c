@@ -37,8 +37,10 @@ static void on_tool(void *d, const char *id, const char *name, const char *args)
     (void)d;
     buf_appendf(&seen, "C(%s,%s,%s)", id, name, args);
 }
-static const struct model_call_events ev = {
-    .text_delta = on_text, .reasoning_delta = on_reason, .annotation = on_annot, .tool_call = on_tool};
+static const struct model_call_events ev = {.text_delta = on_text,
+                                            .reasoning_delta = on_reason,
+                                            .annotation = on_annot,
+                                            .tool_call = on_tool};
 
 static int chat(struct chat_stream *s, const char *payload)
 {
@@ -63,18 +65,20 @@ static void test_chat_text_and_usage(void **state)
     (void)state;
     struct chat_stream s;
     chat_stream_init(&s, 1024);
-    assert_int_equal(chat(&s, "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":"
-                              "\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}"),
+    assert_int_equal(chat(&s,
+                          "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":"
+                          "\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}"),
                      0);
     assert_int_equal(chat(&s, "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"
                               "\"reasoning_content\":\"hmm\"}}]}"),
                      0);
     assert_int_equal(chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}"), 0);
-    assert_int_equal(chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"),
-                     0);
-    assert_int_equal(chat(&s, "{\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\""
-                              ":3,\"prompt_tokens_details\":{\"cached_tokens\":4},"
-                              "\"completion_tokens_details\":{\"reasoning_tokens\":1}}}"),
+    assert_int_equal(
+        chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"), 0);
+    assert_int_equal(chat(&s,
+                          "{\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\""
+                          ":3,\"prompt_tokens_details\":{\"cached_tokens\":4},"
+                          "\"completion_tokens_details\":{\"reasoning_tokens\":1}}}"),
                      0);
     assert_int_equal(chat(&s, "[DONE]"), MODEL_STREAM_END);
     struct model_call_result r;
@@ -94,8 +98,9 @@ static void test_chat_tool_fragments(void **state)
     (void)state;
     struct chat_stream s;
     chat_stream_init(&s, 1024);
-    chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_a\","
-             "\"type\":\"function\",\"function\":{\"name\":\"create_task\",\"arguments\":\"\"}}]}}]}");
+    chat(&s,
+         "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_a\","
+         "\"type\":\"function\",\"function\":{\"name\":\"create_task\",\"arguments\":\"\"}}]}}]}");
     chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"call_b\","
              "\"function\":{\"name\":\"list_tasks\"}}]}}]}");
     chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{"
@@ -123,8 +128,9 @@ static void test_chat_errors(void **state)
     assert_string_equal(s.error, "the model server sent a malformed stream chunk");
     assert_int_equal(chat(&s, "{\"error\":{\"message\":\"overloaded\"}}"), ERR_UNAVAILABLE);
     assert_string_equal(s.error, "overloaded");
-    assert_int_equal(chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":99}]}}]}"),
-                     ERR_INVALID);
+    assert_int_equal(
+        chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":99}]}}]}"),
+        ERR_INVALID);
     assert_int_equal(chat(&s, "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
                               "\"function\":{\"arguments\":\"0123456789\"}}]}}]}"),
                      ERR_INVALID);
@@ -138,7 +144,8 @@ static void test_chat_request(void **state)
         .model = "m",
         .instructions = "be brief",
         .input_json =
-            "[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":"
+            "[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\","
+            "\"text\":"
             "\"look\"},{\"type\":\"input_image\",\"image_url\":\"data:image/png;base64,AA\"}]},"
             "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
             "\"text\":\"ok\"}]},"
@@ -181,7 +188,8 @@ static void test_responses_events(void **state)
     (void)state;
     struct responses_stream s;
     responses_stream_init(&s);
-    resp(&s, "response.created", "{\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\"}}");
+    resp(&s, "response.created",
+         "{\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\"}}");
     resp(&s, "response.reasoning_summary_text.delta",
          "{\"item_id\":\"rs_1\",\"summary_index\":1,\"delta\":\"think\"}");
     resp(&s, "response.output_text.delta", "{\"item_id\":\"msg_1\",\"delta\":\"Hi\"}");

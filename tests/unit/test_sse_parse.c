@@ -68,7 +68,8 @@ static void test_limits(void **state)
     struct buf got;
     buf_init(&got, 1024);
     sse_parser_init(&p, 16);
-    assert_int_equal(sse_parser_feed(&p, "data: 0123456789abcdef0", 23, collect, &got), ERR_TOO_BIG);
+    assert_int_equal(sse_parser_feed(&p, "data: 0123456789abcdef0", 23, collect, &got),
+                     ERR_TOO_BIG);
     sse_parser_free(&p);
     sse_parser_init(&p, 16);
     assert_int_equal(sse_parser_feed(&p, "data: 0123456789\ndata: 0123456789\n", 34, collect, &got),
@@ -90,9 +91,8 @@ static void test_callback_stops(void **state)
     struct sse_parser p;
     int count = 0;
     sse_parser_init(&p, 1024);
-    assert_int_equal(sse_parser_feed(&p, "data: 1\n\ndata: 2\n\ndata: 3\n\n", 27, stop_at_second,
-                                     &count),
-                     42);
+    assert_int_equal(
+        sse_parser_feed(&p, "data: 1\n\ndata: 2\n\ndata: 3\n\n", 27, stop_at_second, &count), 42);
     assert_int_equal(count, 2);
     sse_parser_free(&p);
 }
