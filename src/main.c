@@ -5,6 +5,7 @@
  * drain timeout), close the store (its queued jobs finish), close the remaining handles, exit 0.
  */
 #include "agent/builtin.h"
+#include "agent/dictation.h"
 #include "agent/model_agent.h"
 #include "auth/hosted.h"
 #include "auth/sessions.h"
@@ -52,6 +53,7 @@ struct app {
     struct model_agent model_agent;
     bool use_model_agent; /* --model names a real provider */
     struct hosted hosted;
+    struct dictation dictation;
     bool hosted_mode; /* --sessions-upstream openai */
     struct ck_engine *engine;
     struct attachments attachments;
@@ -203,7 +205,7 @@ static int app_wire_models(struct app *app)
     app->models = model_registry_new(&mc);
     if (app->cfg.openai_api_key)
         model_registry_add(app->models, "openai", MODEL_API_RESPONSES, app->cfg.openai_base_url,
-                           app->cfg.openai_api_key, NULL, NULL, NULL);
+                           app->cfg.openai_api_key, NULL, NULL);
     if (app->cfg.providers_file &&
         model_registry_load_file(app->models, app->cfg.providers_file, env_get, err, sizeof err)) {
         fprintf(stderr, "chatkitd: --providers: %s\n", err);
@@ -215,6 +217,11 @@ static int app_wire_models(struct app *app)
     app->use_model_agent = strcmp(model, "builtin:tasks") != 0;
     if (app->use_model_agent && model_ref_check(app->models, model, err, sizeof err)) {
         fprintf(stderr, "chatkitd: --model %s: %s\n", model, err);
+        return 2;
+    }
+    if (app->cfg.transcribe_model &&
+        model_ref_check(app->models, app->cfg.transcribe_model, err, sizeof err)) {
+        fprintf(stderr, "chatkitd: --transcribe-model %s: %s\n", app->cfg.transcribe_model, err);
         return 2;
     }
     struct model_agent_params defaults = {.model_ref = model,
@@ -300,6 +307,12 @@ static int app_wire_routes(struct app *app)
                                 .cors_origins = app->cfg.cors_origins,
                                 .sync_action = builtin_agent_sync_action,
                                 .sync_action_data = &app->agent};
+    if (app->cfg.transcribe_model) {
+        app->dictation = (struct dictation){
+            .models = app->models, .model_ref = app->cfg.transcribe_model, .log = &app->log};
+        cc.transcribe = dictation_transcribe;
+        cc.transcribe_data = &app->dictation;
+    }
     chatkit_init(&app->chatkit, &cc);
     if (!rc)
         rc = chatkit_register_routes(&app->chatkit, &app->router);

@@ -24,13 +24,15 @@ struct mint {
 int hosted_check_config(const char *api_key, const char *workflow_id, char *err, size_t errlen)
 {
     if (!api_key || !api_key[0]) {
-        snprintf(err, errlen, "--sessions-upstream openai needs OPENAI_API_KEY (or "
-                              "--openai-api-key)");
+        snprintf(err, errlen,
+                 "--sessions-upstream openai needs OPENAI_API_KEY (or "
+                 "--openai-api-key)");
         return ERR_INVALID;
     }
     if (!workflow_id || !workflow_id[0] || strcmp(workflow_id, "wf_tasks") == 0) {
-        snprintf(err, errlen, "--sessions-upstream openai needs CHATKIT_WORKFLOW_ID (or "
-                              "--workflow-id): the id of your Agent Builder workflow");
+        snprintf(err, errlen,
+                 "--sessions-upstream openai needs CHATKIT_WORKFLOW_ID (or "
+                 "--workflow-id): the id of your Agent Builder workflow");
         return ERR_INVALID;
     }
     return 0;

@@ -24,14 +24,14 @@
 #include <stdint.h>
 
 struct hosted_config {
-    struct auth *auth;         /* not owned; knows the browser's user */
-    struct http_client *http;  /* not owned */
-    const struct logger *log;  /* not owned */
-    const char *base_url;      /* OPENAI_BASE_URL */
-    const char *api_key;       /* OPENAI_API_KEY (never logged) */
-    const char *workflow_id;   /* CHATKIT_WORKFLOW_ID */
-    const char *script_url;    /* the official ChatKit script */
-    uint64_t timeout_ms;       /* whole upstream call */
+    struct auth *auth;        /* not owned; knows the browser's user */
+    struct http_client *http; /* not owned */
+    const struct logger *log; /* not owned */
+    const char *base_url;     /* OPENAI_BASE_URL */
+    const char *api_key;      /* OPENAI_API_KEY (never logged) */
+    const char *workflow_id;  /* CHATKIT_WORKFLOW_ID */
+    const char *script_url;   /* the official ChatKit script */
+    uint64_t timeout_ms;      /* whole upstream call */
 };
 
 struct hosted {

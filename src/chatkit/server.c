@@ -423,6 +423,11 @@ static void json_request(struct chatkit *ck, struct http_request *req, struct ck
         ck_request_free(creq);
         return;
     }
+    if (creq->type == CK_INPUT_TRANSCRIBE && ck->cfg.transcribe) {
+        ck->cfg.transcribe(ck->cfg.transcribe_data, req, user_id, creq);
+        ck_request_free(creq);
+        return;
+    }
     if (creq->type == CK_INPUT_TRANSCRIBE || attachment_op) {
         bool transcribe = creq->type == CK_INPUT_TRANSCRIBE;
         http_respond_error(req, 400,

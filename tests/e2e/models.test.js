@@ -28,7 +28,7 @@ async function startWithFake(extraArgs = [], env = {}) {
       fake: {
         base_url: fake.url,
         api_key_env: 'FAKE_KEY',
-        models: ['fake-model', 'fake-vision'],
+        models: ['fake-model', 'fake-vision', 'whisper-1'],
         headers: { 'X-Fake-Org': '$FAKE_ORG' },
       },
     },
@@ -167,6 +167,37 @@ describe('compat provider (Chat Completions)', () => {
     assert.ok(Array.isArray(userMsg.content), JSON.stringify(userMsg));
     const img = userMsg.content.find((p) => p.type === 'image_url');
     assert.equal(img.image_url.url, `data:image/png;base64,${png.toString('base64')}`);
+  });
+});
+
+describe('input.transcribe', () => {
+  let srv;
+  before(async () => { srv = await startWithFake(['--transcribe-model', 'compat:fake/whisper-1']); });
+
+  test('audio goes to /v1/audio/transcriptions and the text comes back', T, async () => {
+    fake.push({ transcript: 'add milk to my list' });
+    const user = await ck.session(srv);
+    const audio = Buffer.from('OggS fake opus bytes');
+    const b = await ck.call(srv, user, 'input.transcribe', { audio_base64: audio.toString('base64'), mime_type: 'audio/webm;codecs=opus' });
+    assert.deepEqual(b, { text: 'add milk to my list' });
+    const req = fake.requests.at(-1);
+    assert.equal(req.path, '/v1/audio/transcriptions');
+    assert.equal(req.headers.authorization, 'Bearer sk-fake-secret-123');
+    assert.match(req.headers['content-type'], /^multipart\/form-data; boundary=/);
+    const body = req.body.toString('latin1');
+    assert.match(body, /name="model"\r\n\r\nwhisper-1\r\n/);
+    assert.match(body, /filename="audio\.webm"\r\nContent-Type: audio\/webm\r\n\r\nOggS fake opus bytes\r\n/);
+  });
+
+  test('bad audio is 400; an upstream refusal passes its message on', T, async () => {
+    const user = await ck.session(srv);
+    let r = await ck.post(srv, user, { type: 'input.transcribe', params: { audio_base64: 'not base64!', mime_type: 'audio/webm' } });
+    assert.equal(r.status, 400);
+    assert.equal(JSON.parse(r.text).error.code, 'invalid_audio');
+    fake.push({ status: 400, message: 'Audio file is too short.' });
+    r = await ck.post(srv, user, { type: 'input.transcribe', params: { audio_base64: 'aGk=', mime_type: 'audio/mp4' } });
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.text).error.message, /too short/);
   });
 });
 
