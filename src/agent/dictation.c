@@ -19,8 +19,8 @@ static long decode_base64(const char *s, unsigned char **out)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         bool pad = c == '=' && i >= n - 2 && (i == n - 1 || s[n - 1] == '=');
-        if (!pad && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      (c >= '0' && c <= '9') || c == '+' || c == '/'))
+        if (!pad && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '+' || c == '/'))
             return -1;
     }
     *out = xmalloc(n / 4 * 3 + 1);

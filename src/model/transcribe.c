@@ -79,7 +79,8 @@ static int build_form(struct buf *b, const char *boundary, const char *model, co
     audio_name(mime, name, sizeof name, base, sizeof base);
     buf_appendf(b, "--%s\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n%s\r\n", boundary,
                 model);
-    buf_appendf(b, "--%s\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\njson\r\n",
+    buf_appendf(b,
+                "--%s\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\njson\r\n",
                 boundary);
     buf_appendf(b,
                 "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"

@@ -170,6 +170,36 @@ describe('compat provider (Chat Completions)', () => {
   });
 });
 
+describe('back-pressure', () => {
+  test('a client that stops reading pauses the upstream transfer instead of being dropped', { timeout: 120000 }, async () => {
+    const srv = await startWithFake(['--sse-queue-bytes', '256KiB']);
+    const N = 50000;
+    fake.push({ repeat: N, text: 'w ' });
+    const user = await ck.session(srv);
+    const body = JSON.stringify({ type: 'threads.create', params: { input: ck.input('a very long answer please') } });
+    const text = await new Promise((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1', port: srv.port, path: '/chatkit', method: 'POST', agent: false,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${user.secret}` },
+      }, (res) => {
+        const chunks = [];
+        res.pause(); // a slow reader: nothing is read for two seconds
+        setTimeout(() => { res.on('data', (c) => chunks.push(c)); res.resume(); }, 2000);
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const events = ck.parseSSE(Buffer.from(text, 'utf8'));
+    assert.equal(errorEvent(events), undefined);
+    const done = ck.doneItems(events, 'assistant_message');
+    assert.equal(done.length, 1, 'the whole answer arrived');
+    assert.equal(done[0].content[0].text.length, 2 * N);
+    assert.match(await metrics(srv), /chatkitd_http_slow_readers_dropped_total 0/);
+  });
+});
+
 describe('input.transcribe', () => {
   let srv;
   before(async () => { srv = await startWithFake(['--transcribe-model', 'compat:fake/whisper-1']); });
