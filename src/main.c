@@ -5,7 +5,9 @@
  * drain timeout), close the store (its queued jobs finish), close the remaining handles, exit 0.
  */
 #include "agent/builtin.h"
+#include "agent/dictation.h"
 #include "agent/model_agent.h"
+#include "auth/hosted.h"
 #include "auth/sessions.h"
 #include "chatkit/attachments.h"
 #include "chatkit/engine.h"
@@ -55,6 +57,9 @@ struct app {
     struct model_registry *models;
     struct model_agent model_agent;
     bool use_model_agent; /* --model names a real provider */
+    struct hosted hosted;
+    struct dictation dictation;
+    bool hosted_mode; /* --sessions-upstream openai */
     struct ck_engine *engine;
     struct attachments attachments;
     struct chatkit chatkit;
@@ -251,7 +256,7 @@ static int app_wire_models(struct app *app)
     app->models = model_registry_new(&mc);
     if (app->cfg.openai_api_key)
         model_registry_add(app->models, "openai", MODEL_API_RESPONSES, app->cfg.openai_base_url,
-                           app->cfg.openai_api_key, NULL, NULL, NULL);
+                           app->cfg.openai_api_key, NULL, NULL);
     if (app->cfg.providers_file &&
         model_registry_load_file(app->models, app->cfg.providers_file, env_get, err, sizeof err)) {
         fprintf(stderr, "chatkitd: --providers: %s\n", err);
@@ -263,6 +268,11 @@ static int app_wire_models(struct app *app)
     app->use_model_agent = strcmp(model, "builtin:tasks") != 0;
     if (app->use_model_agent && model_ref_check(app->models, model, err, sizeof err)) {
         fprintf(stderr, "chatkitd: --model %s: %s\n", model, err);
+        return 2;
+    }
+    if (app->cfg.transcribe_model &&
+        model_ref_check(app->models, app->cfg.transcribe_model, err, sizeof err)) {
+        fprintf(stderr, "chatkitd: --transcribe-model %s: %s\n", app->cfg.transcribe_model, err);
         return 2;
     }
     struct model_agent_params defaults = {.model_ref = model,
@@ -295,6 +305,7 @@ static int app_wire_routes(struct app *app)
         .admin_key = app->cfg.api_key,
         .browser_ttl_s = app->cfg.session_ttl_s,
         .browser_rate = (int)app->cfg.session_rate,
+        .hosted_sessions = app->hosted_mode,
     };
     http_router_init(&app->router);
     auth_init(&app->auth, &ac);
@@ -304,6 +315,18 @@ static int app_wire_routes(struct app *app)
     int rc = ops_register_routes(&app->ops, &app->router);
     if (!rc)
         rc = auth_register_routes(&app->auth, &app->router);
+    if (!rc && app->hosted_mode) {
+        struct hosted_config hc = {.auth = &app->auth,
+                                   .http = app->http_client,
+                                   .log = &app->log,
+                                   .base_url = app->cfg.openai_base_url,
+                                   .api_key = app->cfg.openai_api_key,
+                                   .workflow_id = app->cfg.workflow_id,
+                                   .script_url = app->cfg.chatkit_script_url,
+                                   .timeout_ms = 30000};
+        hosted_init(&app->hosted, &hc);
+        rc = hosted_register_routes(&app->hosted, &app->router);
+    }
     struct tasks_config tc = {
         .loop = &app->loop, .store = app->store, .auth = &app->auth, .log = &app->log};
     tasks_app_init(&app->tasks, &tc);
@@ -343,18 +366,49 @@ static int app_wire_routes(struct app *app)
                                 .cors_origins = app->cfg.cors_origins,
                                 .sync_action = builtin_agent_sync_action,
                                 .sync_action_data = &app->agent};
+    if (app->cfg.transcribe_model) {
+        app->dictation = (struct dictation){
+            .models = app->models, .model_ref = app->cfg.transcribe_model, .log = &app->log};
+        cc.transcribe = dictation_transcribe;
+        cc.transcribe_data = &app->dictation;
+    }
     chatkit_init(&app->chatkit, &cc);
     if (!rc)
         rc = chatkit_register_routes(&app->chatkit, &app->router);
     return rc;
 }
 
+/* Hosted mode: OpenAI mints the sessions; its workflow ids are not ours to check. */
+static int app_check_hosted(struct app *app, bool *hosted)
+{
+    char err[512];
+    const char *up = app->cfg.sessions_upstream;
+    *hosted = false;
+    if (!up)
+        return 0;
+    if (strcmp(up, "openai") != 0) {
+        fprintf(stderr, "chatkitd: --sessions-upstream: '%s' is not a known upstream (openai)\n",
+                up);
+        return 2;
+    }
+    if (hosted_check_config(app->cfg.openai_api_key, app->cfg.workflow_id, err, sizeof err)) {
+        fprintf(stderr, "chatkitd: %s\n", err);
+        return 2;
+    }
+    *hosted = true;
+    return 0;
+}
+
 static int app_serve(struct app *app)
 {
     char err[512];
+    int hrc = app_check_hosted(app, &app->hosted_mode);
+    if (hrc)
+        return hrc;
     if (app_load_workflows(app, true))
         return 2;
-    if (workflow_catalog_check(&app->workflows, app->cfg.workflow_id, NULL, err, sizeof err)) {
+    if (!app->hosted_mode &&
+        workflow_catalog_check(&app->workflows, app->cfg.workflow_id, NULL, err, sizeof err)) {
         char ids[512];
         workflow_catalog_ids(&app->workflows, ids, sizeof ids);
         fprintf(stderr, "chatkitd: --workflow-id / CHATKIT_WORKFLOW_ID: %s (known: %s)\n", err,
@@ -442,6 +496,7 @@ static int app_serve(struct app *app)
     ck_engine_free(app->engine);
     auth_free(&app->auth);
     workflow_set_free(&app->wf_set);
+    hosted_free(&app->hosted);
     app_free_models(app);
     uv_walk(&app->loop, on_handles_closed, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);

@@ -21,6 +21,11 @@
 #define IMAGES_MAX     8                  /* images per request */
 #define THOUGHTS_MAX   16                 /* reasoning summary parts shown per workflow */
 #define TOOL_CALLS_MAX 16
+/* Back-pressure: the model stream pauses while the client has more than PAUSE_HIGH bytes unread
+ * and resumes below PAUSE_LOW, checked every PAUSE_POLL_MS (the SSE writer has no drain event). */
+#define PAUSE_HIGH    (64 * 1024)
+#define PAUSE_LOW     (16 * 1024)
+#define PAUSE_POLL_MS 5
 
 struct image {
     char id[ID_MAX];
@@ -47,6 +52,9 @@ struct model_agent_run {
     struct buf base;  /* the history as input items (a JSON array) */
     struct buf extra; /* function_call / _output items of the tool loop, comma-separated */
     struct model_call *call;
+    uv_timer_t pause_timer; /* polls the backlog while paused; closed before the run is freed */
+    bool pause_timer_open;
+    bool paused;
     int step;
     int busy;   /* depth of our callbacks on the stack */
     bool async; /* a store job, worker or tool run is outstanding (it cannot be aborted) */
@@ -102,7 +110,25 @@ static void tools_clear(struct model_agent_run *r)
     r->ntools = r->tool_next = 0;
 }
 
+static void run_free_now(struct model_agent_run *r);
+
+static void on_pause_timer_closed(uv_handle_t *h)
+{
+    run_free_now(h->data);
+}
+
+/* The pause timer is a handle: the run goes with its close callback. */
 static void run_free(struct model_agent_run *r)
+{
+    if (r->pause_timer_open) {
+        uv_timer_stop(&r->pause_timer);
+        uv_close((uv_handle_t *)&r->pause_timer, on_pause_timer_closed);
+        return;
+    }
+    run_free_now(r);
+}
+
+static void run_free_now(struct model_agent_run *r)
 {
     free((char *)r->p.model_ref);
     free((char *)r->p.instructions);
@@ -380,6 +406,35 @@ static bool convert_citation(const cJSON *c, struct jw *w)
     return true;
 }
 
+/* ---- back-pressure ---- */
+
+static void on_pause_poll(uv_timer_t *t)
+{
+    struct model_agent_run *r = t->data;
+    enter(r);
+    if (!r->paused || r->cancelled || r->ended || !r->call || ck_turn_backlog(r->t) <= PAUSE_LOW) {
+        uv_timer_stop(t);
+        r->paused = false;
+        if (r->call)
+            model_call_pause(r->call, false); /* may deliver buffered events right here */
+    }
+    leave(r);
+}
+
+static void maybe_pause(struct model_agent_run *r)
+{
+    if (r->paused || !r->call || ck_turn_backlog(r->t) <= PAUSE_HIGH)
+        return;
+    if (!r->pause_timer_open) {
+        uv_timer_init(r->a->tasks->cfg.loop, &r->pause_timer);
+        r->pause_timer.data = r;
+        r->pause_timer_open = true;
+    }
+    r->paused = true;
+    model_call_pause(r->call, true);
+    uv_timer_start(&r->pause_timer, on_pause_poll, PAUSE_POLL_MS, PAUSE_POLL_MS);
+}
+
 /* ---- the model's events ---- */
 
 static void on_text(void *d, const char *item_id, const char *text, size_t len)
@@ -389,9 +444,10 @@ static void on_text(void *d, const char *item_id, const char *text, size_t len)
     enter(r);
     if (!r->cancelled && !r->ended) {
         message_open(r);
-        if (buf_append(&r->text, text, len) == 0)
+        if (buf_append(&r->text, text, len) == 0) {
             ck_turn_emit_text_delta(r->t, r->msg_id, 0, text, len);
-        else
+            maybe_pause(r);
+        } else
             run_end(r, ERR_TOO_BIG, "The answer is longer than this server allows.", false);
     }
     leave(r);

@@ -516,6 +516,21 @@ static void route_browser_mint(struct http_request *req, void *data)
     cJSON_Delete(doc);
 }
 
+int auth_browser_user(struct auth *a, struct http_request *req, char *user, size_t userlen)
+{
+    bool set_cookie;
+    if (browser_user(a, req, user, userlen, &set_cookie))
+        return -1;
+    if (set_cookie) {
+        char cookie[STORE_USER_ID_MAX + 128];
+        snprintf(cookie, sizeof cookie,
+                 USER_COOKIE "=%s; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax%s", user,
+                 a->cfg.secure_cookies ? "; Secure" : "");
+        http_response_header(req, "Set-Cookie", cookie);
+    }
+    return 0;
+}
+
 /* The admin key guards server-to-server routes; a wrong key and a missing one look the same. */
 int auth_require_admin(struct auth *a, struct http_request *req)
 {
@@ -698,7 +713,9 @@ static void route_own_session(struct http_request *req, void *data)
 
 int auth_register_routes(struct auth *a, struct http_router *r)
 {
-    int rc = http_router_add(r, "POST", "/api/chatkit/sessions", route_browser_mint, a);
+    int rc = a->cfg.hosted_sessions
+                 ? 0
+                 : http_router_add(r, "POST", "/api/chatkit/sessions", route_browser_mint, a);
     if (!rc)
         rc = http_router_add(r, "GET", "/api/chatkit/session", route_own_session, a);
     if (!rc && a->cfg.admin_key) {

@@ -35,6 +35,7 @@ struct auth_config {
     const char *admin_key;                    /* NULL: the /v1 session routes are off */
     uint64_t browser_ttl_s;                   /* lifetime of browser-minted sessions */
     int browser_rate;                         /* their requests per minute */
+    bool hosted_sessions; /* POST /api/chatkit/sessions is served by hosted.c instead */
 };
 
 struct auth {
@@ -47,6 +48,10 @@ void auth_init(struct auth *a, const struct auth_config *cfg);
 void auth_free(struct auth *a);
 /* Registers the session routes listed above. */
 int auth_register_routes(struct auth *a, struct http_router *r);
+
+/* The browser's user id (trusted header, or the chatkitd_uid cookie, set on the response when
+ * new); 0, or -1 after answering the request (401/400/503) itself. */
+int auth_browser_user(struct auth *a, struct http_request *req, char *user, size_t userlen);
 
 /* Checks the admin API key (Authorization: Bearer <CHATKITD_API_KEY>); 0 when it matches,
  * otherwise answers 401 itself and returns -1. Only for routes registered when a key is set. */

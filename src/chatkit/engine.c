@@ -71,6 +71,7 @@ struct ck_turn {
     size_t natts, atts_loaded;
     char user_item_id[ID_MAX];
     char *user_item_json; /* owned; the new user message as stored, NULL for other turns */
+    size_t queued_bytes;  /* event bytes in the queue, not yet handed to the sink */
     struct buf user_text;
     struct ck_sink *sink; /* not owned */
     const struct ck_responder *resp;
@@ -247,6 +248,7 @@ static struct ck_event *event_new(enum ev_kind kind)
 
 static void queue_push(struct ck_turn *t, struct ck_event *ev)
 {
+    t->queued_bytes += ev->len;
     if (t->tail)
         t->tail->next = ev;
     else
@@ -256,6 +258,7 @@ static void queue_push(struct ck_turn *t, struct ck_event *ev)
 
 static void queue_push_front(struct ck_turn *t, struct ck_event *ev)
 {
+    t->queued_bytes += ev->len;
     ev->next = t->head;
     t->head = ev;
     if (!t->tail)
@@ -374,6 +377,7 @@ static void turn_store_failed(struct ck_turn *t, const char *why)
         event_free(ev);
     }
     t->tail = NULL;
+    t->queued_bytes = 0;
     if (t->sink && !t->cancelled) {
         static const char err[] =
             "{\"type\":\"error\",\"code\":\"stream.error\",\"allow_retry\":true}";
@@ -427,6 +431,7 @@ static void turn_pump(struct ck_turn *t)
         t->head = ev->next;
         if (!t->head)
             t->tail = NULL;
+        t->queued_bytes -= ev->len;
         if (ev->kind == EV_CALL) {
             void (*fn)(struct ck_turn *, void *) = ev->fn;
             void *fn_data = ev->fn_data;
@@ -1209,6 +1214,7 @@ void ck_turn_cancel(struct ck_turn *t)
         ev = next;
     }
     t->head = t->tail = keep;
+    t->queued_bytes = keep ? keep->len : 0;
     if (keep)
         keep->next = NULL;
     int64_t now = clock_wall_us();
@@ -1280,6 +1286,11 @@ const char *ck_turn_user_text(const struct ck_turn *t)
     if (t->outer_resp && t->delegate_text)
         return t->delegate_text;
     return t->user_text.len ? t->user_text.data : NULL;
+}
+
+size_t ck_turn_backlog(const struct ck_turn *t)
+{
+    return t->queued_bytes + (t->sink && t->sink->backlog ? t->sink->backlog(t->sink) : 0);
 }
 
 const char *ck_turn_user_item_id(const struct ck_turn *t)

@@ -36,6 +36,8 @@ struct ck_sink {
     int (*send)(struct ck_sink *sink, const char *json, size_t len);
     /* The stream is complete (called once, also after a cancel). The sink may free itself. */
     void (*end)(struct ck_sink *sink);
+    /* Bytes sent but not yet taken by the reader, or NULL when the sink cannot tell. */
+    size_t (*backlog)(struct ck_sink *sink);
 };
 
 /* What produces a turn's answer: the agent for messages, the action handler for actions. */
@@ -127,6 +129,9 @@ void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const
  * first: the responder's cancel notice is then its cue. */
 void ck_turn_when_written(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data);
 
+/* Bytes of this turn's stream the client has not read yet (0 without a sink that can tell): a
+ * responder pauses its source while this is high (DESIGN §2, back-pressure). */
+size_t ck_turn_backlog(const struct ck_turn *t);
 /* One pointer of the responder's own state, kept with the turn. */
 void ck_turn_set_context(struct ck_turn *t, void *context);
 void *ck_turn_context(const struct ck_turn *t);

@@ -77,6 +77,12 @@ static int sink_send(struct ck_sink *s, const char *json, size_t len)
     return http_sse_send(hs->req, json, len);
 }
 
+static size_t sink_backlog(struct ck_sink *s)
+{
+    struct http_sink *hs = (struct http_sink *)s;
+    return http_sse_queued(hs->req);
+}
+
 static void sink_end(struct ck_sink *s)
 {
     struct http_sink *hs = (struct http_sink *)s;
@@ -102,6 +108,7 @@ static void turn_prepared(struct ck_turn *t, int status, const char *code, const
     struct http_sink *hs = xcalloc(1, sizeof *hs);
     hs->base.send = sink_send;
     hs->base.end = sink_end;
+    hs->base.backlog = sink_backlog;
     hs->req = req;
     hs->turn = t;
     req->ctx = hs;
@@ -420,6 +427,11 @@ static void json_request(struct chatkit *ck, struct http_request *req, struct ck
                                creq->mime_type);
         else
             attachments_delete(ck->cfg.attachments, req, user_id, creq->attachment_id);
+        ck_request_free(creq);
+        return;
+    }
+    if (creq->type == CK_INPUT_TRANSCRIBE && ck->cfg.transcribe) {
+        ck->cfg.transcribe(ck->cfg.transcribe_data, req, user_id, creq);
         ck_request_free(creq);
         return;
     }

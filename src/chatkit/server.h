@@ -31,6 +31,11 @@ struct chatkit_config {
                         void (*cb)(void *cb_data, int status, const char *item_json),
                         void *cb_data);
     void *sync_action_data;
+    /* input.transcribe: answers req itself ({"text": ...} or an error); NULL = answered 400
+     * transcription_unavailable. creq is valid during the call only. */
+    void (*transcribe)(void *data, struct http_request *req, const char *user_id,
+                       const struct ck_request *creq);
+    void *transcribe_data;
 };
 
 struct chatkit {

@@ -585,8 +585,10 @@ void http_conn_on_write_done(struct http_conn *c, int status)
         return;
     }
     bool input_left = c->pending.len > c->pending_off;
-    if (c->writes_in_flight == 0 &&
-        (c->close_after_write || (c->peer_eof && !c->req && !input_left)))
+    /* A response still being produced (an event stream whose writes drained while the reader
+     * was slow) keeps its connection: http_conn_finish closes it once the answer is whole. */
+    if (c->writes_in_flight == 0 && !c->req &&
+        (c->close_after_write || (c->peer_eof && !input_left)))
         http_conn_close(c, false);
     else if (input_left && !request_in_flight(c) && !output_full(c))
         conn_process(c); /* pipelined requests held back by output_full() */

@@ -42,7 +42,6 @@ static void provider_clear(struct model_provider *p)
     free(p->api_key);
     model_headers_free(p->headers);
     model_headers_free(p->models);
-    free(p->transcribe_model);
     memset(p, 0, sizeof *p);
 }
 
@@ -68,7 +67,7 @@ static bool name_ok(const char *s)
 
 int model_registry_add(struct model_registry *reg, const char *name, enum model_api api,
                        const char *base_url, const char *api_key, const char *const *headers,
-                       const char *const *models, const char *transcribe_model)
+                       const char *const *models)
 {
     if (!name_ok(name) || !base_url ||
         (strncmp(base_url, "http://", 7) && strncmp(base_url, "https://", 8)))
@@ -92,7 +91,6 @@ int model_registry_add(struct model_registry *reg, const char *name, enum model_
     p->api_key = api_key && api_key[0] ? xstrdup(api_key) : NULL;
     p->headers = strv_copy(headers);
     p->models = strv_copy(models);
-    p->transcribe_model = transcribe_model ? xstrdup(transcribe_model) : NULL;
     return 0;
 }
 
@@ -255,15 +253,14 @@ static int load_provider(struct model_registry *reg, const cJSON *p,
 {
     char where[512];
     snprintf(where, sizeof where, "%s: provider '%s'", path, p->string);
-    const char *base = NULL, *key_env = NULL, *api = "chat", *tmodel = NULL;
+    const char *base = NULL, *key_env = NULL, *api = "chat";
     const cJSON *headers = NULL, *models = NULL;
     if (!cJSON_IsObject(p) || json_get_str(p, "base_url", &base) != 0 ||
         json_get_str(p, "api_key_env", &key_env) < 0 || json_get_str(p, "api", &api) < 0 ||
-        json_get_obj(p, "headers", &headers) < 0 || json_get_arr(p, "models", &models) < 0 ||
-        json_get_str(p, "transcribe_model", &tmodel) < 0) {
+        json_get_obj(p, "headers", &headers) < 0 || json_get_arr(p, "models", &models) < 0) {
         snprintf(err, errlen,
-                 "%s: needs a string base_url; api_key_env, api and transcribe_model are "
-                 "strings, headers an object, models an array",
+                 "%s: needs a string base_url; api_key_env and api are strings, headers an "
+                 "object, models an array",
                  where);
         return ERR_INVALID;
     }
@@ -281,7 +278,7 @@ static int load_provider(struct model_registry *reg, const cJSON *p,
     int rc = load_headers(headers, getenv_fn, &h, where, err, errlen);
     if (!rc) {
         rc = model_registry_add(reg, p->string, which, base, key, (const char *const *)h,
-                                (const char *const *)m, tmodel);
+                                (const char *const *)m);
         if (rc)
             snprintf(err, errlen, "%s: %s", where,
                      rc == ERR_TOO_BIG ? "too many providers"

@@ -7,8 +7,7 @@
  *    a providers file (JSON, docs/models.md):
  *      {"providers": {"local": {"base_url": "http://127.0.0.1:11434",
  *                               "api_key_env": "LOCAL_KEY", "models": ["llama3.1:8b"],
- *                               "headers": {"X-Org": "$ORG_ID"},
- *                               "transcribe_model": "whisper-1"}}}
+ *                               "headers": {"X-Org": "$ORG_ID"}}}}
  *    Header values starting with '$' are read from that environment variable; key and header
  *    values are never logged.
  * Model references: "openai:gpt-4.1", "compat:local/llama3.1:8b", "compat:local" (its first
@@ -69,7 +68,7 @@ void model_registry_free(struct model_registry *reg);
  * NULL-terminated, copied (none = any model). 0, ERR_TOO_BIG or ERR_INVALID (bad name or URL). */
 int model_registry_add(struct model_registry *reg, const char *name, enum model_api api,
                        const char *base_url, const char *api_key, const char *const *headers,
-                       const char *const *models, const char *transcribe_model);
+                       const char *const *models);
 /* Reads a providers file (format above); 0, or an error with a sentence in err naming the file
  * and the problem. getenv_fn reads environment variables (getenv in production). */
 int model_registry_load_file(struct model_registry *reg, const char *path,
@@ -77,9 +76,10 @@ int model_registry_load_file(struct model_registry *reg, const char *path,
 /* 0 when ref names a configured provider (and an allowed model); ERR_NOT_FOUND with why. */
 int model_ref_check(const struct model_registry *reg, const char *ref, char *why, size_t whylen);
 
-/* Speech to text through {base}/v1/audio/transcriptions of the provider ref names (it needs a
- * transcribe_model). cb runs once, later, with 0 and the text, or an error code and a message;
- * returns ERR_NOT_FOUND (no transcription configured) or ERR_INVALID without calling cb. */
+/* Speech to text through {base}/v1/audio/transcriptions of the provider ref names, with ref's
+ * model ("openai:whisper-1"). cb runs once, later, with 0 and the text, or an error code and a
+ * message; returns ERR_NOT_FOUND (ref names no provider) or ERR_INVALID (no audio, bad MIME
+ * type) without calling cb. */
 typedef void (*model_transcribe_cb)(void *data, int code, const char *text_or_message);
 int model_transcribe(struct model_registry *reg, const char *ref, const void *audio, size_t len,
                      const char *mime_type, model_transcribe_cb cb, void *data);

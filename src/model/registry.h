@@ -9,11 +9,10 @@
 struct model_provider {
     char *name; /* owned; "openai", "local", ... */
     enum model_api api;
-    char *base_url;         /* owned; without a trailing slash */
-    char *api_key;          /* owned; NULL = none (never logged) */
-    char **headers;         /* owned, NULL-terminated "Name: value" strings */
-    char **models;          /* owned, NULL-terminated; empty = any */
-    char *transcribe_model; /* owned; NULL = no transcription */
+    char *base_url; /* owned; without a trailing slash */
+    char *api_key;  /* owned; NULL = none (never logged) */
+    char **headers; /* owned, NULL-terminated "Name: value" strings */
+    char **models;  /* owned, NULL-terminated; empty = any */
     struct model_stats stats;
 };
 

@@ -28,7 +28,7 @@ async function startWithFake(extraArgs = [], env = {}) {
       fake: {
         base_url: fake.url,
         api_key_env: 'FAKE_KEY',
-        models: ['fake-model', 'fake-vision'],
+        models: ['fake-model', 'fake-vision', 'whisper-1'],
         headers: { 'X-Fake-Org': '$FAKE_ORG' },
       },
     },
@@ -167,6 +167,67 @@ describe('compat provider (Chat Completions)', () => {
     assert.ok(Array.isArray(userMsg.content), JSON.stringify(userMsg));
     const img = userMsg.content.find((p) => p.type === 'image_url');
     assert.equal(img.image_url.url, `data:image/png;base64,${png.toString('base64')}`);
+  });
+});
+
+describe('back-pressure', () => {
+  test('a client that stops reading pauses the upstream transfer instead of being dropped', { timeout: 120000 }, async () => {
+    const srv = await startWithFake(['--sse-queue-bytes', '256KiB']);
+    const N = 50000;
+    fake.push({ repeat: N, text: 'w ' });
+    const user = await ck.session(srv);
+    const body = JSON.stringify({ type: 'threads.create', params: { input: ck.input('a very long answer please') } });
+    const text = await new Promise((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1', port: srv.port, path: '/chatkit', method: 'POST', agent: false,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${user.secret}` },
+      }, (res) => {
+        const chunks = [];
+        res.pause(); // a slow reader: nothing is read for two seconds
+        setTimeout(() => { res.on('data', (c) => chunks.push(c)); res.resume(); }, 2000);
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const events = ck.parseSSE(Buffer.from(text, 'utf8'));
+    assert.equal(errorEvent(events), undefined);
+    const done = ck.doneItems(events, 'assistant_message');
+    assert.equal(done.length, 1, 'the whole answer arrived');
+    assert.equal(done[0].content[0].text.length, 2 * N);
+    assert.match(await metrics(srv), /chatkitd_http_slow_readers_dropped_total 0/);
+  });
+});
+
+describe('input.transcribe', () => {
+  let srv;
+  before(async () => { srv = await startWithFake(['--transcribe-model', 'compat:fake/whisper-1']); });
+
+  test('audio goes to /v1/audio/transcriptions and the text comes back', T, async () => {
+    fake.push({ transcript: 'add milk to my list' });
+    const user = await ck.session(srv);
+    const audio = Buffer.from('OggS fake opus bytes');
+    const b = await ck.call(srv, user, 'input.transcribe', { audio_base64: audio.toString('base64'), mime_type: 'audio/webm;codecs=opus' });
+    assert.deepEqual(b, { text: 'add milk to my list' });
+    const req = fake.requests.at(-1);
+    assert.equal(req.path, '/v1/audio/transcriptions');
+    assert.equal(req.headers.authorization, 'Bearer sk-fake-secret-123');
+    assert.match(req.headers['content-type'], /^multipart\/form-data; boundary=/);
+    const body = req.body.toString('latin1');
+    assert.match(body, /name="model"\r\n\r\nwhisper-1\r\n/);
+    assert.match(body, /filename="audio\.webm"\r\nContent-Type: audio\/webm\r\n\r\nOggS fake opus bytes\r\n/);
+  });
+
+  test('bad audio is 400; an upstream refusal passes its message on', T, async () => {
+    const user = await ck.session(srv);
+    let r = await ck.post(srv, user, { type: 'input.transcribe', params: { audio_base64: 'not base64!', mime_type: 'audio/webm' } });
+    assert.equal(r.status, 400);
+    assert.equal(JSON.parse(r.text).error.code, 'invalid_audio');
+    fake.push({ status: 400, message: 'Audio file is too short.' });
+    r = await ck.post(srv, user, { type: 'input.transcribe', params: { audio_base64: 'aGk=', mime_type: 'audio/mp4' } });
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.text).error.message, /too short/);
   });
 });
 

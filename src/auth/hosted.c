@@ -1,0 +1,211 @@
+#include "auth/hosted.h"
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json_read.h"
+#include "core/json_write.h"
+#include "core/xalloc.h"
+#include "http/response.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UPSTREAM_BODY_MAX (256 * 1024)
+
+/* One browser request waiting for the upstream answer. */
+struct mint {
+    struct hosted *h;
+    struct http_request *req;
+    struct buf body;
+    int status;
+};
+
+int hosted_check_config(const char *api_key, const char *workflow_id, char *err, size_t errlen)
+{
+    if (!api_key || !api_key[0]) {
+        snprintf(err, errlen,
+                 "--sessions-upstream openai needs OPENAI_API_KEY (or "
+                 "--openai-api-key)");
+        return ERR_INVALID;
+    }
+    if (!workflow_id || !workflow_id[0] || strcmp(workflow_id, "wf_tasks") == 0) {
+        snprintf(err, errlen,
+                 "--sessions-upstream openai needs CHATKIT_WORKFLOW_ID (or "
+                 "--workflow-id): the id of your Agent Builder workflow");
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+void hosted_init(struct hosted *h, const struct hosted_config *cfg)
+{
+    h->cfg = *cfg;
+    struct buf b;
+    buf_init(&b, 64 * 1024);
+    buf_appendf(&b, "Authorization: Bearer %s", cfg->api_key);
+    h->auth_header = buf_detach(&b, NULL);
+}
+
+void hosted_free(struct hosted *h)
+{
+    free(h->auth_header);
+    h->auth_header = NULL;
+}
+
+static void on_response(void *data, int status, const char *retry_after)
+{
+    (void)retry_after;
+    struct mint *m = data;
+    m->status = status;
+}
+
+static void on_body(void *data, const char *p, size_t n)
+{
+    struct mint *m = data;
+    size_t room = UPSTREAM_BODY_MAX - m->body.len;
+    buf_append(&m->body, p, n < room ? n : room);
+}
+
+static void answer_session(struct mint *m, const cJSON *doc)
+{
+    const char *secret = NULL, *id = NULL;
+    int64_t expires = 0;
+    if (json_get_str(doc, "client_secret", &secret) || json_get_str(doc, "id", &id)) {
+        http_respond_error(m->req, 502, "upstream_invalid",
+                           "the ChatKit sessions API answered without a client secret");
+        return;
+    }
+    json_get_int(doc, "expires_at", 0, INT64_MAX, &expires);
+    struct buf out;
+    buf_init(&out, 64 * 1024);
+    struct jw w;
+    jw_init(&w, &out);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "client_secret", secret);
+    jw_kv_str(&w, "session_id", id);
+    if (expires)
+        jw_kv_int(&w, "expires_at", expires);
+    jw_obj_end(&w);
+    http_respond_json(m->req, 200, &out);
+    buf_free(&out);
+}
+
+static void on_done(void *data, int code, const char *message)
+{
+    struct mint *m = data;
+    cJSON *doc = json_parse(m->body.data ? m->body.data : "", m->body.len, 32, NULL);
+    if (code && !m->status) {
+        log_warn(m->h->cfg.log, "hosted sessions: the upstream is unreachable: %s", message);
+        http_respond_error(m->req, 502, "upstream_unavailable",
+                           "the ChatKit sessions API cannot be reached: %s", message);
+    } else if (m->status >= 200 && m->status <= 299 && !code) {
+        answer_session(m, doc);
+    } else {
+        const cJSON *err = json_get(doc, "error");
+        const char *msg = NULL;
+        if (json_get_str(err, "message", &msg) != 0)
+            msg = NULL;
+        int status = m->status >= 400 && m->status <= 599 ? m->status : 502;
+        log_warn(m->h->cfg.log, "hosted sessions: upstream answered HTTP %d", m->status);
+        http_respond_error(m->req, status, status < 500 ? "upstream_rejected" : "upstream_error",
+                           "%s", msg && msg[0] ? msg : "the ChatKit sessions API failed");
+    }
+    cJSON_Delete(doc);
+    buf_free(&m->body);
+    free(m);
+}
+
+static void route_mint(struct http_request *req, void *data)
+{
+    struct hosted *h = data;
+    char user[256];
+    if (auth_browser_user(h->cfg.auth, req, user, sizeof user))
+        return;
+    struct buf body, url;
+    buf_init(&body, 64 * 1024);
+    buf_init(&url, 8192);
+    struct jw w;
+    jw_init(&w, &body);
+    jw_obj_begin(&w);
+    jw_key(&w, "workflow");
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "id", h->cfg.workflow_id);
+    jw_obj_end(&w);
+    jw_kv_str(&w, "user", user);
+    jw_obj_end(&w);
+    buf_appendf(&url, "%s/v1/chatkit/sessions", h->cfg.base_url);
+    const char *headers[] = {h->auth_header, "OpenAI-Beta: chatkit_beta=v1",
+                             "Content-Type: application/json", NULL};
+    struct http_call_params p = {.method = "POST",
+                                 .url = url.data,
+                                 .headers = headers,
+                                 .body = body.data,
+                                 .body_len = body.len,
+                                 .connect_timeout_ms = 10000,
+                                 .total_timeout_ms = h->cfg.timeout_ms};
+    struct http_call_events ev = {.response = on_response, .body = on_body, .done = on_done};
+    struct mint *m = xcalloc(1, sizeof *m);
+    m->h = h;
+    m->req = req;
+    buf_init(&m->body, UPSTREAM_BODY_MAX);
+    struct http_call *call;
+    if (http_call_start(h->cfg.http, &p, &ev, m, &call)) {
+        buf_free(&m->body);
+        free(m);
+        http_respond_error(req, 502, "upstream_unavailable", "cannot start the upstream call");
+    }
+    buf_free(&body);
+    buf_free(&url);
+}
+
+static void html_attr(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"')
+            buf_append_str(b, "&quot;");
+        else if (*s == '&')
+            buf_append_str(b, "&amp;");
+        else if (*s == '<')
+            buf_append_str(b, "&lt;");
+        else
+            buf_append_char(b, *s);
+    }
+}
+
+static void route_page(struct http_request *req, void *data)
+{
+    struct hosted *h = data;
+    struct buf b;
+    buf_init(&b, 64 * 1024);
+    buf_append_str(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                       "<title>Chat</title><script src=\"");
+    html_attr(&b, h->cfg.script_url);
+    buf_append_str(
+        &b, "\" async></script><style>html,body{height:100%;margin:0}openai-chatkit{display:"
+            "block;height:100vh}</style></head><body><script>\n"
+            "async function getClientSecret(current) {\n"
+            "  const r = await fetch('/api/chatkit/sessions', {method: 'POST', credentials: "
+            "'same-origin', headers: {'Content-Type': 'application/json'}, body: '{}'});\n"
+            "  const b = await r.json();\n"
+            "  if (!r.ok) throw new Error((b.error && b.error.message) || 'session failed');\n"
+            "  return b.client_secret;\n"
+            "}\n"
+            "customElements.whenDefined('openai-chatkit').then(() => {\n"
+            "  const el = document.createElement('openai-chatkit');\n"
+            "  el.setOptions({api: {getClientSecret}});\n"
+            "  document.body.append(el);\n"
+            "});\n"
+            "</script></body></html>\n");
+    http_respond(req, 200, "text/html; charset=utf-8", b.data, b.len);
+    buf_free(&b);
+}
+
+int hosted_register_routes(struct hosted *h, struct http_router *r)
+{
+    int rc = http_router_add(r, "POST", "/api/chatkit/sessions", route_mint, h);
+    if (!rc)
+        rc = http_router_add(r, "GET", "/chatkit/hosted", route_page, h);
+    return rc;
+}
