@@ -687,3 +687,31 @@ test('a client that leaves during a model node cancels it; the server stays heal
     upstream.close();
   }
 });
+
+test('the triage-agent example: a model classifies, the planner keeps the conversation', T, async () => {
+  const upstream = await fakeOpenAI((doc) => {
+    if (doc.text && doc.text.format && doc.text.format.type === 'json_schema') {
+      const planning = JSON.stringify(doc.input).includes('plan');
+      return JSON.stringify({ route: planning ? 'planner' : 'tasks', reason: 'test' });
+    }
+    return doc.instructions.startsWith('You plan') ? 'Planner here.' : 'Tasks here.';
+  });
+  try {
+    const srv = await serve(EXAMPLES, { env: modelEnv(upstream) });
+    const u = await sessionFor(srv, 'wf_triage_agent');
+    const plan = await ck.create(srv, u, 'help me plan my week');
+    assert.match(ck.answerText(plan.events), /Planner here\./);
+    const classify = upstream.seen.filter((d) => d.model === 'gpt-4.1-mini');
+    assert.equal(classify.length, 1);
+    assert.match(upstream.seen.at(-1).instructions, /The user said: help me plan my week/);
+    // The next message goes straight to the planner: no second classification.
+    const next = await ck.say(srv, u, plan.threadId, 'and add gym on friday');
+    assert.match(ck.answerText(next), /Planner here\./);
+    assert.equal(upstream.seen.filter((d) => d.model === 'gpt-4.1-mini').length, 1);
+    // A new thread about something else goes to the task agent.
+    const other = await ck.create(srv, u, 'add buy milk');
+    assert.match(ck.answerText(other.events), /Tasks here\./);
+  } finally {
+    upstream.close();
+  }
+});
