@@ -8,6 +8,7 @@
  *   ./fuzz_expr -max_total_time=30 tests/fuzz/corpus/expr
  */
 #include "core/err.h"
+#include "fuzz_check.h"
 #include "workflow/expr.h"
 #include "workflow/filters.h"
 
@@ -17,14 +18,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static const char scope_json[] =
     "{\"state\":{\"count\":3,\"name\":\"Ada\",\"tags\":[\"home\",\"work\"],\"done\":false,"

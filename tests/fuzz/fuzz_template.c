@@ -10,6 +10,7 @@
  */
 #include "core/buf.h"
 #include "core/err.h"
+#include "fuzz_check.h"
 #include "workflow/template.h"
 
 #include <stdint.h>
@@ -18,14 +19,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static const char data_json[] =
     "{\"title\":\"Call \\\"mum\\\" <now>\",\"n\":3,\"f\":-2.5,\"ok\":true,\"none\":null,"
