@@ -188,7 +188,7 @@ static int check_structured(const cJSON *params, struct ck_request *r, char *err
     if (json_get_obj(input, "answers", &r->input_answers) < 0)
         return invalid(err, errlen, "params.input.answers must be an object");
     for (const cJSON *a = r->input_answers ? r->input_answers->child : NULL; a; a = a->next) {
-        const cJSON *values;
+        const cJSON *values = NULL; /* json_get_arr leaves it untouched when "values" is absent */
         bool skipped;
         if (!cJSON_IsObject(a) || json_get_arr(a, "values", &values) < 0 ||
             json_get_bool(a, "skipped", &skipped) < 0)

@@ -1,6 +1,7 @@
 /* json_path.c - JSON paths for error messages (json_path.h). */
 #include "core/json_path.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,4 +53,18 @@ void json_path_pop(struct json_path *p, size_t mark)
         p->len = mark;
         p->s[mark] = '\0';
     }
+}
+
+int json_path_errorf(const struct json_path *p, char *err, size_t errlen, int code, const char *fmt,
+                     ...)
+{
+    if (errlen == 0)
+        return code;
+    char msg[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "%s: %s", p->s, msg);
+    return code;
 }

@@ -25,5 +25,9 @@ size_t json_path_key(struct json_path *p, const char *key);
 size_t json_path_index(struct json_path *p, int index);
 /* Cuts p back to a length returned by json_path_key/json_path_index. */
 void json_path_pop(struct json_path *p, size_t mark);
+/* Writes "<path>: <printf message>" into err (NUL-terminated, cut to errlen; nothing when errlen
+ * is 0) and returns code, so a validator can write `return json_path_errorf(...)`. */
+int json_path_errorf(const struct json_path *p, char *err, size_t errlen, int code, const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -25,22 +25,6 @@ struct ctx {
     size_t errlen;
 };
 
-static int fail(struct ctx *c, const struct json_path *p, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(struct ctx *c, const struct json_path *p, int code, const char *fmt, ...)
-{
-    if (c->errlen == 0)
-        return code;
-    char msg[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(c->err, c->errlen, "%s: %s", p->s, msg);
-    return code;
-}
-
 /* Resolves a local reference ("#", "#/$defs/x", with ~0 ~1 escapes), or NULL. */
 static const cJSON *resolve_ref(const cJSON *root, const char *ref)
 {
@@ -93,8 +77,8 @@ static int check_type(struct ctx *c, const cJSON *type, const cJSON *v, const st
     if (cJSON_IsString(type)) {
         if (type_matches(type->valuestring, v))
             return 0;
-        return fail(c, p, ERR_INVALID, "expected %s, got %s", type->valuestring,
-                    schema_type_name(v));
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "expected %s, got %s",
+                                type->valuestring, schema_type_name(v));
     }
     char names[128] = "";
     size_t n = 0;
@@ -105,7 +89,8 @@ static int check_type(struct ctx *c, const cJSON *type, const cJSON *v, const st
             n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "",
                                   t->valuestring);
     }
-    return fail(c, p, ERR_INVALID, "expected one of %s, got %s", names, schema_type_name(v));
+    return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "expected one of %s, got %s", names,
+                            schema_type_name(v));
 }
 
 static int check_enum(struct ctx *c, const cJSON *list, const cJSON *v, const struct json_path *p)
@@ -120,7 +105,7 @@ static int check_enum(struct ctx *c, const cJSON *list, const cJSON *v, const st
             n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", s);
         free(s);
     }
-    return fail(c, p, ERR_INVALID, "must be one of %s", names);
+    return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be one of %s", names);
 }
 
 static size_t utf8_chars(const char *s)
@@ -152,17 +137,20 @@ static int check_number(struct ctx *c, const cJSON *s, double x, const struct js
     /* exclusiveMinimum/Maximum: a number (2019+), or a boolean beside minimum (draft 4). */
     bool ex_min = bool_kw(s, "exclusiveMinimum"), ex_max = bool_kw(s, "exclusiveMaximum");
     if (num_kw(s, "minimum", &lim) && (ex_min ? x <= lim : x < lim))
-        return fail(c, p, ERR_INVALID, "must be %s %g", ex_min ? "greater than" : "at least", lim);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be %s %g",
+                                ex_min ? "greater than" : "at least", lim);
     if (num_kw(s, "maximum", &lim) && (ex_max ? x >= lim : x > lim))
-        return fail(c, p, ERR_INVALID, "must be %s %g", ex_max ? "less than" : "at most", lim);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be %s %g",
+                                ex_max ? "less than" : "at most", lim);
     if (num_kw(s, "exclusiveMinimum", &lim) && x <= lim)
-        return fail(c, p, ERR_INVALID, "must be greater than %g", lim);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be greater than %g", lim);
     if (num_kw(s, "exclusiveMaximum", &lim) && x >= lim)
-        return fail(c, p, ERR_INVALID, "must be less than %g", lim);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be less than %g", lim);
     if (num_kw(s, "multipleOf", &lim) && lim > 0) {
         double q = x / lim;
         if (fabs(q - round(q)) > 1e-9)
-            return fail(c, p, ERR_INVALID, "must be a multiple of %g", lim);
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be a multiple of %g",
+                                    lim);
     }
     return 0;
 }
@@ -172,19 +160,23 @@ static int check_string(struct ctx *c, const cJSON *s, const char *str, const st
     double lim;
     size_t n = utf8_chars(str);
     if (num_kw(s, "minLength", &lim) && (double)n < lim)
-        return fail(c, p, ERR_INVALID, "must be at least %g characters long", lim);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                "must be at least %g characters long", lim);
     if (num_kw(s, "maxLength", &lim) && (double)n > lim)
-        return fail(c, p, ERR_INVALID, "must be at most %g characters long", lim);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                "must be at most %g characters long", lim);
     const cJSON *pat = cJSON_GetObjectItemCaseSensitive(s, "pattern");
     if (!cJSON_IsString(pat))
         return 0;
     regex_t re;
     if (regcomp(&re, pat->valuestring, REG_EXTENDED | REG_NOSUB) != 0)
-        return fail(c, p, ERR_INVALID, "the schema's pattern is not a valid regular expression");
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                "the schema's pattern is not a valid regular expression");
     int m = regexec(&re, str, 0, NULL, 0);
     regfree(&re);
     if (m != 0)
-        return fail(c, p, ERR_INVALID, "must match the pattern %s", pat->valuestring);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must match the pattern %s",
+                                pat->valuestring);
     return 0;
 }
 
@@ -197,15 +189,18 @@ static int check_array(struct ctx *c, const cJSON *s, const cJSON *v, struct jso
     double lim;
     int n = cJSON_GetArraySize(v);
     if (num_kw(s, "minItems", &lim) && n < lim)
-        return fail(c, p, ERR_INVALID, "needs at least %g items, has %d", lim, n);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                "needs at least %g items, has %d", lim, n);
     if (num_kw(s, "maxItems", &lim) && n > lim)
-        return fail(c, p, ERR_INVALID, "allows at most %g items, has %d", lim, n);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                "allows at most %g items, has %d", lim, n);
     if (bool_kw(s, "uniqueItems")) {
         int i = 0;
         for (const cJSON *x = v->child; x; x = x->next, i++) {
             for (const cJSON *y = x->next; y; y = y->next) {
                 if (wf_value_equal(x, y))
-                    return fail(c, p, ERR_INVALID, "items must be unique; item %d repeats", i);
+                    return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                            "items must be unique; item %d repeats", i);
             }
         }
     }
@@ -226,20 +221,24 @@ static int check_object(struct ctx *c, const cJSON *s, const cJSON *v, struct js
     double lim;
     int n = cJSON_GetArraySize(v);
     if (num_kw(s, "minProperties", &lim) && n < lim)
-        return fail(c, p, ERR_INVALID, "needs at least %g properties", lim);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "needs at least %g properties",
+                                lim);
     if (num_kw(s, "maxProperties", &lim) && n > lim)
-        return fail(c, p, ERR_INVALID, "allows at most %g properties", lim);
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "allows at most %g properties",
+                                lim);
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "required");
     for (const cJSON *r = req ? req->child : NULL; r; r = r->next) {
         if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(v, r->valuestring))
-            return fail(c, p, ERR_INVALID, "missing required property '%s'", r->valuestring);
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                    "missing required property '%s'", r->valuestring);
     }
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
     const cJSON *extra = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
     for (const cJSON *m = v->child; m; m = m->next) {
         const cJSON *sub = cJSON_GetObjectItemCaseSensitive(props, m->string);
         if (!sub && cJSON_IsFalse(extra))
-            return fail(c, p, ERR_INVALID, "unexpected property '%s'", m->string);
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "unexpected property '%s'",
+                                    m->string);
         if (!sub)
             sub = cJSON_IsObject(extra) ? extra : NULL;
         if (!sub)
@@ -293,12 +292,14 @@ static int check_combinators(struct ctx *c, const cJSON *s, const cJSON *v, stru
             return rc;
         int total = cJSON_GetArraySize(list);
         if (k == 0 && matches == 0)
-            return fail(c, p, ERR_INVALID, "matches none of the %d alternatives (the first: %s)",
-                        total, first);
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                    "matches none of the %d alternatives (the first: %s)", total,
+                                    first);
         if (k == 1 && matches != 1)
-            return fail(c, p, ERR_INVALID,
-                        "must match exactly one of %d alternatives, matches %d%s%s", total, matches,
-                        matches ? "" : " (the first: ", matches ? "" : first);
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                    "must match exactly one of %d alternatives, matches %d%s%s",
+                                    total, matches,
+                                    matches ? "" : " (the first: ", matches ? "" : first);
         if (k == 2 && matches != total) {
             if (c->errlen > 0)
                 snprintf(c->err, c->errlen, "%s", first);
@@ -312,26 +313,32 @@ static int check_combinators(struct ctx *c, const cJSON *s, const cJSON *v, stru
     rc = count_matches(c, wrap, v, p, depth, &matches, first, sizeof first);
     cJSON_Delete(wrap);
     if (rc == 0 && matches > 0)
-        rc = fail(c, p, ERR_INVALID, "must not match the schema under 'not'");
+        rc = json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                              "must not match the schema under 'not'");
     return rc;
 }
 
 static int check(struct ctx *c, const cJSON *s, const cJSON *v, struct json_path *p, int depth)
 {
     if (depth > JSON_SCHEMA_MAX_DEPTH)
-        return fail(c, p, ERR_DEPTH, "nested deeper than %d levels", JSON_SCHEMA_MAX_DEPTH);
+        return json_path_errorf(p, c->err, c->errlen, ERR_DEPTH, "nested deeper than %d levels",
+                                JSON_SCHEMA_MAX_DEPTH);
     if (cJSON_IsBool(s))
-        return cJSON_IsTrue(s) ? 0 : fail(c, p, ERR_INVALID, "no value is allowed here");
+        return cJSON_IsTrue(s) ? 0
+                               : json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                                  "no value is allowed here");
     if (!cJSON_IsObject(s))
-        return fail(c, p, ERR_INVALID, "the schema here is not an object");
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                "the schema here is not an object");
     const cJSON *ref = cJSON_GetObjectItemCaseSensitive(s, "$ref");
     if (cJSON_IsString(ref)) {
         const cJSON *target = resolve_ref(c->root, ref->valuestring);
         if (!target)
-            return fail(c, p, ERR_INVALID, "the schema's $ref '%s' does not resolve",
-                        ref->valuestring);
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                    "the schema's $ref '%s' does not resolve", ref->valuestring);
         if (++c->refs > JSON_SCHEMA_MAX_REFS)
-            return fail(c, p, ERR_DEPTH, "more than %d $ref steps", JSON_SCHEMA_MAX_REFS);
+            return json_path_errorf(p, c->err, c->errlen, ERR_DEPTH, "more than %d $ref steps",
+                                    JSON_SCHEMA_MAX_REFS);
         int rc = check(c, target, v, p, depth + 1);
         if (rc != 0)
             return rc;
@@ -346,7 +353,8 @@ static int check(struct ctx *c, const cJSON *s, const cJSON *v, struct json_path
     const cJSON *konst = cJSON_GetObjectItemCaseSensitive(s, "const");
     if (rc == 0 && konst && !wf_value_equal(konst, v)) {
         char *want = cJSON_PrintUnformatted(konst);
-        rc = fail(c, p, ERR_INVALID, "must be %s", want ? want : "the constant");
+        rc = json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be %s",
+                              want ? want : "the constant");
         free(want);
     }
     if (rc == 0 && cJSON_IsNumber(v))
@@ -404,7 +412,7 @@ static int validate_sub(struct ctx *c, const cJSON *s, struct json_path *p, cons
 static int validate_schema_map(struct ctx *c, const cJSON *m, struct json_path *p, int depth)
 {
     if (!cJSON_IsObject(m))
-        return fail(c, p, ERR_INVALID, "must be an object of schemas");
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be an object of schemas");
     for (const cJSON *x = m->child; x; x = x->next) {
         int rc = validate_sub(c, x, p, x->string, 0, depth);
         if (rc != 0)
@@ -420,13 +428,15 @@ static int validate_type(struct ctx *c, const cJSON *t, struct json_path *p)
     if (cJSON_IsString(t))
         return in_words(t->valuestring, types)
                    ? 0
-                   : fail(c, p, ERR_INVALID, "unknown type '%s'", t->valuestring);
+                   : json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "unknown type '%s'",
+                                      t->valuestring);
     if (!cJSON_IsArray(t) || !t->child)
-        return fail(c, p, ERR_INVALID, "must be a type name or a non-empty list of them");
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                "must be a type name or a non-empty list of them");
     for (const cJSON *x = t->child; x; x = x->next) {
         if (!cJSON_IsString(x) || !in_words(x->valuestring, types))
-            return fail(c, p, ERR_INVALID, "unknown type %s",
-                        cJSON_IsString(x) ? x->valuestring : "(not a string)");
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "unknown type %s",
+                                    cJSON_IsString(x) ? x->valuestring : "(not a string)");
     }
     return 0;
 }
@@ -456,46 +466,61 @@ static int validate_keyword(struct ctx *c, const cJSON *kw, struct json_path *p,
     if (strcmp(k, "items") == 0 || strcmp(k, "not") == 0 || strcmp(k, "additionalProperties") == 0)
         return cJSON_IsObject(kw) || cJSON_IsBool(kw)
                    ? validate(c, kw, p, depth + 1)
-                   : fail(c, p, ERR_INVALID, "must be a schema (an object or a boolean)");
+                   : json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                      "must be a schema (an object or a boolean)");
     if (in_words(k, counts))
-        return is_count(kw) ? 0 : fail(c, p, ERR_INVALID, "must be a whole number >= 0");
+        return is_count(kw) ? 0
+                            : json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                               "must be a whole number >= 0");
     if (in_words(k, numbers))
-        return cJSON_IsNumber(kw) ? 0 : fail(c, p, ERR_INVALID, "must be a number");
+        return cJSON_IsNumber(kw)
+                   ? 0
+                   : json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be a number");
     if (strcmp(k, "exclusiveMinimum") == 0 || strcmp(k, "exclusiveMaximum") == 0)
-        return cJSON_IsNumber(kw) || cJSON_IsBool(kw) ? 0
-                                                      : fail(c, p, ERR_INVALID, "must be a number");
+        return cJSON_IsNumber(kw) || cJSON_IsBool(kw)
+                   ? 0
+                   : json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be a number");
     if (strcmp(k, "multipleOf") == 0)
         return cJSON_IsNumber(kw) && kw->valuedouble > 0
                    ? 0
-                   : fail(c, p, ERR_INVALID, "must be a number greater than 0");
+                   : json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                      "must be a number greater than 0");
     if (in_words(k, flags))
-        return cJSON_IsBool(kw) ? 0 : fail(c, p, ERR_INVALID, "must be true or false");
+        return cJSON_IsBool(kw)
+                   ? 0
+                   : json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be true or false");
     if (strcmp(k, "enum") == 0)
         return cJSON_IsArray(kw) && kw->child ? 0
-                                              : fail(c, p, ERR_INVALID, "must be a non-empty list");
+                                              : json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                                                 "must be a non-empty list");
     if (strcmp(k, "required") == 0) {
         for (const cJSON *x = cJSON_IsArray(kw) ? kw->child : NULL; x; x = x->next) {
             if (!cJSON_IsString(x))
-                return fail(c, p, ERR_INVALID, "must list property names (strings)");
+                return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                        "must list property names (strings)");
         }
-        return cJSON_IsArray(kw) ? 0 : fail(c, p, ERR_INVALID, "must be a list of names");
+        return cJSON_IsArray(kw)
+                   ? 0
+                   : json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "must be a list of names");
     }
     if (strcmp(k, "pattern") == 0) {
         regex_t re;
         if (!cJSON_IsString(kw) || regcomp(&re, kw->valuestring, REG_EXTENDED | REG_NOSUB) != 0)
-            return fail(c, p, ERR_INVALID, "must be a valid (POSIX extended) regular expression");
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                    "must be a valid (POSIX extended) regular expression");
         regfree(&re);
         return 0;
     }
     if (strcmp(k, "$ref") == 0)
         return cJSON_IsString(kw) && resolve_ref(c->root, kw->valuestring)
                    ? 0
-                   : fail(c, p, ERR_INVALID,
-                          "must be a local reference that resolves "
-                          "(\"#/$defs/Name\")");
+                   : json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                      "must be a local reference that resolves "
+                                      "(\"#/$defs/Name\")");
     if (in_words(k, lists)) {
         if (!cJSON_IsArray(kw) || !kw->child)
-            return fail(c, p, ERR_INVALID, "must be a non-empty list of schemas");
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                    "must be a non-empty list of schemas");
         int i = 0;
         for (const cJSON *x = kw->child; x; x = x->next, i++) {
             int rc = validate_sub(c, x, p, NULL, i, depth);
@@ -511,11 +536,13 @@ static int validate_keyword(struct ctx *c, const cJSON *kw, struct json_path *p,
 static int validate(struct ctx *c, const cJSON *s, struct json_path *p, int depth)
 {
     if (depth > JSON_SCHEMA_MAX_DEPTH)
-        return fail(c, p, ERR_DEPTH, "nested deeper than %d levels", JSON_SCHEMA_MAX_DEPTH);
+        return json_path_errorf(p, c->err, c->errlen, ERR_DEPTH, "nested deeper than %d levels",
+                                JSON_SCHEMA_MAX_DEPTH);
     if (cJSON_IsBool(s))
         return 0;
     if (!cJSON_IsObject(s))
-        return fail(c, p, ERR_INVALID, "a schema must be an object or a boolean");
+        return json_path_errorf(p, c->err, c->errlen, ERR_INVALID,
+                                "a schema must be an object or a boolean");
     for (const cJSON *kw = s->child; kw; kw = kw->next) {
         bool known;
         size_t old = json_path_key(p, kw->string);
@@ -524,7 +551,8 @@ static int validate(struct ctx *c, const cJSON *s, struct json_path *p, int dept
             return rc;
         json_path_pop(p, old);
         if (!known)
-            return fail(c, p, ERR_INVALID, "unsupported keyword '%s'", kw->string);
+            return json_path_errorf(p, c->err, c->errlen, ERR_INVALID, "unsupported keyword '%s'",
+                                    kw->string);
     }
     return 0;
 }

@@ -75,14 +75,13 @@ static int fail_line(char *err, size_t errlen, int code, int line, int col, cons
 
 static int fail_line(char *err, size_t errlen, int code, int line, int col, const char *fmt, ...)
 {
-    if (errlen == 0)
-        return code;
-    char msg[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(err, errlen, "line %d, column %d: %s", line, col, msg);
+    int n = errlen > 0 ? snprintf(err, errlen, "line %d, column %d: ", line, col) : -1;
+    if (n >= 0 && (size_t)n < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
     return code;
 }
 
@@ -123,13 +122,15 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* The end of a {{ }} or {% %} tag whose content starts at i: the offset of the closing pair,
- * found outside string literals and brackets. */
-static bool find_tag_end(const char *src, size_t len, size_t i, char close, size_t *end)
+typedef bool (*stop_fn)(const char *src, size_t i, size_t end);
+
+/* The first offset in [i, end) outside string literals and brackets where stop holds, or end.
+ * Tags and loop headers are cut with it, so "}}" inside '…' or {…} does not end a tag. */
+static size_t find_top_level(const char *src, size_t i, size_t end, stop_fn stop)
 {
     int depth = 0;
     char quote = 0;
-    for (; i < len; i++) {
+    for (; i < end; i++) {
         char c = src[i];
         if (quote) {
             if (c == '\\')
@@ -138,16 +139,32 @@ static bool find_tag_end(const char *src, size_t len, size_t i, char close, size
                 quote = 0;
         } else if (c == '\'' || c == '"') {
             quote = c;
-        } else if (depth == 0 && c == close && i + 1 < len && src[i + 1] == '}') {
-            *end = i;
-            return true;
+        } else if (depth == 0 && stop(src, i, end)) {
+            return i;
         } else if (c == '{' || c == '[' || c == '(') {
             depth++;
         } else if ((c == '}' || c == ']' || c == ')') && depth > 0) {
             depth--;
         }
     }
-    return false;
+    return end;
+}
+
+static bool at_out_end(const char *src, size_t i, size_t end)
+{
+    return src[i] == '}' && i + 1 < end && src[i + 1] == '}';
+}
+
+static bool at_stmt_end(const char *src, size_t i, size_t end)
+{
+    return src[i] == '%' && i + 1 < end && src[i + 1] == '}';
+}
+
+/* A loop filter: the word `if` between spaces. */
+static bool at_loop_if(const char *src, size_t i, size_t end)
+{
+    return src[i] == 'i' && i + 2 < end && src[i + 1] == 'f' && is_space(src[i + 2]) && i > 0 &&
+           is_space(src[i - 1]);
 }
 
 /* Adds the text [start, end), trimmed on the left when the previous tag asked for it. */
@@ -176,7 +193,8 @@ static int scan_tag(struct scanner *s, size_t at, size_t *next, bool *strip_afte
         found = hit != NULL;
         end = found ? (size_t)(hit - src) : 0;
     } else {
-        found = find_tag_end(src, s->len, cs, kind == '{' ? '}' : '%', &end);
+        end = find_top_level(src, cs, s->len, kind == '{' ? at_out_end : at_stmt_end);
+        found = end < s->len;
     }
     if (!found) {
         int line, col;
@@ -394,32 +412,6 @@ static char *read_name(const char *src, size_t *i, size_t end)
     return is_ident(src + start, *i - start) ? xstrndup(src + start, *i - start) : NULL;
 }
 
-/* The offset of a top-level word `if` in [off, off+len) (a loop filter), or 0 when none. */
-static size_t find_loop_if(const char *src, size_t off, size_t len)
-{
-    int depth = 0;
-    char quote = 0;
-    for (size_t i = off; i < off + len; i++) {
-        char c = src[i];
-        if (quote) {
-            if (c == '\\')
-                i++;
-            else if (c == quote)
-                quote = 0;
-        } else if (c == '\'' || c == '"') {
-            quote = c;
-        } else if (c == '(' || c == '[' || c == '{') {
-            depth++;
-        } else if (c == ')' || c == ']' || c == '}') {
-            depth--;
-        } else if (depth == 0 && c == 'i' && i + 2 < off + len && src[i + 1] == 'f' &&
-                   is_space(src[i + 2]) && i > off && is_space(src[i - 1])) {
-            return i;
-        }
-    }
-    return 0;
-}
-
 static const char *const for_ends[] = {"endfor", "else", NULL};
 static const char *const for_else_ends[] = {"endfor", NULL};
 
@@ -443,10 +435,9 @@ static int parse_for_header(struct parser *p, const struct stmt *st, struct tnod
                          "expected {%% for name in list %%} or {%% for k, v in "
                          "obj.items() %%}");
     i += 3;
-    size_t filter_at = find_loop_if(src, i, end - i);
-    size_t list_end = filter_at ? filter_at : end;
-    int rc = compile_expr(p, i, list_end - i, &n->expr);
-    if (rc == 0 && filter_at)
+    size_t filter_at = find_top_level(src, i, end, at_loop_if);
+    int rc = compile_expr(p, i, filter_at - i, &n->expr);
+    if (rc == 0 && filter_at < end)
         rc = compile_expr(p, filter_at + 2, end - filter_at - 2, &n->filter);
     return rc;
 }

@@ -474,22 +474,6 @@ struct walk {
     size_t errlen;
 };
 
-static int fail(struct walk *w, const struct json_path *p, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(struct walk *w, const struct json_path *p, int code, const char *fmt, ...)
-{
-    if (w->errlen == 0)
-        return code;
-    char msg[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(w->err, w->errlen, "%s: %s", p->s, msg);
-    return code;
-}
-
 static bool in_list(const char *s, const char *const *list)
 {
     for (; *list; list++) {
@@ -509,7 +493,7 @@ static int check_enum(struct walk *w, const struct json_path *p, const cJSON *v,
     names[0] = '\0';
     for (const char *const *x = values; *x && n < sizeof names; x++)
         n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", *x);
-    return fail(w, p, ERR_INVALID, "must be one of %s", names);
+    return json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "must be one of %s", names);
 }
 
 static bool is_hex_color(const char *s)
@@ -559,13 +543,15 @@ static int check_color(struct walk *w, struct json_path *p, const cJSON *v)
         if (cJSON_GetArraySize(v) == 2 && cJSON_IsString(light) && cJSON_IsString(dark) &&
             is_color_string(light->valuestring) && is_color_string(dark->valuestring))
             return 0;
-        return fail(w, p, ERR_INVALID, "a theme colour is {\"light\": colour, \"dark\": colour}");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "a theme colour is {\"light\": colour, \"dark\": colour}");
     }
-    return fail(w, p, ERR_INVALID,
-                "unknown colour %s%s%s (use a token such as primary or secondary, a ramp such "
-                "as blue-500, a CSS colour such as #1a2b3c, or {light, dark})",
-                cJSON_IsString(v) ? "'" : "", cJSON_IsString(v) ? v->valuestring : "value",
-                cJSON_IsString(v) ? "'" : "");
+    return json_path_errorf(
+        p, w->err, w->errlen, ERR_INVALID,
+        "unknown colour %s%s%s (use a token such as primary or secondary, a ramp such "
+        "as blue-500, a CSS colour such as #1a2b3c, or {light, dark})",
+        cJSON_IsString(v) ? "'" : "", cJSON_IsString(v) ? v->valuestring : "value",
+        cJSON_IsString(v) ? "'" : "");
 }
 
 static bool is_whole(const cJSON *v)
@@ -594,11 +580,12 @@ static int check_shape(struct walk *w, struct json_path *p, const cJSON *v, cons
                        const struct field *fields, int depth)
 {
     if (!cJSON_IsObject(v))
-        return fail(w, p, ERR_INVALID, "%s must be an object", what);
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "%s must be an object", what);
     for (const struct field *f = fields; f->name; f++) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(v, f->name);
         if (f->required && (!m || cJSON_IsNull(m)))
-            return fail(w, p, ERR_INVALID, "%s needs '%s'", what, f->name);
+            return json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "%s needs '%s'", what,
+                                    f->name);
     }
     for (const cJSON *m = v->child; m; m = m->next) {
         const struct field *f = fields;
@@ -606,7 +593,8 @@ static int check_shape(struct walk *w, struct json_path *p, const cJSON *v, cons
             f++;
         size_t mark = json_path_key(p, m->string);
         if (!f->name)
-            return fail(w, p, ERR_INVALID, "%s has no field '%s'", what, m->string);
+            return json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "%s has no field '%s'", what,
+                                    m->string);
         int rc = cJSON_IsNull(m) ? 0 : check_value(w, p, m, f->kind, f->values, NULL, depth);
         if (rc != 0)
             return rc;
@@ -622,9 +610,10 @@ static int check_action(struct walk *w, struct json_path *p, const cJSON *v, int
     for (const cJSON *m = cJSON_IsObject(v) ? v->child : NULL; m; m = m->next) {
         if (!in_list(m->string, keys)) {
             json_path_key(p, m->string);
-            return fail(w, p, ERR_INVALID,
-                        "an action has only type, payload, handler, loadingBehavior and "
-                        "streaming");
+            return json_path_errorf(
+                p, w->err, w->errlen, ERR_INVALID,
+                "an action has only type, payload, handler, loadingBehavior and "
+                "streaming");
         }
     }
     const struct field checked[] = {
@@ -635,11 +624,12 @@ static int check_action(struct walk *w, struct json_path *p, const cJSON *v, int
         {NULL, K_STRING, NULL, false},
     };
     if (!cJSON_IsObject(v))
-        return fail(w, p, ERR_INVALID, "an action must be an object");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "an action must be an object");
     for (const struct field *f = checked; f->name; f++) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(v, f->name);
         if (f->required && (!cJSON_IsString(m) || !m->valuestring[0]))
-            return fail(w, p, ERR_INVALID, "an action needs a non-empty string 'type'");
+            return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                    "an action needs a non-empty string 'type'");
         if (!m || cJSON_IsNull(m))
             continue;
         size_t mark = json_path_key(p, f->name);
@@ -658,7 +648,8 @@ static int check_children(struct walk *w, struct json_path *p, const cJSON *v,
                           const char *parent_type, int depth)
 {
     if (!cJSON_IsArray(v))
-        return fail(w, p, ERR_INVALID, "children must be a list of components");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "children must be a list of components");
     int i = 0;
     for (const cJSON *c = v->child; c; c = c->next, i++) {
         size_t mark = json_path_index(p, i);
@@ -684,15 +675,16 @@ static int check_border(struct walk *w, struct json_path *p, const cJSON *v, int
     if (cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "size"))
         return check_shape(w, p, v, "a border", border, depth);
     if (!cJSON_IsObject(v))
-        return fail(w, p, ERR_INVALID,
-                    "a border is a whole number of px, {size, color?, style?} "
-                    "or per side {top?, right?, bottom?, left?, x?, y?}");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "a border is a whole number of px, {size, color?, style?} "
+                                "or per side {top?, right?, bottom?, left?, x?, y?}");
     static const char *const sides[] = {"top", "right", "bottom", "left", "x", "y", NULL};
     for (const cJSON *m = v->child; m; m = m->next) {
         size_t mark = json_path_key(p, m->string);
         int rc = in_list(m->string, sides)
                      ? (is_whole(m) ? 0 : check_shape(w, p, m, "a border", border, depth))
-                     : fail(w, p, ERR_INVALID, "a border side is top, right, bottom, left, x or y");
+                     : json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                        "a border side is top, right, bottom, left, x or y");
         if (rc != 0)
             return rc;
         json_path_pop(p, mark);
@@ -706,15 +698,15 @@ static int check_spacing(struct walk *w, struct json_path *p, const cJSON *v)
         return 0;
     static const char *const sides[] = {"top", "right", "bottom", "left", "x", "y", NULL};
     if (!cJSON_IsObject(v))
-        return fail(w, p, ERR_INVALID,
-                    "spacing is a number, a CSS string or per side "
-                    "{top?, right?, bottom?, left?, x?, y?}");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "spacing is a number, a CSS string or per side "
+                                "{top?, right?, bottom?, left?, x?, y?}");
     for (const cJSON *m = v->child; m; m = m->next) {
         if (!in_list(m->string, sides) || !is_num_or_str(m)) {
             json_path_key(p, m->string);
-            return fail(w, p, ERR_INVALID,
-                        "a spacing side is top, right, bottom, left, x or y, "
-                        "with a number or a string");
+            return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                    "a spacing side is top, right, bottom, left, x or y, "
+                                    "with a number or a string");
         }
     }
     return 0;
@@ -735,7 +727,7 @@ static int check_options(struct walk *w, struct json_path *p, const cJSON *v, bo
         {NULL, K_STRING, NULL, false},
     };
     if (!cJSON_IsArray(v))
-        return fail(w, p, ERR_INVALID, "options must be a list");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "options must be a list");
     int i = 0;
     for (const cJSON *o = v->child; o; o = o->next, i++) {
         size_t mark = json_path_index(p, i);
@@ -750,16 +742,19 @@ static int check_options(struct walk *w, struct json_path *p, const cJSON *v, bo
 static int check_chart_data(struct walk *w, struct json_path *p, const cJSON *v)
 {
     if (!cJSON_IsArray(v))
-        return fail(w, p, ERR_INVALID, "chart data must be a list of objects");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "chart data must be a list of objects");
     int i = 0;
     for (const cJSON *row = v->child; row; row = row->next, i++) {
         size_t mark = json_path_index(p, i);
         if (!cJSON_IsObject(row))
-            return fail(w, p, ERR_INVALID, "a chart data row must be an object");
+            return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                    "a chart data row must be an object");
         for (const cJSON *m = row->child; m; m = m->next) {
             if (!is_num_or_str(m)) {
                 json_path_key(p, m->string);
-                return fail(w, p, ERR_INVALID, "chart values are numbers or strings");
+                return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                        "chart values are numbers or strings");
             }
         }
         json_path_pop(p, mark);
@@ -783,7 +778,7 @@ static int check_series(struct walk *w, struct json_path *p, const cJSON *v, int
         {NULL, K_STRING, NULL, false},
     };
     if (!cJSON_IsArray(v))
-        return fail(w, p, ERR_INVALID, "series must be a list");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "series must be a list");
     int i = 0;
     for (const cJSON *s = v->child; s; s = s->next, i++) {
         size_t mark = json_path_index(p, i);
@@ -806,7 +801,8 @@ static int check_xaxis(struct walk *w, struct json_path *p, const cJSON *v, int 
         return 0;
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(v, "labels");
     if (labels && !cJSON_IsObject(labels))
-        return fail(w, p, ERR_INVALID, "xAxis.labels must be an object of value -> label");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "xAxis.labels must be an object of value -> label");
     cJSON *copy = cJSON_IsObject(v) ? cJSON_Duplicate(v, true) : NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(copy, "labels");
     int rc = check_shape(w, p, copy ? copy : v, "xAxis", axis, depth);
@@ -838,11 +834,12 @@ static int check_icon(struct walk *w, struct json_path *p, const cJSON *v)
         (in_list(v->valuestring, icons) || strncmp(v->valuestring, "lucide:", 7) == 0 ||
          strncmp(v->valuestring, "vendor:", 7) == 0))
         return 0;
-    return fail(w, p, ERR_INVALID,
-                "unknown icon %s%s%s (use a built-in name such as check or calendar, or "
-                "lucide:<name>)",
-                cJSON_IsString(v) ? "'" : "", cJSON_IsString(v) ? v->valuestring : "value",
-                cJSON_IsString(v) ? "'" : "");
+    return json_path_errorf(
+        p, w->err, w->errlen, ERR_INVALID,
+        "unknown icon %s%s%s (use a built-in name such as check or calendar, or "
+        "lucide:<name>)",
+        cJSON_IsString(v) ? "'" : "", cJSON_IsString(v) ? v->valuestring : "value",
+        cJSON_IsString(v) ? "'" : "");
 }
 
 static int check_value(struct walk *w, struct json_path *p, const cJSON *v, enum kind kind,
@@ -858,13 +855,21 @@ static int check_value(struct walk *w, struct json_path *p, const cJSON *v, enum
                                           {NULL, K_STRING, NULL, false}};
     switch (kind) {
     case K_STRING:
-        return cJSON_IsString(v) ? 0 : fail(w, p, ERR_INVALID, "must be a string");
+        return cJSON_IsString(v)
+                   ? 0
+                   : json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "must be a string");
     case K_BOOL:
-        return cJSON_IsBool(v) ? 0 : fail(w, p, ERR_INVALID, "must be true or false");
+        return cJSON_IsBool(v)
+                   ? 0
+                   : json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "must be true or false");
     case K_NUMBER:
-        return cJSON_IsNumber(v) ? 0 : fail(w, p, ERR_INVALID, "must be a number");
+        return cJSON_IsNumber(v)
+                   ? 0
+                   : json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "must be a number");
     case K_INT:
-        return is_whole(v) ? 0 : fail(w, p, ERR_INVALID, "must be a whole number");
+        return is_whole(v)
+                   ? 0
+                   : json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "must be a whole number");
     case K_ENUM:
         return check_enum(w, p, v, values);
     case K_COLOR:
@@ -874,7 +879,9 @@ static int check_value(struct walk *w, struct json_path *p, const cJSON *v, enum
     case K_BORDER:
         return check_border(w, p, v, depth);
     case K_DIM:
-        return is_num_or_str(v) ? 0 : fail(w, p, ERR_INVALID, "must be a number or a string");
+        return is_num_or_str(v) ? 0
+                                : json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                                   "must be a number or a string");
     case K_ACTION:
         return check_action(w, p, v, depth);
     case K_CARD_ACTION:
@@ -896,7 +903,8 @@ static int check_value(struct walk *w, struct json_path *p, const cJSON *v, enum
     case K_LIMIT:
         return is_whole(v) || (cJSON_IsString(v) && strcmp(v->valuestring, "auto") == 0)
                    ? 0
-                   : fail(w, p, ERR_INVALID, "must be a whole number or \"auto\"");
+                   : json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                      "must be a whole number or \"auto\"");
     case K_CHART_DATA:
         return check_chart_data(w, p, v);
     case K_SERIES:
@@ -924,19 +932,21 @@ static int check_placement(struct walk *w, const struct json_path *p, const stru
         const char *parent, *child;
     } only[] = {{"ListView", "ListViewItem"}, {"Table", "Table.Row"}, {"Table.Row", "Table.Cell"}};
     if (!parent && c->place != PLACE_ROOT)
-        return fail(w, p, ERR_INVALID, "the root must be Card, ListView or Basic, not %s", c->type);
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "the root must be Card, ListView or Basic, not %s", c->type);
     for (size_t i = 0; parent && i < sizeof only / sizeof only[0]; i++) {
         if (strcmp(parent, only[i].parent) == 0 && strcmp(c->type, only[i].child) != 0)
-            return fail(w, p, ERR_INVALID, "%s takes only %s children, not %s", parent,
-                        only[i].child, c->type);
+            return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                    "%s takes only %s children, not %s", parent, only[i].child,
+                                    c->type);
     }
     static const char *const homes[] = {NULL, NULL, "ListView", "Table", "Table.Row"};
     if (c->place >= PLACE_LISTVIEW && (!parent || strcmp(parent, homes[c->place]) != 0))
-        return fail(w, p, ERR_INVALID, "%s is allowed only directly inside %s", c->type,
-                    homes[c->place]);
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "%s is allowed only directly inside %s", c->type, homes[c->place]);
     if (parent && c->place == PLACE_ROOT && strcmp(parent, "Basic") != 0)
-        return fail(w, p, ERR_INVALID, "%s is a root: allowed only at the top or inside Basic",
-                    c->type);
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "%s is a root: allowed only at the top or inside Basic", c->type);
     return 0;
 }
 
@@ -953,23 +963,27 @@ static int check_component(struct walk *w, struct json_path *p, const cJSON *nod
                            const char *parent_type, int depth)
 {
     if (depth > WIDGET_CHECK_MAX_DEPTH)
-        return fail(w, p, ERR_DEPTH, "widgets nested deeper than %d", WIDGET_CHECK_MAX_DEPTH);
+        return json_path_errorf(p, w->err, w->errlen, ERR_DEPTH, "widgets nested deeper than %d",
+                                WIDGET_CHECK_MAX_DEPTH);
     if (++w->nodes > WIDGET_CHECK_MAX_NODES)
-        return fail(w, p, ERR_TOO_BIG, "more than %d components", WIDGET_CHECK_MAX_NODES);
+        return json_path_errorf(p, w->err, w->errlen, ERR_TOO_BIG, "more than %d components",
+                                WIDGET_CHECK_MAX_NODES);
     if (!cJSON_IsObject(node))
-        return fail(w, p, ERR_INVALID, "a component must be an object, not %s",
-                    wf_value_type(node));
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "a component must be an object, not %s", wf_value_type(node));
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(node, "type");
     if (!cJSON_IsString(type))
-        return fail(w, p, ERR_INVALID, "a component needs a string 'type'");
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID,
+                                "a component needs a string 'type'");
     const struct component *c = find_component(type->valuestring);
     if (!c)
-        return fail(w, p, ERR_INVALID, "unknown component type '%s'", type->valuestring);
+        return json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "unknown component type '%s'",
+                                type->valuestring);
     int rc = check_placement(w, p, c, parent_type);
     for (const char *const *r = c->required; rc == 0 && r && *r; r++) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(node, *r);
         if (!m || cJSON_IsNull(m))
-            rc = fail(w, p, ERR_INVALID, "%s needs '%s'", c->type, *r);
+            rc = json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "%s needs '%s'", c->type, *r);
     }
     for (const cJSON *m = node->child; m && rc == 0; m = m->next) {
         if (strcmp(m->string, "type") == 0)
@@ -977,10 +991,12 @@ static int check_component(struct walk *w, struct json_path *p, const cJSON *nod
         size_t mark = json_path_key(p, m->string);
         const struct prop *pr = find_prop(c, m->string);
         if (strcmp(m->string, "key") == 0 || strcmp(m->string, "id") == 0)
-            rc = cJSON_IsString(m) || cJSON_IsNull(m) ? 0
-                                                      : fail(w, p, ERR_INVALID, "must be a string");
+            rc = cJSON_IsString(m) || cJSON_IsNull(m)
+                     ? 0
+                     : json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "must be a string");
         else if (!pr)
-            rc = fail(w, p, ERR_INVALID, "%s has no prop '%s'", c->type, m->string);
+            rc = json_path_errorf(p, w->err, w->errlen, ERR_INVALID, "%s has no prop '%s'", c->type,
+                                  m->string);
         else if (!cJSON_IsNull(m)) /* null props count as absent, as the reference drops them */
             rc = check_value(w, p, m, pr->kind, pr->values, c->type, depth);
         if (rc == 0)

@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/json_write.h"
+#include "fuzz_check.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -25,14 +26,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Length of the well-formed UTF-8 sequence at p (Unicode 15, table 3-7), or 0. */
 static size_t wellformed_len(const uint8_t *p, size_t avail)

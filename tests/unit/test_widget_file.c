@@ -43,6 +43,19 @@ static cJSON *parse(const char *s)
     return v;
 }
 
+/* Renders data (JSON text) with w and returns the widget as compact JSON (caller frees). */
+static char *render_text(const struct widget_file *w, const char *data_json)
+{
+    char err[512];
+    cJSON *data = parse(data_json), *out = NULL;
+    if (widget_file_render(w, data, &out, err, sizeof err) != 0)
+        fail_msg("render %s: %s", data_json, err);
+    char *text = json_print(out);
+    cJSON_Delete(out);
+    cJSON_Delete(data);
+    return text;
+}
+
 static void test_example_renders_its_preview(void **state)
 {
     (void)state;
@@ -74,25 +87,18 @@ static void test_example_renders_its_preview(void **state)
     cJSON_Delete(out);
     cJSON_Delete(data);
     /* A done task without optional fields: Reopen, no notes, no badge row. */
-    data = parse("{\"task\":{\"id\":\"task_0123456789abcdef0123456789abcdef\",\"title\":\"x\","
-                 "\"done\":true}}");
-    assert_int_equal(widget_file_render(w, data, &out, err, sizeof err), 0);
-    text = json_print(out);
+    text = render_text(w, "{\"task\":{\"id\":\"task_0123456789abcdef0123456789abcdef\","
+                          "\"title\":\"x\",\"done\":true}}");
     assert_non_null(strstr(text, "\"type\":\"task.reopen\""));
     assert_non_null(strstr(text, "\"lineThrough\":true"));
     assert_null(strstr(text, "Badge"));
     free(text);
-    cJSON_Delete(out);
-    cJSON_Delete(data);
     /* Tags alone still get their badge row. */
-    data = parse("{\"task\":{\"id\":\"task_0123456789abcdef0123456789abcdef\",\"title\":\"x\","
-                 "\"done\":false,\"priority\":\"normal\",\"tags\":[\"a\"]}}");
-    assert_int_equal(widget_file_render(w, data, &out, err, sizeof err), 0);
-    text = json_print(out);
+    text = render_text(w, "{\"task\":{\"id\":\"task_0123456789abcdef0123456789abcdef\","
+                          "\"title\":\"x\",\"done\":false,\"priority\":\"normal\","
+                          "\"tags\":[\"a\"]}}");
     assert_non_null(strstr(text, "\"children\":[{\"type\":\"Badge\",\"label\":\"#a\""));
     free(text);
-    cJSON_Delete(out);
-    cJSON_Delete(data);
     widget_file_free(w);
 }
 
