@@ -672,7 +672,17 @@ static const char *image_url(void *data, const char *attachment_id, const char *
 
 static void build_and_start(struct model_agent_run *r)
 {
-    if (model_input_from_items((const char *const *)r->items, r->nitems, image_url, r, &r->base)) {
+    int rc =
+        model_input_from_items((const char *const *)r->items, r->nitems, image_url, r, &r->base);
+    /* The history and images live on in r->base: let the rest go while the model answers. */
+    for (size_t i = 0; i < r->nitems; i++)
+        free(r->items[i]);
+    r->nitems = 0;
+    for (int i = 0; i < r->nimages; i++) {
+        free(r->images[i].url);
+        r->images[i].url = NULL;
+    }
+    if (rc) {
         run_end(r, ERR_TOO_BIG, "The conversation is too long for the model.", false);
         return;
     }

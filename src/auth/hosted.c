@@ -17,7 +17,8 @@
 struct mint {
     struct hosted *h;
     struct http_request *req;
-    struct buf body;
+    struct buf body;    /* the upstream's answer */
+    struct buf request; /* what we sent (libcurl reads it until the call ends) */
     int status;
 };
 
@@ -113,6 +114,7 @@ static void on_done(void *data, int code, const char *message)
     }
     cJSON_Delete(doc);
     buf_free(&m->body);
+    buf_free(&m->request);
     free(m);
 }
 
@@ -149,13 +151,14 @@ static void route_mint(struct http_request *req, void *data)
     m->h = h;
     m->req = req;
     buf_init(&m->body, UPSTREAM_BODY_MAX);
+    m->request = body; /* the call reads it until it ends */
     struct http_call *call;
     if (http_call_start(h->cfg.http, &p, &ev, m, &call)) {
         buf_free(&m->body);
+        buf_free(&m->request);
         free(m);
         http_respond_error(req, 502, "upstream_unavailable", "cannot start the upstream call");
     }
-    buf_free(&body);
     buf_free(&url);
 }
 

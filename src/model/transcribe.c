@@ -18,6 +18,7 @@ struct transcription {
     model_transcribe_cb cb;
     void *data;
     struct buf answer;
+    struct buf form; /* the request body (libcurl reads it until the call ends) */
     int status;
 };
 
@@ -55,6 +56,7 @@ static void on_done(void *data, int code, const char *message)
     }
     cJSON_Delete(doc);
     buf_free(&t->answer);
+    buf_free(&t->form);
     free(t);
 }
 
@@ -125,16 +127,17 @@ int model_transcribe(struct model_registry *reg, const char *ref, const void *au
     t->cb = cb;
     t->data = data;
     buf_init(&t->answer, TRANSCRIPT_MAX);
+    t->form = form;
     struct http_call *call;
     int rc = http_call_start(reg->cfg.http, &p, &ev, t, &call);
     if (rc) {
         buf_free(&t->answer);
+        buf_free(&t->form);
         free(t);
     } else {
         prov->stats.calls_total++;
     }
     model_headers_free(headers);
-    buf_free(&form);
     buf_free(&url);
     return rc;
 }

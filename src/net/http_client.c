@@ -19,7 +19,6 @@ struct http_call {
     struct http_client *hc;
     CURL *easy;                 /* owned */
     struct curl_slist *headers; /* owned */
-    char *body;                 /* owned copy of the request body */
     struct http_call_events ev;
     void *data;
     char retry_after[64];
@@ -38,6 +37,7 @@ struct http_client {
     CURLM *multi;
     uv_timer_t timer; /* curl's single timeout */
     int in_curl;      /* depth of calls into libcurl: no handle removal while > 0 */
+    int to_reap;      /* calls marked cancelled or to resume, not yet handled by reap() */
     bool closing;
     struct http_call *calls;
     struct http_client_stats stats;
@@ -62,7 +62,6 @@ static void call_free(struct http_call *c)
     curl_multi_remove_handle(hc->multi, c->easy);
     curl_easy_cleanup(c->easy);
     curl_slist_free_all(c->headers);
-    free(c->body);
     free(c);
     hc->stats.active--;
 }
@@ -100,14 +99,16 @@ static void call_respond(struct http_call *c)
  * resumes asked for while libcurl was running happen here too. */
 static void reap(struct http_client *hc)
 {
-    if (hc->in_curl)
-        return;
+    if (hc->in_curl || hc->to_reap == 0)
+        return; /* the walk below is O(calls): only when something is marked */
     struct http_call *c = hc->calls, *next;
-    for (; c; c = next) {
+    for (; c && hc->to_reap > 0; c = next) {
         next = c->next;
         if (c->cancelled) {
+            hc->to_reap--;
             call_free(c);
         } else if (c->unpause_wanted) {
+            hc->to_reap--;
             c->unpause_wanted = false;
             hc->in_curl++;
             curl_easy_pause(c->easy, CURLPAUSE_CONT);
@@ -127,6 +128,10 @@ static void check_done(struct http_client *hc)
         struct http_call *c = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
         CURLcode rc = msg->data.result;
+        if (c->cancelled)
+            c->hc->to_reap--; /* freed here instead of in reap() */
+        else if (c->unpause_wanted)
+            c->hc->to_reap--;
         if (!c->cancelled) {
             int code = map_curl_code(rc, c->responded);
             if (code == 0 || c->responded)
@@ -324,7 +329,7 @@ static void call_setopts(struct http_call *c, const struct http_call_params *p)
     if (strcmp(p->method, "POST") == 0) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body ? p->body : "");
     }
     for (const char *const *h = p->headers; h && *h; h++)
         c->headers = curl_slist_append(c->headers, *h);
@@ -351,11 +356,6 @@ int http_call_start(struct http_client *hc, const struct http_call_params *p,
         free(c);
         return ERR_UNAVAILABLE;
     }
-    if (p->body) {
-        c->body = xmalloc(p->body_len + 1);
-        memcpy(c->body, p->body, p->body_len);
-        c->body[p->body_len] = '\0';
-    }
     call_setopts(c, p);
     c->next = hc->calls;
     if (hc->calls)
@@ -375,7 +375,11 @@ void http_call_cancel(struct http_call *c)
 {
     if (!c || c->cancelled || c->finishing)
         return;
+    if (c->unpause_wanted)
+        c->hc->to_reap--; /* counted once, as a cancel */
+    c->unpause_wanted = false;
     c->cancelled = true;
+    c->hc->to_reap++;
     reap(c->hc);
 }
 
@@ -385,9 +389,13 @@ void http_call_pause(struct http_call *c, bool paused)
         return;
     c->pause_wanted = paused;
     if (paused) {
+        if (c->unpause_wanted)
+            c->hc->to_reap--;
         c->unpause_wanted = false;
         return; /* the next delivery is refused with CURL_WRITEFUNC_PAUSE */
     }
+    if (!c->unpause_wanted)
+        c->hc->to_reap++;
     c->unpause_wanted = true;
     reap(c->hc);
 }
