@@ -137,6 +137,11 @@ function p99(before, after) {
   return { bound: d.find((x) => x.n >= want).le, samples: total };
 }
 
+function cpuSeconds(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
 function rssKiB(pid) {
   const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(s)[1]);
@@ -147,6 +152,7 @@ async function burst(port, fakePort, pid, secrets) {
   await pushReplies(fakePort, replies);
   const before = lagHistogram(await get(port, '/metrics'));
   const rss0 = rssKiB(pid);
+  const cpu0 = cpuSeconds(pid);
   let peak = rss0;
   const sampler = setInterval(() => { peak = Math.max(peak, rssKiB(pid)); }, 50);
   const t0 = Date.now();
@@ -161,7 +167,8 @@ async function burst(port, fakePort, pid, secrets) {
   clearInterval(sampler);
   const secs = (Date.now() - t0) / 1000;
   const after = lagHistogram(await get(port, '/metrics'));
-  return { ok, secs, lag: p99(before, after), lagMax: after.max, rss0, peak, perTurnKiB: (peak - rss0) / TURNS };
+  return { ok, secs, lag: p99(before, after), lagMax: after.max, rss0, peak, perTurnKiB: (peak - rss0) / TURNS,
+    cpu: cpuSeconds(pid) - cpu0, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] };
 }
 
 async function main() {
@@ -202,6 +209,8 @@ async function main() {
     console.log(`burst_seconds ${b.secs.toFixed(2)}`);
     console.log(`burst_loop_lag_p99_ms_le ${(b.lag.bound * 1000).toFixed(1)} (${b.lag.samples} samples)`);
     console.log(`loop_lag_max_ms_since_start ${(b.lagMax * 1000).toFixed(1)}`);
+    console.log(`burst_chatkitd_cpu_seconds ${b.cpu.toFixed(2)}`);
+    console.log(`burst_machine_load_avg_1m ${b.load}`);
     console.log(`burst_rss_before_kib ${b.rss0}`);
     console.log(`burst_rss_peak_kib ${b.peak}`);
     console.log(`burst_kib_per_turn_in_flight ${b.perTurnKiB.toFixed(1)}`);

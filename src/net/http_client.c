@@ -322,6 +322,8 @@ static void call_setopts(struct http_call *c, const struct http_call_params *p)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* 8 KiB receive buffer: model streams arrive in small events, and it is per call in flight. */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
     if (p->connect_timeout_ms)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->connect_timeout_ms);
     if (p->total_timeout_ms)
