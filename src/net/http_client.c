@@ -1,5 +1,6 @@
 #include "net/http_client.h"
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/xalloc.h"
 
@@ -400,4 +401,53 @@ void http_call_pause(struct http_call *c, bool paused)
         c->hc->to_reap++;
     c->unpause_wanted = true;
     reap(c->hc);
+}
+
+/* ---- http_fetch: the answer collected whole ---- */
+
+struct fetch {
+    struct buf body;
+    int status;
+    http_fetch_cb cb;
+    void *data;
+};
+
+static void fetch_response(void *data, int status, const char *retry_after)
+{
+    (void)retry_after;
+    struct fetch *f = data;
+    f->status = status;
+}
+
+static void fetch_body(void *data, const char *p, size_t n)
+{
+    struct fetch *f = data;
+    size_t room = f->body.max - f->body.len;
+    buf_append(&f->body, p, n < room ? n : room);
+}
+
+static void fetch_done(void *data, int code, const char *message)
+{
+    struct fetch *f = data;
+    f->cb(f->data, code, f->status, f->body.data ? f->body.data : "", f->body.len, message);
+    buf_free(&f->body);
+    free(f);
+}
+
+int http_fetch(struct http_client *hc, const struct http_call_params *p, size_t max_body,
+               http_fetch_cb cb, void *data)
+{
+    struct fetch *f = xcalloc(1, sizeof *f);
+    buf_init(&f->body, max_body);
+    f->cb = cb;
+    f->data = data;
+    struct http_call_events ev = {
+        .response = fetch_response, .body = fetch_body, .done = fetch_done};
+    struct http_call *call;
+    int rc = http_call_start(hc, p, &ev, f, &call);
+    if (rc) {
+        buf_free(&f->body);
+        free(f);
+    }
+    return rc;
 }
