@@ -490,6 +490,7 @@ static int app_serve(struct app *app)
     app->purge_timer.data = app;
     uv_timer_start(&app->purge_timer, purge_tick, PURGE_INTERVAL_MS, PURGE_INTERVAL_MS);
     attachments_start(&app->attachments);
+    ops_start_lag_probe(&app->ops);
     uv_run(&app->loop, UV_RUN_DEFAULT);
     attachments_free(&app->attachments);
     tasks_app_free(&app->tasks);

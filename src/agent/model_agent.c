@@ -43,7 +43,7 @@ struct model_agent_run {
     struct model_agent_params p; /* strings owned (copies) */
     model_agent_done_fn done;
     void *done_data;
-    struct store_job job;
+    struct store_job *job; /* owned while the history loads (3.7 KB: not kept for the run) */
     uv_work_t work;
     char **items; /* owned: history item JSON, oldest first */
     size_t nitems;
@@ -136,7 +136,10 @@ static void run_free_now(struct model_agent_run *r)
     free((char *)r->p.tool_choice);
     free((char *)r->p.output_schema_json);
     free((char *)r->p.output_schema_name);
-    store_job_clear(&r->job);
+    if (r->job) {
+        store_job_clear(r->job);
+        free(r->job);
+    }
     for (size_t i = 0; i < r->nitems; i++)
         free(r->items[i]);
     free(r->items);
@@ -672,7 +675,17 @@ static const char *image_url(void *data, const char *attachment_id, const char *
 
 static void build_and_start(struct model_agent_run *r)
 {
-    if (model_input_from_items((const char *const *)r->items, r->nitems, image_url, r, &r->base)) {
+    int rc =
+        model_input_from_items((const char *const *)r->items, r->nitems, image_url, r, &r->base);
+    /* The history and images live on in r->base: let the rest go while the model answers. */
+    for (size_t i = 0; i < r->nitems; i++)
+        free(r->items[i]);
+    r->nitems = 0;
+    for (int i = 0; i < r->nimages; i++) {
+        free(r->images[i].url);
+        r->images[i].url = NULL;
+    }
+    if (rc) {
         run_end(r, ERR_TOO_BIG, "The conversation is too long for the model.", false);
         return;
     }
@@ -780,7 +793,6 @@ static void history_done(struct store_job *job)
         run_end(r, ERR_UNAVAILABLE, "The conversation could not be loaded.", true);
     } else {
         take_history(r, &job->list);
-        store_job_clear(job);
         if (r->nimages) {
             r->work.data = r;
             r->async = true;
@@ -789,6 +801,9 @@ static void history_done(struct store_job *job)
             build_and_start(r);
         }
     }
+    store_job_clear(r->job);
+    free(r->job);
+    r->job = NULL;
     leave(r);
 }
 
@@ -808,14 +823,15 @@ struct model_agent_run *model_agent_run(struct model_agent *a, struct ck_turn *t
     buf_init(&r->annotations, TEXT_MAX);
     for (int i = 0; i < THOUGHTS_MAX; i++)
         buf_init(&r->thoughts[i], TEXT_MAX);
-    store_job_init(&r->job, STORE_ITEM_LIST, history_done, r);
-    snprintf(r->job.user_id, sizeof r->job.user_id, "%s", ck_turn_user_id(t));
-    snprintf(r->job.item.thread_id, sizeof r->job.item.thread_id, "%s", ck_turn_thread(t)->id);
-    r->job.page.limit = MODEL_AGENT_HISTORY_ITEMS;
-    r->job.page.desc = true;
-    r->job.page.include_hidden = true;
+    r->job = xmalloc(sizeof *r->job);
+    store_job_init(r->job, STORE_ITEM_LIST, history_done, r);
+    snprintf(r->job->user_id, sizeof r->job->user_id, "%s", ck_turn_user_id(t));
+    snprintf(r->job->item.thread_id, sizeof r->job->item.thread_id, "%s", ck_turn_thread(t)->id);
+    r->job->page.limit = MODEL_AGENT_HISTORY_ITEMS;
+    r->job->page.desc = true;
+    r->job->page.include_hidden = true;
     r->async = true;
-    if (store_submit(ck_turn_store(t), &r->job)) {
+    if (store_submit(ck_turn_store(t), r->job)) {
         run_free(r);
         return NULL;
     }

@@ -17,8 +17,7 @@
 struct mint {
     struct hosted *h;
     struct http_request *req;
-    struct buf body;
-    int status;
+    struct buf request; /* what we sent (libcurl reads it until the call ends) */
 };
 
 int hosted_check_config(const char *api_key, const char *workflow_id, char *err, size_t errlen)
@@ -53,20 +52,6 @@ void hosted_free(struct hosted *h)
     h->auth_header = NULL;
 }
 
-static void on_response(void *data, int status, const char *retry_after)
-{
-    (void)retry_after;
-    struct mint *m = data;
-    m->status = status;
-}
-
-static void on_body(void *data, const char *p, size_t n)
-{
-    struct mint *m = data;
-    size_t room = UPSTREAM_BODY_MAX - m->body.len;
-    buf_append(&m->body, p, n < room ? n : room);
-}
-
 static void answer_session(struct mint *m, const cJSON *doc)
 {
     const char *secret = NULL, *id = NULL;
@@ -91,28 +76,28 @@ static void answer_session(struct mint *m, const cJSON *doc)
     buf_free(&out);
 }
 
-static void on_done(void *data, int code, const char *message)
+static void on_done(void *data, int code, int status, const char *body, size_t len,
+                    const char *message)
 {
     struct mint *m = data;
-    cJSON *doc = json_parse(m->body.data ? m->body.data : "", m->body.len, 32, NULL);
-    if (code && !m->status) {
+    cJSON *doc = json_parse(body, len, 32, NULL);
+    if (code && !status) {
         log_warn(m->h->cfg.log, "hosted sessions: the upstream is unreachable: %s", message);
         http_respond_error(m->req, 502, "upstream_unavailable",
                            "the ChatKit sessions API cannot be reached: %s", message);
-    } else if (m->status >= 200 && m->status <= 299 && !code) {
+    } else if (status >= 200 && status <= 299 && !code) {
         answer_session(m, doc);
     } else {
-        const cJSON *err = json_get(doc, "error");
         const char *msg = NULL;
-        if (json_get_str(err, "message", &msg) != 0)
+        if (json_get_str(json_get(doc, "error"), "message", &msg) != 0)
             msg = NULL;
-        int status = m->status >= 400 && m->status <= 599 ? m->status : 502;
-        log_warn(m->h->cfg.log, "hosted sessions: upstream answered HTTP %d", m->status);
-        http_respond_error(m->req, status, status < 500 ? "upstream_rejected" : "upstream_error",
-                           "%s", msg && msg[0] ? msg : "the ChatKit sessions API failed");
+        int out = status >= 400 && status <= 599 ? status : 502;
+        log_warn(m->h->cfg.log, "hosted sessions: upstream answered HTTP %d", status);
+        http_respond_error(m->req, out, out < 500 ? "upstream_rejected" : "upstream_error", "%s",
+                           msg && msg[0] ? msg : "the ChatKit sessions API failed");
     }
     cJSON_Delete(doc);
-    buf_free(&m->body);
+    buf_free(&m->request);
     free(m);
 }
 
@@ -144,18 +129,15 @@ static void route_mint(struct http_request *req, void *data)
                                  .body_len = body.len,
                                  .connect_timeout_ms = 10000,
                                  .total_timeout_ms = h->cfg.timeout_ms};
-    struct http_call_events ev = {.response = on_response, .body = on_body, .done = on_done};
     struct mint *m = xcalloc(1, sizeof *m);
     m->h = h;
     m->req = req;
-    buf_init(&m->body, UPSTREAM_BODY_MAX);
-    struct http_call *call;
-    if (http_call_start(h->cfg.http, &p, &ev, m, &call)) {
-        buf_free(&m->body);
+    m->request = body; /* the call reads it until it ends */
+    if (http_fetch(h->cfg.http, &p, UPSTREAM_BODY_MAX, on_done, m)) {
+        buf_free(&m->request);
         free(m);
         http_respond_error(req, 502, "upstream_unavailable", "cannot start the upstream call");
     }
-    buf_free(&body);
     buf_free(&url);
 }
 

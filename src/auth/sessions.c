@@ -488,6 +488,16 @@ static int browser_user(struct auth *a, struct http_request *req, char *user, si
     return 0;
 }
 
+/* The new browser's id, kept for a year. */
+static void set_user_cookie(struct auth *a, struct http_request *req, const char *user)
+{
+    char cookie[STORE_USER_ID_MAX + 128];
+    snprintf(cookie, sizeof cookie,
+             USER_COOKIE "=%s; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax%s", user,
+             a->cfg.secure_cookies ? "; Secure" : "");
+    http_response_header(req, "Set-Cookie", cookie);
+}
+
 static void route_browser_mint(struct http_request *req, void *data)
 {
     struct auth *a = data;
@@ -504,13 +514,8 @@ static void route_browser_mint(struct http_request *req, void *data)
     }
     p.user = user;
     if (check_workflow(a, req, &p) == 0) {
-        if (set_cookie) {
-            char cookie[STORE_USER_ID_MAX + 128];
-            snprintf(cookie, sizeof cookie,
-                     USER_COOKIE "=%s; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax%s", user,
-                     a->cfg.secure_cookies ? "; Secure" : "");
-            http_response_header(req, "Set-Cookie", cookie);
-        }
+        if (set_cookie)
+            set_user_cookie(a, req, user);
         mint_submit(a, req, &p, false, set_cookie);
     }
     cJSON_Delete(doc);
@@ -521,13 +526,8 @@ int auth_browser_user(struct auth *a, struct http_request *req, char *user, size
     bool set_cookie;
     if (browser_user(a, req, user, userlen, &set_cookie))
         return -1;
-    if (set_cookie) {
-        char cookie[STORE_USER_ID_MAX + 128];
-        snprintf(cookie, sizeof cookie,
-                 USER_COOKIE "=%s; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax%s", user,
-                 a->cfg.secure_cookies ? "; Secure" : "");
-        http_response_header(req, "Set-Cookie", cookie);
-    }
+    if (set_cookie)
+        set_user_cookie(a, req, user);
     return 0;
 }
 

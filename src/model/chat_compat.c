@@ -306,20 +306,24 @@ void chat_stream_free(struct chat_stream *s)
     }
 }
 
-static void read_usage(struct chat_stream *s, const cJSON *u)
+void model_usage_read(const cJSON *u, const char *in_key, const char *out_key,
+                      struct model_usage *out)
 {
     int64_t v;
     const cJSON *d;
-    if (json_get_int(u, "prompt_tokens", 0, INT64_MAX, &v) == 0)
-        s->usage.input_tokens = v;
-    if (json_get_int(u, "completion_tokens", 0, INT64_MAX, &v) == 0)
-        s->usage.output_tokens = v;
-    if (json_get_obj(u, "prompt_tokens_details", &d) == 0 &&
+    char details[64];
+    if (json_get_int(u, in_key, 0, INT64_MAX, &v) == 0)
+        out->input_tokens = v;
+    if (json_get_int(u, out_key, 0, INT64_MAX, &v) == 0)
+        out->output_tokens = v;
+    snprintf(details, sizeof details, "%s_details", in_key);
+    if (json_get_obj(u, details, &d) == 0 &&
         json_get_int(d, "cached_tokens", 0, INT64_MAX, &v) == 0)
-        s->usage.cached_tokens = v;
-    if (json_get_obj(u, "completion_tokens_details", &d) == 0 &&
+        out->cached_tokens = v;
+    snprintf(details, sizeof details, "%s_details", out_key);
+    if (json_get_obj(u, details, &d) == 0 &&
         json_get_int(d, "reasoning_tokens", 0, INT64_MAX, &v) == 0)
-        s->usage.reasoning_tokens = v;
+        out->reasoning_tokens = v;
 }
 
 static int take_tool_fragment(struct chat_stream *s, const cJSON *tc)
@@ -426,7 +430,7 @@ int chat_stream_feed(struct chat_stream *s, const char *payload, size_t len,
     if (!s->response_id[0] && json_get_str(doc, "id", &str) == 0)
         snprintf(s->response_id, sizeof s->response_id, "%s", str);
     if (json_get_obj(doc, "usage", &v) == 0)
-        read_usage(s, v);
+        model_usage_read(v, "prompt_tokens", "completion_tokens", &s->usage);
     json_get_arr(doc, "choices", &choices);
     cJSON_ArrayForEach(choice, choices)
     {

@@ -19,6 +19,7 @@
 
 #include "core/buf.h"
 #include "core/id.h"
+#include "core/json_read.h"
 #include "model/provider.h"
 
 #define CHAT_MAX_TOOL_CALLS 16
@@ -56,6 +57,11 @@ void chat_stream_free(struct chat_stream *s);
  * s->error says why. Events go to ev/data in stream order. */
 int chat_stream_feed(struct chat_stream *s, const char *payload, size_t len,
                      const struct model_call_events *ev, void *data);
+/* Reads a usage object into out: in_key / out_key are the token counts ("prompt_tokens" or
+ * "input_tokens"), their *_details objects hold cached_tokens and reasoning_tokens. Absent
+ * fields leave out unchanged. Shared by both dialects. */
+void model_usage_read(const cJSON *usage, const char *in_key, const char *out_key,
+                      struct model_usage *out);
 /* Fills r from the stream (pointers into s). */
 void chat_stream_result(const struct chat_stream *s, struct model_call_result *r);
 

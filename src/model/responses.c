@@ -111,31 +111,13 @@ void responses_stream_init(struct responses_stream *s)
     memset(s, 0, sizeof *s);
 }
 
-static void read_usage(struct responses_stream *s, const cJSON *response)
-{
-    const cJSON *u = NULL, *d;
-    int64_t v;
-    if (json_get_obj(response, "usage", &u) != 0)
-        return;
-    if (json_get_int(u, "input_tokens", 0, INT64_MAX, &v) == 0)
-        s->usage.input_tokens = v;
-    if (json_get_int(u, "output_tokens", 0, INT64_MAX, &v) == 0)
-        s->usage.output_tokens = v;
-    if (json_get_obj(u, "input_tokens_details", &d) == 0 &&
-        json_get_int(d, "cached_tokens", 0, INT64_MAX, &v) == 0)
-        s->usage.cached_tokens = v;
-    if (json_get_obj(u, "output_tokens_details", &d) == 0 &&
-        json_get_int(d, "reasoning_tokens", 0, INT64_MAX, &v) == 0)
-        s->usage.reasoning_tokens = v;
-}
-
 /* response.completed / response.incomplete: usage, and why it stopped. */
 static int take_end(struct responses_stream *s, const cJSON *doc, bool complete)
 {
     const cJSON *response = NULL, *details = NULL;
     const char *reason = NULL;
     json_get_obj(doc, "response", &response);
-    read_usage(s, response);
+    model_usage_read(json_get(response, "usage"), "input_tokens", "output_tokens", &s->usage);
     if (complete) {
         snprintf(s->finish_reason, sizeof s->finish_reason, "%s",
                  s->called_tools ? "tool_calls" : "stop");

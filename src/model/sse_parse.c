@@ -111,9 +111,12 @@ int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t n, sse_event
                 continue;
             }
         }
-        size_t i = 0;
-        while (i < n && bytes[i] != '\n' && bytes[i] != '\r')
-            i++;
+        /* Streams end lines with LF; a CR (rare) is looked for only before the first LF. */
+        const char *lf = memchr(bytes, '\n', n);
+        size_t i = lf ? (size_t)(lf - bytes) : n;
+        const char *cr = memchr(bytes, '\r', i);
+        if (cr)
+            i = (size_t)(cr - bytes);
         if (i == n) {
             if (buf_append(&p->line, bytes, n))
                 return ERR_TOO_BIG;

@@ -13,48 +13,33 @@
 #define AUDIO_MAX      (64 * 1024 * 1024)
 
 struct transcription {
-    struct model_registry *reg;
     struct model_provider *prov;
     model_transcribe_cb cb;
     void *data;
-    struct buf answer;
-    int status;
+    struct buf form; /* the request body (libcurl reads it until the call ends) */
 };
 
-static void on_response(void *data, int status, const char *retry_after)
-{
-    (void)retry_after;
-    struct transcription *t = data;
-    t->status = status;
-}
-
-static void on_body(void *data, const char *p, size_t n)
+static void on_done(void *data, int code, int status, const char *body, size_t len,
+                    const char *message)
 {
     struct transcription *t = data;
-    size_t room = TRANSCRIPT_MAX - t->answer.len;
-    buf_append(&t->answer, p, n < room ? n : room);
-}
-
-static void on_done(void *data, int code, const char *message)
-{
-    struct transcription *t = data;
-    cJSON *doc = json_parse(t->answer.data ? t->answer.data : "", t->answer.len, 16, NULL);
+    cJSON *doc = json_parse(body, len, 16, NULL);
     const char *text = NULL, *msg = NULL;
     char why[300];
-    if (code && !t->status) {
+    if (code && !status) {
         snprintf(why, sizeof why, "cannot reach the speech-to-text server: %s", message);
         t->prov->stats.failed_total++;
         t->cb(t->data, ERR_UNAVAILABLE, why);
-    } else if (t->status >= 200 && t->status <= 299 && json_get_str(doc, "text", &text) == 0) {
+    } else if (status >= 200 && status <= 299 && json_get_str(doc, "text", &text) == 0) {
         t->cb(t->data, 0, text);
     } else {
         json_get_str(json_get(doc, "error"), "message", &msg);
         snprintf(why, sizeof why, "%s", msg ? msg : "the speech-to-text server failed");
         t->prov->stats.failed_total++;
-        t->cb(t->data, t->status >= 400 && t->status < 500 ? ERR_INVALID : ERR_UNAVAILABLE, why);
+        t->cb(t->data, status >= 400 && status < 500 ? ERR_INVALID : ERR_UNAVAILABLE, why);
     }
     cJSON_Delete(doc);
-    buf_free(&t->answer);
+    buf_free(&t->form);
     free(t);
 }
 
@@ -118,23 +103,19 @@ int model_transcribe(struct model_registry *reg, const char *ref, const void *au
                                  .body_len = form.len,
                                  .connect_timeout_ms = reg->cfg.limits.connect_ms,
                                  .total_timeout_ms = reg->cfg.limits.first_token_ms};
-    struct http_call_events ev = {.response = on_response, .body = on_body, .done = on_done};
     struct transcription *t = xcalloc(1, sizeof *t);
-    t->reg = reg;
     t->prov = prov;
     t->cb = cb;
     t->data = data;
-    buf_init(&t->answer, TRANSCRIPT_MAX);
-    struct http_call *call;
-    int rc = http_call_start(reg->cfg.http, &p, &ev, t, &call);
+    t->form = form;
+    int rc = http_fetch(reg->cfg.http, &p, TRANSCRIPT_MAX, on_done, t);
     if (rc) {
-        buf_free(&t->answer);
+        buf_free(&t->form);
         free(t);
     } else {
         prov->stats.calls_total++;
     }
     model_headers_free(headers);
-    buf_free(&form);
     buf_free(&url);
     return rc;
 }

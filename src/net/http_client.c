@@ -1,5 +1,6 @@
 #include "net/http_client.h"
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/xalloc.h"
 
@@ -19,7 +20,6 @@ struct http_call {
     struct http_client *hc;
     CURL *easy;                 /* owned */
     struct curl_slist *headers; /* owned */
-    char *body;                 /* owned copy of the request body */
     struct http_call_events ev;
     void *data;
     char retry_after[64];
@@ -38,6 +38,7 @@ struct http_client {
     CURLM *multi;
     uv_timer_t timer; /* curl's single timeout */
     int in_curl;      /* depth of calls into libcurl: no handle removal while > 0 */
+    int to_reap;      /* calls marked cancelled or to resume, not yet handled by reap() */
     bool closing;
     struct http_call *calls;
     struct http_client_stats stats;
@@ -62,7 +63,6 @@ static void call_free(struct http_call *c)
     curl_multi_remove_handle(hc->multi, c->easy);
     curl_easy_cleanup(c->easy);
     curl_slist_free_all(c->headers);
-    free(c->body);
     free(c);
     hc->stats.active--;
 }
@@ -100,14 +100,16 @@ static void call_respond(struct http_call *c)
  * resumes asked for while libcurl was running happen here too. */
 static void reap(struct http_client *hc)
 {
-    if (hc->in_curl)
-        return;
+    if (hc->in_curl || hc->to_reap == 0)
+        return; /* the walk below is O(calls): only when something is marked */
     struct http_call *c = hc->calls, *next;
-    for (; c; c = next) {
+    for (; c && hc->to_reap > 0; c = next) {
         next = c->next;
         if (c->cancelled) {
+            hc->to_reap--;
             call_free(c);
         } else if (c->unpause_wanted) {
+            hc->to_reap--;
             c->unpause_wanted = false;
             hc->in_curl++;
             curl_easy_pause(c->easy, CURLPAUSE_CONT);
@@ -127,6 +129,10 @@ static void check_done(struct http_client *hc)
         struct http_call *c = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
         CURLcode rc = msg->data.result;
+        if (c->cancelled)
+            c->hc->to_reap--; /* freed here instead of in reap() */
+        else if (c->unpause_wanted)
+            c->hc->to_reap--;
         if (!c->cancelled) {
             int code = map_curl_code(rc, c->responded);
             if (code == 0 || c->responded)
@@ -317,6 +323,8 @@ static void call_setopts(struct http_call *c, const struct http_call_params *p)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* 8 KiB receive buffer: model streams arrive in small events, and it is per call in flight. */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
     if (p->connect_timeout_ms)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->connect_timeout_ms);
     if (p->total_timeout_ms)
@@ -324,7 +332,7 @@ static void call_setopts(struct http_call *c, const struct http_call_params *p)
     if (strcmp(p->method, "POST") == 0) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body ? p->body : "");
     }
     for (const char *const *h = p->headers; h && *h; h++)
         c->headers = curl_slist_append(c->headers, *h);
@@ -351,11 +359,6 @@ int http_call_start(struct http_client *hc, const struct http_call_params *p,
         free(c);
         return ERR_UNAVAILABLE;
     }
-    if (p->body) {
-        c->body = xmalloc(p->body_len + 1);
-        memcpy(c->body, p->body, p->body_len);
-        c->body[p->body_len] = '\0';
-    }
     call_setopts(c, p);
     c->next = hc->calls;
     if (hc->calls)
@@ -375,7 +378,11 @@ void http_call_cancel(struct http_call *c)
 {
     if (!c || c->cancelled || c->finishing)
         return;
+    if (c->unpause_wanted)
+        c->hc->to_reap--; /* counted once, as a cancel */
+    c->unpause_wanted = false;
     c->cancelled = true;
+    c->hc->to_reap++;
     reap(c->hc);
 }
 
@@ -385,9 +392,62 @@ void http_call_pause(struct http_call *c, bool paused)
         return;
     c->pause_wanted = paused;
     if (paused) {
+        if (c->unpause_wanted)
+            c->hc->to_reap--;
         c->unpause_wanted = false;
         return; /* the next delivery is refused with CURL_WRITEFUNC_PAUSE */
     }
+    if (!c->unpause_wanted)
+        c->hc->to_reap++;
     c->unpause_wanted = true;
     reap(c->hc);
+}
+
+/* ---- http_fetch: the answer collected whole ---- */
+
+struct fetch {
+    struct buf body;
+    int status;
+    http_fetch_cb cb;
+    void *data;
+};
+
+static void fetch_response(void *data, int status, const char *retry_after)
+{
+    (void)retry_after;
+    struct fetch *f = data;
+    f->status = status;
+}
+
+static void fetch_body(void *data, const char *p, size_t n)
+{
+    struct fetch *f = data;
+    size_t room = f->body.max - f->body.len;
+    buf_append(&f->body, p, n < room ? n : room);
+}
+
+static void fetch_done(void *data, int code, const char *message)
+{
+    struct fetch *f = data;
+    f->cb(f->data, code, f->status, f->body.data ? f->body.data : "", f->body.len, message);
+    buf_free(&f->body);
+    free(f);
+}
+
+int http_fetch(struct http_client *hc, const struct http_call_params *p, size_t max_body,
+               http_fetch_cb cb, void *data)
+{
+    struct fetch *f = xcalloc(1, sizeof *f);
+    buf_init(&f->body, max_body);
+    f->cb = cb;
+    f->data = data;
+    struct http_call_events ev = {
+        .response = fetch_response, .body = fetch_body, .done = fetch_done};
+    struct http_call *call;
+    int rc = http_call_start(hc, p, &ev, f, &call);
+    if (rc) {
+        buf_free(&f->body);
+        free(f);
+    }
+    return rc;
 }

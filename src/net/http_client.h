@@ -68,4 +68,12 @@ void http_call_cancel(struct http_call *c);
  * it returns. */
 void http_call_pause(struct http_call *c, bool paused);
 
+/* A call whose answer is collected whole: cb runs once, later, with code (as `done` above), the
+ * HTTP status (0 when no answer came) and the body (at most max_body bytes are kept, NUL-
+ * terminated; valid during the call only). Returns 0, or an error without calling cb. */
+typedef void (*http_fetch_cb)(void *data, int code, int status, const char *body, size_t len,
+                              const char *message);
+int http_fetch(struct http_client *hc, const struct http_call_params *p, size_t max_body,
+               http_fetch_cb cb, void *data);
+
 #endif

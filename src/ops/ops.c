@@ -38,6 +38,33 @@ void ops_init(struct ops *o, struct http_server *server, const struct http_route
     o->health_timeout_ms = 2000;
 }
 
+static const double lag_bounds[OPS_LAG_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
+                                                   0.05,   0.1,   0.25,  1.0,   1e300};
+
+static void lag_tick(uv_timer_t *t)
+{
+    struct ops *o = t->data;
+    uint64_t now = (uint64_t)clock_mono_us();
+    double lag = now > o->lag_due_us ? (double)(now - o->lag_due_us) / 1e6 : 0;
+    for (int i = 0; i < OPS_LAG_BUCKETS; i++)
+        if (lag <= lag_bounds[i])
+            o->lag_le[i]++;
+    o->lag_count++;
+    o->lag_sum_s += lag;
+    if (lag > o->lag_max_s)
+        o->lag_max_s = lag;
+    o->lag_due_us = now + OPS_LAG_PERIOD_MS * 1000;
+}
+
+void ops_start_lag_probe(struct ops *o)
+{
+    uv_timer_init(o->server->loop, &o->lag_timer);
+    o->lag_timer.data = o;
+    o->lag_due_us = (uint64_t)clock_mono_us() + OPS_LAG_PERIOD_MS * 1000;
+    uv_timer_start(&o->lag_timer, lag_tick, OPS_LAG_PERIOD_MS, OPS_LAG_PERIOD_MS);
+    uv_unref((uv_handle_t *)&o->lag_timer);
+}
+
 static void probe_release(struct probe *p)
 {
     if (--p->refs == 0) {
@@ -193,6 +220,17 @@ static void route_metrics(struct http_request *req, void *data)
                          "# TYPE chatkitd_uptime_seconds gauge\n"
                          "chatkitd_uptime_seconds %lld\n",
                          (long long)((clock_mono_us() - o->started_mono_us) / 1000000));
+    if (!rc)
+        rc = http_metrics_render_histogram(
+            &b, "chatkitd_loop_lag_seconds",
+            "How late a 10 ms loop timer fires: time the event loop was busy.", lag_bounds,
+            o->lag_le, OPS_LAG_BUCKETS, o->lag_count, o->lag_sum_s);
+    if (!rc)
+        rc = buf_appendf(&b,
+                         "# HELP chatkitd_loop_lag_max_seconds Largest loop lag seen.\n"
+                         "# TYPE chatkitd_loop_lag_max_seconds gauge\n"
+                         "chatkitd_loop_lag_max_seconds %.6f\n",
+                         o->lag_max_s);
     if (!rc && o->extra_metrics) {
         o->extra_metrics(o->extra_metrics_data, &b);
         rc = b.len == b.max ? ERR_TOO_BIG : 0;
