@@ -27,6 +27,8 @@ struct http_tool_call {
     int status;
     bool too_big;
     char *early_error; /* owned; an error to report from the timer */
+    char *body;        /* owned; the request body, kept until the call ends (libcurl reads it while
+                        * sending) */
     int64_t started_us;
 };
 
@@ -35,6 +37,7 @@ static void call_closed(uv_handle_t *h)
     struct http_tool_call *c = h->data;
     buf_free(&c->answer);
     free(c->early_error);
+    free(c->body);
     free(c);
 }
 
@@ -221,7 +224,7 @@ static char *send_request(struct http_tool_call *c, const char *arguments)
     }
     char **headers = request_headers(c, why, sizeof why);
     char *url = headers ? request_url(c->tool, args) : NULL;
-    char *body = strcmp(c->tool->method, "POST") == 0 ? cJSON_PrintUnformatted(args) : NULL;
+    c->body = strcmp(c->tool->method, "POST") == 0 ? cJSON_PrintUnformatted(args) : NULL;
     cJSON_Delete(args);
     char *err = NULL;
     if (!headers) {
@@ -233,8 +236,8 @@ static char *send_request(struct http_tool_call *c, const char *arguments)
         struct http_call_params p = {.method = c->tool->method,
                                      .url = url,
                                      .headers = (const char *const *)headers,
-                                     .body = body,
-                                     .body_len = body ? strlen(body) : 0,
+                                     .body = c->body,
+                                     .body_len = c->body ? strlen(c->body) : 0,
                                      .connect_timeout_ms = (uint64_t)c->tool->timeout_ms,
                                      .total_timeout_ms = (uint64_t)c->tool->timeout_ms};
         if (http_call_start(c->cfg.http, &p, &call_events, c, &c->call))
@@ -244,7 +247,6 @@ static char *send_request(struct http_tool_call *c, const char *arguments)
         free(headers[i]);
     free(headers);
     free(url);
-    free(body);
     return err;
 }
 
