@@ -216,6 +216,17 @@ static int apply_assigns(struct wf_run *r, const struct wf_node *n)
         cJSON_ReplaceItemInObjectCaseSensitive(r->state, n->assigns[i].variable, v);
     }
     cJSON_Delete(vals);
+    /* The state is saved with the thread on every turn: it has a size, like everything else. */
+    char *json = cJSON_PrintUnformatted(r->state);
+    size_t len = strlen(json);
+    free(json);
+    if (len > WF_STATE_MAX) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "The workflow's node '%s' made the state larger than %d bytes.",
+                 n->id, WF_STATE_MAX);
+        run_fail(r, msg);
+        return ERR_TOO_BIG;
+    }
     return 0;
 }
 

@@ -31,6 +31,7 @@
 
 #define WF_RUN_MAX_STEPS  100         /* nodes one turn may pass through (cycles end here) */
 #define WF_METADATA_MAX   (64 * 1024) /* the run kept in thread metadata, at most */
+#define WF_STATE_MAX      (32 * 1024) /* a run's state variables as JSON, at most */
 #define WF_USAGE_KEPT     50          /* model turns whose token usage the run keeps */
 #define WF_ACTION_APPROVE "workflow.approve"
 #define WF_ACTION_REJECT  "workflow.reject"

@@ -305,6 +305,14 @@ function fakeOpenAI(answer, { delayMs = 0 } = {}) {
     resolve({ url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() })));
 }
 
+// The thread's stored metadata (server-private; read from the database file).
+function threadMetadata(srv, threadId) {
+  const { execFileSync } = require('node:child_process');
+  const db = path.join(srv.dataDir, 'chatkitd.db');
+  const out = execFileSync('sqlite3', [db, `SELECT metadata FROM threads WHERE id='${threadId}'`]).toString();
+  return JSON.parse(out.trim() || '{}');
+}
+
 function modelEnv(upstream) {
   return { OPENAI_API_KEY: 'sk-test-0123456789abcdef', OPENAI_BASE_URL: upstream.url };
 }
@@ -708,10 +716,48 @@ test('the triage-agent example: a model classifies, the planner keeps the conver
     const next = await ck.say(srv, u, plan.threadId, 'and add gym on friday');
     assert.match(ck.answerText(next), /Planner here\./);
     assert.equal(upstream.seen.filter((d) => d.model === 'gpt-4.1-mini').length, 1);
+    // Usage per turn (both model nodes of the first turn add up) and the run in the metadata.
+    const meta = threadMetadata(srv, plan.threadId);
+    assert.deepEqual(meta.usage.total, { input_tokens: 33, output_tokens: 21, reasoning_tokens: 0, cached_tokens: 0 });
+    const turns = Object.values(meta.usage.turns);
+    assert.deepEqual(turns.map((t) => t.input_tokens), [22, 11]);
+    assert.match(turns[1].response_id, /^resp_/);
+    const run = meta.workflow_run;
+    assert.equal(run.workflow_id, 'wf_triage_agent');
+    assert.equal(run.agent, 'planner');
+    assert.deepEqual(run.state, { route: 'planner' });
+    assert.deepEqual(run.last, { route: 'planner', reason: 'test' });
+    assert.equal(run.previous_response_id, turns[1].response_id);
+    assert.equal(run.turns, 2);
     // A new thread about something else goes to the task agent.
     const other = await ck.create(srv, u, 'add buy milk');
     assert.match(ck.answerText(other.events), /Tasks here\./);
   } finally {
     upstream.close();
   }
+});
+
+test('limits: a loop in the graph and a growing state end the turn with an error, not a hang', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'grow.json': {
+      id: 'wf_grow', version: '1', name: 'Grows',
+      state_variables: { s: { type: 'string', default: 'x'.repeat(1024) } },
+      nodes: [{ id: 'start', type: 'start' },
+        { id: 'double', type: 'set_state', assign: [{ variable: 's', expression: 'state.s ~ state.s' }] },
+        { id: 'more', type: 'if_else', condition: 'true' }, { id: 'end', type: 'end' }],
+      edges: [edge('start', 'double'), edge('double', 'more'), edge('more', 'double', 'true'),
+        edge('more', 'end', 'false')],
+    },
+    'spin.json': {
+      id: 'wf_spin', version: '1', name: 'Spins',
+      nodes: [{ id: 'start', type: 'start' }, { id: 'a', type: 'if_else', condition: "input != ''" },
+        { id: 'end', type: 'end' }],
+      edges: [edge('start', 'a'), edge('a', 'a', 'true'), edge('a', 'end', 'false')],
+    },
+  });
+  const srv = await serve(dir);
+  const grow = await ck.create(srv, await sessionFor(srv, 'wf_grow'), 'go');
+  assert.match(grow.events.find((e) => e.type === 'error').message, /node 'double' made the state larger than 32768 bytes/);
+  const spin = await ck.create(srv, await sessionFor(srv, 'wf_spin'), 'go');
+  assert.match(spin.events.find((e) => e.type === 'error').message, /too many steps in one turn/);
 });
