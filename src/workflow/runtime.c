@@ -31,6 +31,7 @@ struct wf_run {
     const struct wf_tool *client_tool; /* the client tool the model called (pauses the run) */
     char *client_args;                 /* owned: its arguments (JSON text) */
     bool waiting_written;              /* a resume waits for the tool output to be stored */
+    char answer_before[ID_MAX];        /* the turn's newest answer when the model node began */
 };
 
 static void run_walk(struct wf_run *r);
@@ -540,6 +541,11 @@ static void model_done(void *data, const struct model_agent_outcome *o)
         }
         cJSON_DeleteItemFromObjectCaseSensitive(r->run, "last");
         cJSON_AddItemToObject(r->run, "last", last);
+        /* The JSON was data for the workflow, not an answer: the message the model agent
+         * streamed with it goes (the widget, if any, is what the user keeps). */
+        const char *answer = ck_turn_last_answer_id(r->t);
+        if (answer[0] && strcmp(answer, r->answer_before) != 0)
+            ck_turn_emit_item_removed(r->t, answer);
         if (n->output == WF_OUTPUT_WIDGET && emit_rendered_widget(r, n, last))
             return;
     }
@@ -567,6 +573,7 @@ static void run_model_agent(struct wf_run *r, const struct wf_node *n)
                                                              : n->id,
                                    .history = n->history,
                                    .max_steps = n->max_steps};
+    snprintf(r->answer_before, sizeof r->answer_before, "%s", ck_turn_last_answer_id(r->t));
     r->model_run = model_agent_run(r->rt->cfg.models, r->t, &p, model_done, r);
     buf_free(&instructions);
     free(tools);

@@ -589,6 +589,7 @@ test('widget output: the agent answers the widget\'s data and the template rende
     const cards = ck.widgets(events);
     assert.equal(cards.length, 1, JSON.stringify(events));
     assert.deepEqual(cards[0].widget, { type: 'Card', children: [{ type: 'Text', value: 'Pack for the trip' }] });
+    assert.equal(events.filter((e) => e.type === 'thread.item.removed').length, 1);
     assert.match(ck.answerText(events), /still open/);
     assert.equal(upstream.seen[0].text.format.schema.required[0], 'title');
   } finally {
@@ -709,6 +710,13 @@ test('the triage-agent example: a model classifies, the planner keeps the conver
     const u = await sessionFor(srv, 'wf_triage_agent');
     const plan = await ck.create(srv, u, 'help me plan my week');
     assert.match(ck.answerText(plan.events), /Planner here\./);
+    // The classification was data for the branch: its message is removed, live and stored.
+    const removed = plan.events.filter((e) => e.type === 'thread.item.removed');
+    assert.equal(removed.length, 1);
+    const json = ck.doneItems(plan.events, 'assistant_message').find((m) => m.id === removed[0].item_id);
+    assert.match(json.content[0].text, /^\{"route":"planner"/);
+    const stored = await ck.allItems(srv, u, plan.threadId);
+    assert.ok(!stored.some((i) => i.type === 'assistant_message' && /"route"/.test(i.content[0].text)));
     const classify = upstream.seen.filter((d) => d.model === 'gpt-4.1-mini');
     assert.equal(classify.length, 1);
     assert.match(upstream.seen.at(-1).instructions, /The user said: help me plan my week/);
