@@ -923,7 +923,7 @@ struct val {
 struct ev {
     const struct wf_expr *e;
     const struct wf_scope *scope;
-    long steps_left;
+    long *steps_left; /* the caller's budget, spent as evaluation goes */
     char *err;
     size_t errlen;
 };
@@ -979,11 +979,18 @@ static int eval_fail(struct ev *ev, const struct node *n, int code, const char *
 
 static int spend(struct ev *ev, const struct node *n, long steps)
 {
-    ev->steps_left -= steps;
-    if (ev->steps_left < 0)
-        return eval_fail(ev, n, ERR_TOO_BIG, "the expression needs more than %d evaluation steps",
-                         WF_EXPR_MAX_STEPS);
+    *ev->steps_left -= steps;
+    if (*ev->steps_left < 0)
+        return eval_fail(ev, n, ERR_TOO_BIG, "%s", WF_EXPR_BUDGET_SPENT);
     return 0;
+}
+
+/* Work proportional to the size of a value (copying, comparing, printing it) costs one step per
+ * node, so large data cannot make a short expression slow. */
+static int spend_on(struct ev *ev, const struct node *n, const cJSON *a, const cJSON *b)
+{
+    long limit = *ev->steps_left + 1;
+    return spend(ev, n, wf_value_weight(a, limit) + wf_value_weight(b, limit));
 }
 
 static int eval_var(struct ev *ev, const struct node *n, struct val *out)
@@ -1029,6 +1036,9 @@ static int eval_index(struct ev *ev, const struct node *n, struct val *base)
 static int eval_method(struct ev *ev, const struct node *n, struct val *base)
 {
     const cJSON *b = base->v;
+    int rc = spend_on(ev, n, b, NULL);
+    if (rc != 0)
+        return rc;
     if (b && !cJSON_IsNull(b) && !cJSON_IsObject(b))
         return eval_fail(ev, n, ERR_INVALID, "%s() needs an object, got %s", n->name,
                          wf_value_type(b));
@@ -1069,6 +1079,8 @@ static int eval_collection(struct ev *ev, const struct node *n, struct val *out)
                            wf_value_type(k.v));
         if (rc == 0 && dict)
             rc = eval(ev, n->kids[i + 1], &v);
+        if (rc == 0 && !v.own)
+            rc = spend_on(ev, n, v.v, NULL);
         if (rc == 0 && dict) {
             cJSON_DeleteItemFromObjectCaseSensitive(res, k.v->valuestring);
             cJSON_AddItemToObject(res, k.v->valuestring, val_take(&v));
@@ -1101,6 +1113,9 @@ static int string_result(struct ev *ev, const struct node *n, struct buf *b, int
 static int arith_join(struct ev *ev, const struct node *n, const cJSON *a, const cJSON *b,
                       struct val *out)
 {
+    int rc = spend_on(ev, n, a, b);
+    if (rc != 0)
+        return rc;
     if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
         long total = (long)cJSON_GetArraySize(a) + cJSON_GetArraySize(b);
         if (total > WF_EXPR_MAX_ITEMS)
@@ -1109,11 +1124,11 @@ static int arith_join(struct ev *ev, const struct node *n, const cJSON *a, const
         for (const cJSON *x = b->child; x; x = x->next)
             cJSON_AddItemToArray(res, cJSON_Duplicate(x, true));
         val_set_owned(out, res);
-        return spend(ev, n, total);
+        return 0;
     }
     struct buf s;
     buf_init(&s, WF_EXPR_MAX_STRING);
-    int rc = wf_expr_print(&s, a);
+    rc = wf_expr_print(&s, a);
     if (rc == 0)
         rc = wf_expr_print(&s, b);
     return string_result(ev, n, &s, rc, out);
@@ -1162,6 +1177,9 @@ static int eval_cmp(struct ev *ev, const struct node *n, const cJSON *a, const c
 {
     bool r;
     if (strcmp(n->op, "==") == 0 || strcmp(n->op, "!=") == 0) {
+        int rc = spend_on(ev, n, a, b);
+        if (rc != 0)
+            return rc;
         r = wf_value_equal(a, b) == (n->op[0] == '=');
     } else {
         int c;
@@ -1191,7 +1209,7 @@ static int eval_contains(struct ev *ev, const struct node *n, const cJSON *hay, 
                 ? strstr(hay->valuestring, needle->valuestring) != NULL
                 : cJSON_GetObjectItemCaseSensitive(hay, needle->valuestring) != NULL;
     } else if (cJSON_IsArray(hay)) {
-        int rc = spend(ev, n, cJSON_GetArraySize(hay));
+        int rc = spend_on(ev, n, hay, needle);
         if (rc != 0)
             return rc;
         for (const cJSON *x = hay->child; x && !r; x = x->next)
@@ -1233,10 +1251,15 @@ static int eval_filter_call(struct ev *ev, const struct node *n, struct val *out
         rc = eval(ev, n->kids[1 + i], &args[i]);
         slots[i] = (struct wf_filter_arg){.value = args[i].v, .set = true};
     }
+    /* A filter's work grows with its input and arguments. */
+    for (int i = 0; i < WF_FILTER_MAX_PARAMS && rc == 0; i++)
+        rc = spend_on(ev, n, args[i].v, NULL);
+    if (rc == 0)
+        rc = spend_on(ev, n, in.v, NULL);
     cJSON *res = NULL;
     if (rc == 0) {
         char msg[256] = "";
-        struct wf_filter_ctx cx = {.steps_left = &ev->steps_left, .err = msg, .errlen = sizeof msg};
+        struct wf_filter_ctx cx = {.steps_left = ev->steps_left, .err = msg, .errlen = sizeof msg};
         rc = n->filter->fn(&cx, in.v, slots, &res);
         if (rc != 0)
             rc = eval_fail(ev, n, rc, "%s", msg);
@@ -1258,7 +1281,7 @@ static int eval_test(struct ev *ev, const struct node *n, struct val *out)
     bool r = false;
     if (rc == 0) {
         char msg[256] = "";
-        struct wf_filter_ctx cx = {.steps_left = &ev->steps_left, .err = msg, .errlen = sizeof msg};
+        struct wf_filter_ctx cx = {.steps_left = ev->steps_left, .err = msg, .errlen = sizeof msg};
         rc = n->test->fn(&cx, v.v, arg.v, &r);
         if (rc != 0)
             rc = eval_fail(ev, n, rc, "%s", msg);
@@ -1363,19 +1386,29 @@ static int eval(struct ev *ev, const struct node *n, struct val *out)
     return rc;
 }
 
-int wf_expr_eval_scoped(const struct wf_expr *e, const struct wf_scope *scope, cJSON **out,
-                        char *err, size_t errlen)
+int wf_expr_eval_budget(const struct wf_expr *e, const struct wf_scope *scope, long *steps_left,
+                        cJSON **out, char *err, size_t errlen)
 {
     if (errlen > 0)
         err[0] = '\0';
-    struct ev ev = {
-        .e = e, .scope = scope, .steps_left = WF_EXPR_MAX_STEPS, .err = err, .errlen = errlen};
+    struct ev ev = {.e = e, .scope = scope, .steps_left = steps_left, .err = err, .errlen = errlen};
     struct val v;
     int rc = eval(&ev, e->root, &v);
-    if (rc != 0)
+    if (rc == 0 && !v.own)
+        rc = spend_on(&ev, e->root, v.v, NULL); /* handing it over copies it */
+    if (rc != 0) {
+        val_drop(&v);
         return rc;
+    }
     *out = val_take(&v);
     return 0;
+}
+
+int wf_expr_eval_scoped(const struct wf_expr *e, const struct wf_scope *scope, cJSON **out,
+                        char *err, size_t errlen)
+{
+    long steps = WF_EXPR_MAX_STEPS;
+    return wf_expr_eval_budget(e, scope, &steps, out, err, errlen);
 }
 
 int wf_expr_eval(const struct wf_expr *e, const cJSON *scope, cJSON **out, char *err, size_t errlen)

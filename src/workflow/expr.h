@@ -32,9 +32,10 @@
  *
  * Bounds (compile time constants, documented in docs/templates.md): WF_EXPR_MAX_LEN bytes of
  * source, WF_EXPR_MAX_DEPTH levels of nesting (parser recursion and literal nesting), and
- * WF_EXPR_MAX_STEPS evaluation steps per wf_expr_eval call (each node evaluated, and each element
- * a filter or comparison walks, counts one). Strings built during evaluation are capped at
- * WF_EXPR_MAX_STRING bytes and lists at WF_EXPR_MAX_ITEMS elements.
+ * WF_EXPR_MAX_STEPS evaluation steps per wf_expr_eval call: each node evaluated counts one, and
+ * work that grows with a value (copying, comparing, filtering, printing it) counts one per JSON
+ * node of that value, so big data cannot make a short expression slow. Strings built during
+ * evaluation are capped at WF_EXPR_MAX_STRING bytes and lists at WF_EXPR_MAX_ITEMS elements.
  *
  * Errors: functions return 0 or a negative ERR_* code and then write one sentence into err
  * (always NUL-terminated when errlen > 0). Positions in messages are "column C" for a one-line
@@ -57,6 +58,9 @@
 #define WF_EXPR_MAX_STEPS  200000    /* evaluation steps per wf_expr_eval call */
 #define WF_EXPR_MAX_STRING (1 << 20) /* bytes of any string built during evaluation */
 #define WF_EXPR_MAX_ITEMS  100000    /* elements of any list built during evaluation */
+
+/* The message (after the position) when a step budget runs out. */
+#define WF_EXPR_BUDGET_SPENT "the evaluation step budget is spent (limits in docs/templates.md)"
 
 struct wf_expr; /* opaque compiled expression; owned by whoever compiled it */
 
@@ -88,6 +92,12 @@ int wf_expr_eval(const struct wf_expr *e, const cJSON *scope, cJSON **out, char 
 /* As wf_expr_eval, with a chain of frames (templates use it for loop variables and `set`). */
 int wf_expr_eval_scoped(const struct wf_expr *e, const struct wf_scope *scope, cJSON **out,
                         char *err, size_t errlen);
+
+/* As wf_expr_eval_scoped, spending from a budget the caller keeps across evaluations (templates
+ * share one per render): *steps_left goes down by what the evaluation costs, and ERR_TOO_BIG
+ * stops it when the budget would go below zero. */
+int wf_expr_eval_budget(const struct wf_expr *e, const struct wf_scope *scope, long *steps_left,
+                        cJSON **out, char *err, size_t errlen);
 
 /* Evaluates e and reduces the value to Jinja's truthiness: null, false, 0, "", [] and {} are
  * false, everything else true. Errors as wf_expr_eval (*out untouched). */

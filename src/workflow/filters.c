@@ -38,8 +38,7 @@ static int cx_spend(struct wf_filter_ctx *cx, long n)
 {
     *cx->steps_left -= n;
     if (*cx->steps_left < 0)
-        return cx_fail(cx, ERR_TOO_BIG, "the expression needs more than %d evaluation steps",
-                       WF_EXPR_MAX_STEPS);
+        return cx_fail(cx, ERR_TOO_BIG, "%s", WF_EXPR_BUDGET_SPENT);
     return 0;
 }
 
@@ -91,6 +90,16 @@ bool wf_value_equal(const cJSON *a, const cJSON *b)
             return false;
     }
     return true;
+}
+
+long wf_value_weight(const cJSON *v, long limit)
+{
+    if (!v)
+        return 0;
+    long n = 1;
+    for (const cJSON *c = v->child; c && n <= limit; c = c->next)
+        n += wf_value_weight(c, limit - n);
+    return n;
 }
 
 const cJSON *wf_value_path(const cJSON *v, const char *path)

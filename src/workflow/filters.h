@@ -71,6 +71,9 @@ bool wf_value_equal(const cJSON *a, const cJSON *b);
 /* A member of an object along a dotted path ("a.b.0"): a numeric part indexes an array. NULL
  * (null) when any step is missing. */
 const cJSON *wf_value_path(const cJSON *v, const char *path);
+/* The number of nodes in v (0 for NULL), counting no further than about limit: the cost of
+ * copying, comparing or printing it. */
+long wf_value_weight(const cJSON *v, long limit);
 /* The type name users see in messages: "null", "boolean", "number", "string", "list",
  * "object". */
 const char *wf_value_type(const cJSON *v);

@@ -587,6 +587,7 @@ struct render {
     const struct wf_template *t;
     struct buf *out;
     long iterations;
+    long steps_left; /* one expression budget for the whole render */
     char *err;
     size_t errlen;
 };
@@ -603,7 +604,7 @@ static int out_full(struct render *r, const struct tnode *n)
 static int render_out(struct render *r, const struct tnode *n, const struct wf_scope *scope)
 {
     cJSON *v;
-    int rc = wf_expr_eval_scoped(n->expr, scope, &v, r->err, r->errlen);
+    int rc = wf_expr_eval_budget(n->expr, scope, &r->steps_left, &v, r->err, r->errlen);
     if (rc != 0)
         return rc;
     rc = wf_expr_print(r->out, v);
@@ -611,11 +612,11 @@ static int render_out(struct render *r, const struct tnode *n, const struct wf_s
     return rc == 0 ? 0 : out_full(r, n);
 }
 
-static int eval_truth(const struct wf_expr *e, const struct wf_scope *scope, bool *out, char *err,
-                      size_t errlen)
+static int eval_truth(struct render *r, const struct wf_expr *e, const struct wf_scope *scope,
+                      bool *out)
 {
     cJSON *v;
-    int rc = wf_expr_eval_scoped(e, scope, &v, err, errlen);
+    int rc = wf_expr_eval_budget(e, scope, &r->steps_left, &v, r->err, r->errlen);
     if (rc == 0) {
         *out = wf_expr_truthy(v);
         cJSON_Delete(v);
@@ -629,7 +630,7 @@ static int render_if(struct render *r, const struct tnode *n, const struct wf_sc
     for (size_t i = 0; i < n->nbranches; i++) {
         bool take = true;
         if (n->conds[i]) {
-            int rc = eval_truth(n->conds[i], scope, &take, r->err, r->errlen);
+            int rc = eval_truth(r, n->conds[i], scope, &take);
             if (rc != 0)
                 return rc;
         }
@@ -643,7 +644,7 @@ static int render_set(struct render *r, const struct tnode *n, const struct wf_s
                       cJSON *setvars)
 {
     cJSON *v;
-    int rc = wf_expr_eval_scoped(n->expr, scope, &v, r->err, r->errlen);
+    int rc = wf_expr_eval_budget(n->expr, scope, &r->steps_left, &v, r->err, r->errlen);
     if (rc != 0)
         return rc;
     cJSON_DeleteItemFromObjectCaseSensitive(setvars, n->names[0]);
@@ -698,7 +699,7 @@ static int loop_filter(struct render *r, const struct tnode *n, const struct wf_
         bool keep = false;
         int rc = bind_loop_vars(r, n, vars, x);
         if (rc == 0)
-            rc = eval_truth(n->filter, &frame, &keep, r->err, r->errlen);
+            rc = eval_truth(r, n->filter, &frame, &keep);
         cJSON_Delete(vars);
         if (rc != 0)
             return rc;
@@ -725,7 +726,7 @@ static int render_for(struct render *r, const struct tnode *n, const struct wf_s
                       cJSON *setvars)
 {
     cJSON *v, *items;
-    int rc = wf_expr_eval_scoped(n->expr, scope, &v, r->err, r->errlen);
+    int rc = wf_expr_eval_budget(n->expr, scope, &r->steps_left, &v, r->err, r->errlen);
     if (rc == 0)
         rc = loop_items(r, n, v, &items);
     if (rc != 0)
@@ -792,7 +793,8 @@ int wf_template_render(const struct wf_template *t, const cJSON *data, struct bu
     cJSON *globals = cJSON_CreateObject();
     struct wf_scope data_frame = {.vars = data, .parent = NULL};
     struct wf_scope globals_frame = {.vars = globals, .parent = &data_frame};
-    struct render r = {.t = t, .out = out, .err = err, .errlen = errlen};
+    struct render r = {
+        .t = t, .out = out, .steps_left = WF_TEMPLATE_MAX_STEPS, .err = err, .errlen = errlen};
     int rc = render_list(&r, &t->root, &globals_frame, globals);
     cJSON_Delete(globals);
     return rc;

@@ -26,8 +26,9 @@
  * or two strings, got string and null".
  *
  * Bounds: WF_TEMPLATE_MAX_SOURCE bytes of template, WF_TEMPLATE_MAX_NESTING nested blocks,
- * WF_TEMPLATE_MAX_ITERATIONS loop iterations per render (all loops together), and the output is
- * capped by the caller's buf (ERR_TOO_BIG past it). Each expression has the limits of expr.h.
+ * WF_TEMPLATE_MAX_ITERATIONS loop iterations per render (all loops together), WF_TEMPLATE_MAX_STEPS
+ * expression steps per render (all expressions together, counted as expr.h counts them), and the
+ * output is capped by the caller's buf (ERR_TOO_BIG past it).
  *
  * Threads: a compiled template is immutable; several threads may render it at once.
  */
@@ -43,6 +44,7 @@
 #define WF_TEMPLATE_MAX_NESTING    32           /* nested if/for blocks */
 #define WF_TEMPLATE_MAX_ITERATIONS 10000        /* loop iterations per render, all loops */
 #define WF_TEMPLATE_MAX_OUTPUT     (1 << 20)    /* the output cap widget_file uses */
+#define WF_TEMPLATE_MAX_STEPS      2000000      /* expression steps per render, all together */
 
 struct wf_template; /* opaque compiled template; owned by whoever compiled it */
 

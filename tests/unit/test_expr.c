@@ -317,6 +317,44 @@ static void test_limits(void **state)
     check_error(doubling, ERR_TOO_BIG, "longer than");
 }
 
+/* Work that grows with the data costs steps too: comparing or filtering a big list. */
+static void test_big_data_costs_steps(void **state)
+{
+    (void)state;
+    cJSON *scope = cJSON_CreateObject(), *xs = cJSON_AddArrayToObject(scope, "xs");
+    for (int i = 0; i < WF_EXPR_MAX_STEPS / 2 + 10; i++)
+        cJSON_AddItemToArray(xs, cJSON_CreateNumber(i));
+    struct wf_expr *e = NULL;
+    char err[256];
+    cJSON *out = NULL;
+    assert_int_equal(wf_expr_compile("xs | length", 11, &e, err, sizeof err), 0);
+    assert_int_equal(wf_expr_eval(e, scope, &out, err, sizeof err), 0);
+    assert_int_equal(out->valueint, WF_EXPR_MAX_STEPS / 2 + 10);
+    cJSON_Delete(out);
+    out = NULL;
+    wf_expr_free(e);
+    assert_int_equal(wf_expr_compile("xs == xs", 8, &e, err, sizeof err), 0);
+    assert_int_equal(wf_expr_eval(e, scope, &out, err, sizeof err), ERR_TOO_BIG);
+    assert_string_equal(err, "column 4: " WF_EXPR_BUDGET_SPENT);
+    assert_null(out);
+    wf_expr_free(e);
+    /* One budget across several evaluations. */
+    long budget = 50;
+    struct wf_scope s = {.vars = NULL, .parent = NULL};
+    assert_int_equal(wf_expr_compile("[1, 2, 3, 4, 5, 6, 7, 8, 9]", 27, &e, err, sizeof err), 0);
+    int rc = 0, runs = 0;
+    while (rc == 0 && runs < 100) {
+        rc = wf_expr_eval_budget(e, &s, &budget, &out, err, sizeof err);
+        cJSON_Delete(out);
+        out = NULL;
+        runs++;
+    }
+    assert_int_equal(rc, ERR_TOO_BIG);
+    assert_in_range(runs, 2, 6);
+    wf_expr_free(e);
+    cJSON_Delete(scope);
+}
+
 static void test_scope_chain_and_truthy_print(void **state)
 {
     (void)state;
@@ -353,11 +391,17 @@ static void test_scope_chain_and_truthy_print(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_literals),  cmocka_unit_test(test_access),
-        cmocka_unit_test(test_operators), cmocka_unit_test(test_logic_and_membership),
-        cmocka_unit_test(test_tests),     cmocka_unit_test(test_filters),
-        cmocka_unit_test(test_errors),    cmocka_unit_test(test_positions_with_origin),
-        cmocka_unit_test(test_limits),    cmocka_unit_test(test_scope_chain_and_truthy_print),
+        cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_access),
+        cmocka_unit_test(test_operators),
+        cmocka_unit_test(test_logic_and_membership),
+        cmocka_unit_test(test_tests),
+        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_positions_with_origin),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_big_data_costs_steps),
+        cmocka_unit_test(test_scope_chain_and_truthy_print),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,23 @@ static void test_limits(void **state)
     buf_free(&b);
     cJSON_Delete(data);
     wf_template_free(t);
+    /* One step budget for the whole render: each iteration measures a big list. */
+    src = "{% for a in xs %}{{ big | length }}{% endfor %}";
+    assert_int_equal(wf_template_compile(src, strlen(src), &t, err, sizeof err), 0);
+    data = cJSON_CreateObject();
+    xs = cJSON_AddArrayToObject(data, "xs");
+    cJSON *big = cJSON_AddArrayToObject(data, "big");
+    for (int i = 0; i < 5000; i++)
+        cJSON_AddItemToArray(big, cJSON_CreateNumber(i));
+    for (int i = 0; i < 1000; i++)
+        cJSON_AddItemToArray(xs, cJSON_CreateNumber(i));
+    buf_init(&b, 1 << 20);
+    assert_int_equal(wf_template_render(t, data, &b, err, sizeof err), ERR_TOO_BIG);
+    if (!strstr(err, "the evaluation step budget is spent"))
+        fail_msg("%s", err);
+    buf_free(&b);
+    cJSON_Delete(data);
+    wf_template_free(t);
     /* Nesting of blocks. */
     struct buf deep;
     buf_init(&deep, 1 << 16);
