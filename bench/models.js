@@ -3,7 +3,8 @@
 //
 //  7a. Relay overhead: the fake upstream (tests/fakes/fake_upstream.js, its own process) sends
 //      BENCH_TOKENS tokens as fast as it can. The same client reads them directly from the fake
-//      (Chat Completions chunks) and through chatkitd (ChatKit text_delta events), alternating,
+//      (Chat Completions chunks) and through chatkitd (ChatKit text_delta events, which carry
+//      every token that arrived in one upstream read), alternating,
 //      BENCH_RELAY_ROUNDS rounds each; tokens/s (median), the ratio, and the overhead per token.
 //  7b. BENCH_MODEL_TURNS (1,000) concurrent upstream-backed turns: they start evenly over
 //      BENCH_RAMP_MS (2 s) and each upstream answer drips BENCH_DRIP_TOKENS (60) tokens
@@ -107,9 +108,26 @@ async function session(port) {
   return JSON.parse(r.text).client_secret;
 }
 
+// Counts the tokens ("tok ") inside text_delta events of a ChatKit stream (chatkitd may carry
+// several tokens in one event when they arrive together).
+function deltaCounter() {
+  let rest = '';
+  const st = { count: 0 };
+  st.feed = (c) => {
+    const lines = (rest + c.toString('latin1')).split('\n');
+    rest = lines.pop();
+    for (const l of lines) {
+      if (!l.includes('text_delta"')) continue;
+      const d = l.slice(l.indexOf('"delta":"') + 9);
+      st.count += d.split('tok ').length - 1;
+    }
+  };
+  return st;
+}
+
 async function relayed(port, fakePort, secret) {
   await pushReplies(fakePort, [{ repeat: TOKENS, text: 'tok ' }]);
-  const c = counter('text_delta","content_index":0,"delta":"tok "');
+  const c = deltaCounter();
   const t0 = process.hrtime.bigint();
   await post(port, '/chatkit', { type: 'threads.create', params: { input: { content: [{ type: 'input_text', text: 'go' }], attachments: [], inference_options: {} } } },
     { Authorization: `Bearer ${secret}` }, c.feed);
@@ -148,7 +166,7 @@ function rssKiB(pid) {
 }
 
 async function burst(port, fakePort, pid, secrets) {
-  const replies = Array.from({ length: TURNS }, () => ({ fault: 'drip', dripMs: DRIP_MS, tokens: Array(DRIP_TOKENS).fill('t ') }));
+  const replies = Array.from({ length: TURNS }, () => ({ fault: 'drip', dripMs: DRIP_MS, tokens: Array(DRIP_TOKENS).fill('tok ') }));
   await pushReplies(fakePort, replies);
   const before = lagHistogram(await get(port, '/metrics'));
   const rss0 = rssKiB(pid);
@@ -159,7 +177,7 @@ async function burst(port, fakePort, pid, secrets) {
   let ok = 0;
   await Promise.all(Array.from({ length: TURNS }, async (_, i) => {
     await new Promise((r) => setTimeout(r, (i * RAMP_MS) / TURNS));
-    const c = counter('text_delta');
+    const c = deltaCounter();
     await post(port, '/chatkit', { type: 'threads.create', params: { input: { content: [{ type: 'input_text', text: `turn ${i}` }], attachments: [], inference_options: {} } } },
       { Authorization: `Bearer ${secrets[i % secrets.length]}` }, c.feed);
     if (c.count === DRIP_TOKENS) ok++;

@@ -22,6 +22,7 @@
 #define ERROR_BODY_MAX (64 * 1024)
 #define REQUEST_MAX    (32 * 1024 * 1024)
 #define TOOL_ARGS_MAX  (1024 * 1024)
+#define TEXT_JOIN_MAX  (16 * 1024)
 
 enum call_state { CALL_WAITING, CALL_RUNNING, CALL_FAIL_PENDING, CALL_ENDED };
 
@@ -50,6 +51,11 @@ struct model_call {
     char pending_msg[256];
     struct chat_stream chat;
     struct responses_stream resp;
+    /* Text deltas of one upstream read, joined: one event downstream instead of one per token
+     * when tokens arrive faster than they can be shown. Flushed at the end of every read and
+     * before any other event, so nothing waits longer than the read that brought it. */
+    struct buf text;
+    char text_item[128];
 };
 
 static void on_timer_closed(uv_handle_t *h)
@@ -61,6 +67,7 @@ static void on_timer_closed(uv_handle_t *h)
     buf_free(&c->errbody);
     sse_parser_free(&c->sse);
     chat_stream_free(&c->chat);
+    buf_free(&c->text);
     free(c);
 }
 
@@ -120,16 +127,35 @@ static bool deliverable(struct model_call *c)
     return true;
 }
 
+static void flush_text(struct model_call *c)
+{
+    if (!c->text.len)
+        return;
+    if (deliverable(c))
+        c->ev.text_delta(c->data, c->text_item, c->text.data, c->text.len);
+    buf_reset(&c->text);
+}
+
 static void w_text(void *d, const char *item_id, const char *text, size_t len)
 {
     struct model_call *c = d;
-    if (deliverable(c))
-        c->ev.text_delta(c->data, item_id, text, len);
+    if (c->text.len && strcmp(c->text_item, item_id) != 0)
+        flush_text(c);
+    if (c->text.len + len > TEXT_JOIN_MAX)
+        flush_text(c);
+    if (len > TEXT_JOIN_MAX) {
+        if (deliverable(c))
+            c->ev.text_delta(c->data, item_id, text, len);
+        return;
+    }
+    snprintf(c->text_item, sizeof c->text_item, "%s", item_id);
+    buf_append(&c->text, text, len);
 }
 
 static void w_reasoning(void *d, int index, const char *text, size_t len)
 {
     struct model_call *c = d;
+    flush_text(c);
     if (deliverable(c) && c->ev.reasoning_delta)
         c->ev.reasoning_delta(c->data, index, text, len);
 }
@@ -137,6 +163,7 @@ static void w_reasoning(void *d, int index, const char *text, size_t len)
 static void w_annotation(void *d, const char *item_id, const char *json)
 {
     struct model_call *c = d;
+    flush_text(c);
     if (deliverable(c) && c->ev.annotation)
         c->ev.annotation(c->data, item_id, json);
 }
@@ -144,6 +171,7 @@ static void w_annotation(void *d, const char *item_id, const char *json)
 static void w_tool(void *d, const char *call_id, const char *name, const char *args)
 {
     struct model_call *c = d;
+    flush_text(c);
     if (deliverable(c))
         c->ev.tool_call(c->data, call_id, name, args);
 }
@@ -255,6 +283,7 @@ static void on_http_body(void *d, const char *p, size_t n)
     }
     c->last_activity = uv_now(c->reg->cfg.loop);
     int rc = sse_parser_feed(&c->sse, p, n, on_sse_event, c);
+    flush_text(c);
     if (rc == ERR_TOO_BIG && c->state == CALL_RUNNING) {
         char msg[128];
         snprintf(msg, sizeof msg, "the model server sent an event larger than %zu bytes",
@@ -353,6 +382,7 @@ static void attempt_start(struct model_call *c)
     c->first_token = false;
     c->end_seen = false;
     buf_reset(&c->errbody);
+    buf_reset(&c->text);
     sse_parser_free(&c->sse);
     sse_parser_init(&c->sse, lim->max_event_bytes);
     chat_stream_free(&c->chat);
@@ -402,6 +432,7 @@ int model_call_start(struct model_registry *reg, const char *model_ref,
     c->ev = *ev;
     c->data = data;
     buf_init(&c->errbody, ERROR_BODY_MAX);
+    buf_init(&c->text, TEXT_JOIN_MAX);
     sse_parser_init(&c->sse, reg->cfg.limits.max_event_bytes);
     chat_stream_init(&c->chat, TOOL_ARGS_MAX);
     struct buf url;

@@ -61,7 +61,8 @@ struct model_call_error {
 
 /* What a call reports, in stream order. Every pointer is valid only during the callback. */
 struct model_call_events {
-    /* Assistant text; item_id is the upstream message id ("msg_…") or a generated one. */
+    /* Assistant text; item_id is the upstream message id ("msg_…") or a generated one. The
+     * tokens of one upstream read arrive joined in one call. */
     void (*text_delta)(void *data, const char *item_id, const char *text, size_t len);
     /* Reasoning summary text (Responses): summary_index says which part it belongs to. */
     void (*reasoning_delta)(void *data, int summary_index, const char *text, size_t len);
@@ -80,14 +81,17 @@ struct model_call;
 
 /* Starts a call on the provider that model_ref names ("openai:gpt-4.1",
  * "compat:local/llama3.1:8b"). Returns 0 and *out, or ERR_NOT_FOUND (unknown provider or
- * model; why says which) without calling anything. */
+ * model) or ERR_INVALID (input_json / tools_json not JSON arrays), why saying which, without
+ * calling anything. Implemented in model/call.c; the registry is model/model.h. */
 int model_call_start(struct model_registry *reg, const char *model_ref,
                      const struct model_call_params *params, const struct model_call_events *ev,
                      void *data, struct model_call **out, char *why, size_t whylen);
 /* Stops the call (the upstream transfer is aborted); no callback runs after this returns and the
- * call is freed. Not valid after done/failed (the call is already freed then). */
+ * call is freed. It may be called from inside the call's own callbacks. Not valid after
+ * done/failed returned (the call is already freed then). */
 void model_call_cancel(struct model_call *c);
-/* Back pressure: while paused, the upstream transfer is paused too (the client reads slowly). */
+/* Back pressure: while paused, the upstream transfer is paused too (the client reads slowly),
+ * and the idle timeout does not run. Resuming may deliver buffered events before it returns. */
 void model_call_pause(struct model_call *c, bool paused);
 
 #endif

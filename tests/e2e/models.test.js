@@ -83,7 +83,9 @@ describe('compat provider (Chat Completions)', () => {
     const { events, threadId } = await ck.create(srv, user, 'hi model');
     const deltas = events.filter((e) => e.type === 'thread.item.updated' &&
       e.update.type === 'assistant_message.content_part.text_delta').map((e) => e.update.delta);
-    assert.deepEqual(deltas, ['Hello', ' there', ', how', ' can I help?']);
+    // tokens that arrive in one upstream read travel in one delta
+    assert.ok(deltas.length >= 1);
+    assert.equal(deltas.join(''), 'Hello there, how can I help?');
     assert.equal(ck.answerText(events), 'Hello there, how can I help?');
     const req = lastChatRequest();
     assert.equal(req.headers.authorization, 'Bearer sk-fake-secret-123');
@@ -308,10 +310,12 @@ describe('upstream faults end the turn with an error event', () => {
     assertNoHalfAnswer(items);
   });
 
-  test('a slow drip within the idle timeout completes', T, async () => {
+  test('a slow drip within the idle timeout completes, one delta per token', T, async () => {
     const { events, err } = await faultTurn({ fault: 'drip', dripMs: 60, tokens: ['s', 'l', 'o', 'w'] });
     assert.equal(err, undefined);
     assert.equal(ck.answerText(events), 'slow');
+    const deltas = events.filter((e) => e.update && e.update.type === 'assistant_message.content_part.text_delta');
+    assert.deepEqual(deltas.map((e) => e.update.delta), ['s', 'l', 'o', 'w']);
   });
 
   test('connect refused: error with retry allowed, user message kept', T, async () => {
