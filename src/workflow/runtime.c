@@ -23,6 +23,7 @@ struct wf_run {
     cJSON *run;         /* the "workflow_run" member of meta (owned by meta) */
     cJSON *state;       /* the run's state variables (owned by run) */
     int node;           /* the node to execute next; -1 when the run is over for this turn */
+    int at;             /* the node executed last (-1: none yet) */
     int steps;
     char *input; /* owned: the text this run answers ("" when none) */
     char input_item_id[ID_MAX];
@@ -111,8 +112,9 @@ static void run_release(struct wf_run *r)
 static void run_save(struct wf_run *r)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(r->run, "node");
-    if (r->node >= 0)
-        cJSON_AddStringToObject(r->run, "node", r->w->nodes[r->node].id);
+    int node = r->node >= 0 ? r->node : r->at;
+    if (node >= 0)
+        cJSON_AddStringToObject(r->run, "node", r->w->nodes[node].id);
     char *json = cJSON_PrintUnformatted(r->meta);
     if (strlen(json) > WF_METADATA_MAX) {
         /* The last agent's output is the only unbounded part; drop it rather than the run. */
@@ -740,6 +742,7 @@ static void run_walk(struct wf_run *r)
             return;
         }
         const struct wf_node *n = &r->w->nodes[r->node];
+        r->at = r->node;
         switch (n->kind) {
         case WF_START:
             r->node = n->next;
@@ -980,6 +983,7 @@ static void responder_start(struct ck_turn *t, void *data)
     r->rt = data;
     r->t = t;
     r->node = -1;
+    r->at = -1;
     ck_turn_set_context(t, r);
     load_meta(r);
     enum ck_type type = ck_turn_request(t)->type;

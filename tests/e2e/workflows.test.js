@@ -733,6 +733,7 @@ test('the triage-agent example: a model classifies, the planner keeps the conver
     const run = meta.workflow_run;
     assert.equal(run.workflow_id, 'wf_triage_agent');
     assert.equal(run.agent, 'planner');
+    assert.equal(run.node, 'done');
     assert.deepEqual(run.state, { route: 'planner' });
     assert.deepEqual(run.last, { route: 'planner', reason: 'test' });
     assert.equal(run.previous_response_id, turns[1].response_id);
