@@ -414,6 +414,10 @@ static void parse_agent(struct load *l, const cJSON *node, const char *p, struct
         char one[PATH_MAX_LEN + 16];
         snprintf(one, sizeof one, "%s[%zu]", tp, n->ntools);
         parse_tool(l, t, one, &n->tools[n->ntools]);
+        if (n->tools[n->ntools].kind != WF_TOOL_TASK && strcmp(n->model, "builtin:tasks") == 0)
+            bad(l, one,
+                "builtin:tasks calls only the task tools (HTTP and client tools need a "
+                "model)");
         for (size_t i = 0; i < n->ntools && n->tools[n->ntools].name; i++) {
             if (n->tools[i].name && strcmp(n->tools[i].name, n->tools[n->ntools].name) == 0)
                 bad(l, one, "a second tool named '%.60s'", n->tools[i].name);

@@ -197,6 +197,8 @@ static void test_expression_and_widget_errors(void **state)
 static void test_tool_errors(void **state)
 {
     (void)state;
+    expect("\"model\":\"openai:gpt-4.1\"", "\"model\":\"builtin:tasks\"",
+           "f.json: $.nodes[2].tools[1]: builtin:tasks calls only the task tools");
     expect("\"list_tasks\"", "\"drop_tables\"", "f.json: $.nodes[2].tools[0]: unknown task tool");
     expect("\"list_tasks\"", "7", "f.json: $.nodes[2].tools[0]: must be a task tool's name");
     expect("\"type\":\"http\"", "\"type\":\"ftp\"",
