@@ -770,3 +770,25 @@ test('limits: a loop in the graph and a growing state end the turn with an error
   const spin = await ck.create(srv, await sessionFor(srv, 'wf_spin'), 'go');
   assert.match(spin.events.find((e) => e.type === 'error').message, /too many steps in one turn/);
 });
+
+test('the default workflow\'s model follows the seed: OpenAI with a key, CHATKITD_MODEL overrides', T, async () => {
+  const upstream = await fakeOpenAI(() => 'From the model.');
+  try {
+    const withKey = await h.startServer({ args: ['--session-rate', '100000'], env: modelEnv(upstream) });
+    servers.push(withKey);
+    const u = await ck.session(withKey);
+    const a = await ck.create(withKey, u, 'hello');
+    assert.match(ck.answerText(a.events), /From the model\./);
+    assert.equal(upstream.seen.at(-1).model, 'gpt-4.1');
+    const seen = upstream.seen.length;
+    const pinned = await h.startServer({ args: ['--session-rate', '100000'],
+      env: { ...modelEnv(upstream), CHATKITD_MODEL: 'builtin:tasks' } });
+    servers.push(pinned);
+    const u2 = await ck.session(pinned);
+    const b = await ck.create(pinned, u2, 'add water the plants');
+    assert.match(ck.answerText(b.events), /water the plants/i);
+    assert.equal(upstream.seen.length, seen);
+  } finally {
+    upstream.close();
+  }
+});
