@@ -792,3 +792,23 @@ test('the default workflow\'s model follows the seed: OpenAI with a key, CHATKIT
     upstream.close();
   }
 });
+
+test('a new message abandons a pending approval; a retried message runs the workflow again', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), { 'nodes.json': NODES_FLOW });
+  const srv = await serve(dir);
+  const u = await sessionFor(srv, 'wf_nodes');
+  const { events, threadId } = await ck.create(srv, u, 'add first thing');
+  const card = approvalCard(events);
+  const second = await ck.say(srv, u, threadId, 'add second thing');
+  const card2 = approvalCard(second);
+  const stale = await ck.action(srv, u, threadId, card.id, 'workflow.approve', {});
+  assert.match(stale.at(-1).message, /no longer pending/);
+  // The newer card still resumes.
+  assert.match(ck.answerText(await ck.action(srv, u, threadId, card2.id, 'workflow.reject', {})),
+    /Skipped at stage asked\./);
+  // Retrying the first message runs the graph from start again (a new card).
+  const firstMsg = ck.doneItems(events, 'user_message')[0];
+  const retried = await ck.stream(srv, u, { type: 'threads.retry_after_item',
+    params: { thread_id: threadId, item_id: firstMsg.id } });
+  approvalCard(retried);
+});
