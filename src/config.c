@@ -118,6 +118,10 @@ static const struct opt opts[] = {
      "longest wait before a retry; a longer Retry-After fails the turn instead"},
     {"model-max-steps", "CHATKITD_MODEL_MAX_STEPS", NULL, OPT_INT, F(model_max_steps), 1, 100, "8",
      "model calls per turn (each round of tool calls is one more)"},
+    {"model-chain-responses", "CHATKITD_MODEL_CHAIN_RESPONSES", NULL, OPT_BOOL,
+     F(model_chain_responses), 0, 0, "off",
+     "openai: models continue the thread's last stored response (previous_response_id) instead "
+     "of resending the history"},
     {"transcribe-model", "CHATKITD_TRANSCRIBE_MODEL", NULL, OPT_STR, F(transcribe_model), 0, 0,
      NULL, "speech-to-text model for dictation (openai:whisper-1, compat:PROVIDER/MODEL)"},
     {"sessions-upstream", "CHATKITD_SESSIONS_UPSTREAM", NULL, OPT_STR, F(sessions_upstream), 0, 0,

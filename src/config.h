@@ -56,6 +56,7 @@ struct config {
     struct model_limits model_limits;
     int64_t model_retries;
     int64_t model_max_steps;
+    bool model_chain_responses;
     enum log_level log_level;
     enum log_format log_format;
     bool access_log;

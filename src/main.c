@@ -281,7 +281,8 @@ static int app_wire_models(struct app *app)
                                           .tool_choice = "auto",
                                           .history = true,
                                           .max_steps = (int)app->cfg.model_max_steps,
-                                          .allow_request_model = true};
+                                          .allow_request_model = true,
+                                          .chain_responses = app->cfg.model_chain_responses};
     model_agent_init(&app->model_agent, app->models, &app->tasks, &app->log, app->cfg.data_dir,
                      &defaults);
     return 0;

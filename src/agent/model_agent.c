@@ -75,6 +75,8 @@ struct model_agent_run {
     struct tool_call tools[TOOL_CALLS_MAX];
     int ntools, tool_next;
     /* the outcome */
+    bool chain;        /* chain_responses applies to this run */
+    char prev_id[128]; /* the stored response this run continues, "" for none */
     int status;
     char message[512];
     bool allow_retry;
@@ -190,6 +192,7 @@ static void leave(struct model_agent_run *r)
                                     .cancelled = r->cancelled,
                                     .output_text = r->text.data ? r->text.data : "",
                                     .response_id = r->response_id,
+                                    .stored = r->chain,
                                     .usage = r->usage};
     r->done(r->done_data, &o);
     run_free(r);
@@ -545,7 +548,8 @@ static void append_extra_item(struct model_agent_run *r, const char *type, const
 static void tool_record(struct model_agent_run *r, const char *result)
 {
     struct tool_call *tc = &r->tools[r->tool_next++];
-    append_extra_item(r, "function_call", tc->call_id, "name", tc->name, "arguments", tc->args);
+    if (!r->chain) /* a continued response holds its own function calls */
+        append_extra_item(r, "function_call", tc->call_id, "name", tc->name, "arguments", tc->args);
     append_extra_item(r, "function_call_output", tc->call_id, "output", result, NULL, NULL);
 }
 
@@ -626,21 +630,33 @@ static const struct model_call_events call_events = {
     .failed = on_failed,
 };
 
+/* The next request's input: the history and the tool results so far, or, when continuing a
+ * stored response, only what is new since that response. */
+static int step_input(struct model_agent_run *r, struct buf *input)
+{
+    bool continuing = r->chain && r->step > 0;
+    int rc = continuing ? buf_append_char(input, '[')
+                        : buf_append(input, r->base.data, r->base.len - 1); /* without the ] */
+    bool more = !continuing && r->base.len > 2;
+    if (!rc && r->extra.len)
+        rc = buf_appendf(input, "%s%.*s", more ? "," : "", (int)r->extra.len, r->extra.data);
+    if (!rc)
+        rc = buf_append_char(input, ']');
+    if (continuing)
+        buf_reset(&r->extra); /* sent once: the next response holds it */
+    return rc;
+}
+
 static void step_start(struct model_agent_run *r)
 {
     struct buf input;
     buf_init(&input, INPUT_MAX);
-    int rc = buf_append(&input, r->base.data, r->base.len - 1); /* without the closing ] */
-    if (!rc && r->extra.len)
-        rc = buf_appendf(&input, "%s%.*s", r->base.len > 2 ? "," : "", (int)r->extra.len,
-                         r->extra.data);
-    if (!rc)
-        rc = buf_append_char(&input, ']');
-    if (rc) {
+    if (step_input(r, &input)) {
         buf_free(&input);
         run_end(r, ERR_TOO_BIG, "The conversation is too long for the model.", false);
         return;
     }
+    const char *previous = r->step > 0 ? r->response_id : r->prev_id;
     r->step++;
     struct model_call_params p = {.instructions = r->p.instructions,
                                   .input_json = input.data,
@@ -648,12 +664,14 @@ static void step_start(struct model_agent_run *r)
                                   .tool_choice = r->step == 1 ? r->p.tool_choice : "auto",
                                   .output_schema_json = r->p.output_schema_json,
                                   .output_schema_name = r->p.output_schema_name,
+                                  .previous_response_id = r->chain ? previous : NULL,
+                                  .store = r->chain,
                                   .temperature = -1};
     if (!r->p.tools_json)
         p.tool_choice = NULL;
     char why[256];
-    rc = model_call_start(r->a->models, r->p.model_ref, &p, &call_events, r, &r->call, why,
-                          sizeof why);
+    int rc = model_call_start(r->a->models, r->p.model_ref, &p, &call_events, r, &r->call, why,
+                              sizeof why);
     buf_free(&input);
     if (rc) {
         log_warn(r->a->log, "model agent: %s", why);
@@ -769,8 +787,8 @@ static void take_history(struct model_agent_run *r, struct store_list *list)
     for (size_t i = 0; user_id && i < list->n; i++)
         if (strcmp(list->items[i].id, user_id) == 0)
             newest = i + 1; /* the user message itself is taken from the turn */
-    if (!r->p.history)
-        oldest = newest;
+    if (!r->p.history || r->prev_id[0])
+        oldest = newest; /* a continued response already holds the earlier turns */
     r->items = xcalloc(list->n + 2, sizeof *r->items);
     for (size_t i = oldest; i-- > newest;) {
         struct store_item *it = &list->items[i];
@@ -807,6 +825,20 @@ static void history_done(struct store_job *job)
     leave(r);
 }
 
+/* Continuing a stored response: the id the thread's metadata keeps, unless this is a retry (the
+ * thread changed since; the whole history goes again). */
+static void chain_setup(struct model_agent_run *r)
+{
+    r->chain = r->p.chain_responses && r->p.model_ref && strncmp(r->p.model_ref, "openai:", 7) == 0;
+    const char *meta = ck_turn_thread(r->t)->metadata_json, *id = NULL;
+    if (!r->chain || !meta || ck_turn_request(r->t)->type == CK_THREADS_RETRY_AFTER_ITEM)
+        return;
+    cJSON *doc = json_parse(meta, strlen(meta), 32, NULL);
+    if (json_get_str(doc, "previous_response_id", &id) == 0 && strlen(id) < sizeof r->prev_id)
+        snprintf(r->prev_id, sizeof r->prev_id, "%s", id);
+    cJSON_Delete(doc);
+}
+
 struct model_agent_run *model_agent_run(struct model_agent *a, struct ck_turn *t,
                                         const struct model_agent_params *p,
                                         model_agent_done_fn done, void *data)
@@ -817,6 +849,7 @@ struct model_agent_run *model_agent_run(struct model_agent *a, struct ck_turn *t
     r->done = done;
     r->done_data = data;
     params_copy(&r->p, p);
+    chain_setup(r);
     buf_init(&r->base, INPUT_MAX);
     buf_init(&r->extra, INPUT_MAX);
     buf_init(&r->text, TEXT_MAX);
@@ -891,6 +924,10 @@ static void record_usage(struct ck_turn *t, const struct model_agent_outcome *o)
     }
     if (o->response_id && o->response_id[0])
         cJSON_AddStringToObject(one, "response_id", o->response_id);
+    if (o->stored && o->status == 0 && o->response_id && o->response_id[0]) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "previous_response_id");
+        cJSON_AddStringToObject(doc, "previous_response_id", o->response_id);
+    }
     char *text = json_print(doc);
     if (text)
         ck_turn_set_metadata(t, text);

@@ -38,6 +38,9 @@ struct model_agent_params {
     int max_steps; /* model calls per run (each tool round is one more); >= 1 */
     bool allow_request_model; /* the composer's inference_options.model / tool_choice may
                                * override model_ref / tool_choice */
+    bool chain_responses;     /* openai: models only: continue the thread's last stored
+                               * response (previous_response_id from the thread metadata, store:
+                               * true) instead of sending the history again; retries resend it */
 };
 
 /* How a run ended. Pointers are valid during the callback only. */
@@ -48,6 +51,7 @@ struct model_agent_outcome {
     bool allow_retry;         /* a retry can help */
     const char *output_text;  /* the last assistant message's text ("" when none) */
     const char *response_id;  /* the last model response's id */
+    bool stored;              /* that response is stored upstream: a later turn may continue it */
     struct model_usage usage; /* summed over the run's model calls */
 };
 typedef void (*model_agent_done_fn)(void *data, const struct model_agent_outcome *o);

@@ -416,6 +416,34 @@ describe('openai provider (Responses API)', () => {
   });
 });
 
+describe('openai provider with --model-chain-responses', () => {
+  test('later turns continue the stored response instead of resending the history', T, async () => {
+    const srv = await startWithFake(['--model-chain-responses', 'on'],
+      { OPENAI_API_KEY: 'sk-openai-fake-456', OPENAI_BASE_URL: fake.url, CHATKITD_MODEL: 'openai:gpt-4.1' });
+    fake.push({ text: 'First.' });
+    const user = await ck.session(srv);
+    const { threadId } = await ck.create(srv, user, 'one');
+    const first = lastChatRequest().json;
+    assert.equal(first.store, true);
+    assert.equal(first.previous_response_id, undefined);
+    const usage = await threadMetadataUsage(srv, threadId);
+    const firstId = Object.values(usage.turns)[0].response_id;
+    fake.push(
+      { toolCalls: [{ name: 'list_tasks', arguments: '{}', id: 'call_l1' }] },
+      { text: 'Nothing yet.' },
+    );
+    const events = await ck.say(srv, user, threadId, 'two');
+    assert.equal(ck.answerText(events), 'Nothing yet.');
+    const calls = fake.requests.filter((q) => q.path === '/v1/responses').slice(-2).map((q) => q.json);
+    assert.equal(calls[0].previous_response_id, firstId);
+    assert.deepEqual(calls[0].input.map((i) => i.role), ['user'], 'only the new message');
+    assert.deepEqual(calls[0].input[0].content, [{ type: 'input_text', text: 'two' }]);
+    assert.match(calls[1].previous_response_id, /^resp_/);
+    assert.notEqual(calls[1].previous_response_id, firstId);
+    assert.deepEqual(calls[1].input.map((i) => i.type), ['function_call_output']);
+  });
+});
+
 describe('configuration errors', () => {
   test('an unknown provider in --model is a startup error', T, async () => {
     const r = await h.runCli(['serve', '--listen', '127.0.0.1:0', '--model', 'compat:nope/x', '--data-dir', path.join(h.mkTmp(), 'd')]);
