@@ -690,18 +690,22 @@ struct tasks_tool_hook wf_runtime_tool_hook(struct wf_runtime *rt)
     return hook;
 }
 
-/* The model agent's own responder answered (the default workflow): it kept the usage in the
- * metadata, so the run takes the metadata back before it writes its own part. */
+/* The model agent's own responder answered (the default workflow): it kept its own part of the
+ * metadata (usage, the response to continue), so the run adopts the thread's metadata as it is
+ * now and puts its own member back into it. */
 static void default_agent_done(struct ck_turn *t, bool failed, void *data)
 {
     struct wf_run *r = data;
     const char *json = ck_turn_thread(t)->metadata_json;
     cJSON *fresh = json ? cJSON_Parse(json) : NULL;
-    cJSON *usage = cJSON_DetachItemFromObjectCaseSensitive(fresh, "usage");
-    cJSON_Delete(fresh);
-    if (usage) {
-        cJSON_DeleteItemFromObjectCaseSensitive(r->meta, "usage");
-        cJSON_AddItemToObject(r->meta, "usage", usage);
+    if (cJSON_IsObject(fresh)) {
+        cJSON *run = cJSON_DetachItemFromObjectCaseSensitive(r->meta, "workflow_run");
+        cJSON_DeleteItemFromObjectCaseSensitive(fresh, "workflow_run");
+        cJSON_AddItemToObject(fresh, "workflow_run", run);
+        cJSON_Delete(r->meta);
+        r->meta = fresh;
+    } else {
+        cJSON_Delete(fresh);
     }
     agent_done(t, failed, r);
 }
