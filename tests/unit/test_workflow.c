@@ -242,6 +242,56 @@ static void test_edge_errors(void **state)
     expect("\"edges\":[", "\"edges\":[7,", "f.json: $.edges[0]: must be an object {from, to, on?}");
 }
 
+/* The remaining error paths, one each. */
+static void test_more_errors(void **state)
+{
+    (void)state;
+    expect("{\"id\":\"set\"", "{\"id\":\"9set\"", "f.json: $.nodes[1].id: a node id is a letter");
+    expect("\"name\":\"weather\"", "\"name\":\"9w\"",
+           "f.json: $.nodes[2].tools[1].name: a tool name is a letter");
+    expect("{\"id\":\"no\",\"type\":\"end\"}", "{\"id\":\"no\",\"type\":\"start\"}",
+           "f.json: $.nodes[5]: a workflow has exactly one start node");
+    expect("\"model\":\"openai:gpt-4.1\"", "\"model\":\"builtin:tasks\"",
+           "f.json: $.nodes[2].output.type: builtin:tasks answers with text and task widgets only");
+    expect("{\"id\":\"set\",\"type\":\"set_state\",\"assign\":[{\"variable\":\"n\","
+           "\"value\":2}]}",
+           "7", "f.json: $.nodes[1]: must be an object {id, type, ...}");
+    expect("[{\"variable\":\"n\",\"value\":2}]", "[7]",
+           "f.json: $.nodes[1].assign[0]: must be an object {variable, value | expression}");
+    expect("\"output\":{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\"}}",
+           "\"output\":\"text\"", "f.json: $.nodes[2].output: must be an object");
+    expect("{\"type\":\"number\",\"default\":0}", "\"number\"",
+           "f.json: $.state_variables.n: must be an object {\"type\": ..., \"default\": ...}");
+    expect("\"headers\":{\"Authorization\":{\"env\":\"W_KEY\"}}", "\"headers\":[]",
+           "f.json: $.nodes[2].tools[1].headers: must be an object of header name");
+    expect("{\"from\":\"start\",\"to\":\"set\"},", "",
+           "f.json: $.nodes[0]: node 'start' has no outgoing edge");
+    /* Too many variables, too many tools, too large a file. */
+    char doc[16384], vars[8192] = "", tools[4096] = "";
+    size_t o = 0;
+    for (int i = 0; i <= WF_MAX_VARS; i++)
+        o += (size_t)snprintf(vars + o, sizeof vars - o,
+                              "%s\"v%d\":{\"type\":\"number\","
+                              "\"default\":0}",
+                              i ? "," : "", i);
+    snprintf(doc, sizeof doc, "{\"state_variables\":{%s}}", vars);
+    assert_non_null(strstr(errors_of(doc), "f.json: $.state_variables: may hold at most 64"));
+    o = 0;
+    for (int i = 0; i <= WF_MAX_TOOLS; i++)
+        o += (size_t)snprintf(tools + o, sizeof tools - o, "%s\"list_tasks\"", i ? "," : "");
+    snprintf(doc, sizeof doc,
+             "{\"nodes\":[{\"id\":\"a\",\"type\":\"agent\",\"model\":"
+             "\"builtin:tasks\",\"tools\":[%s]}]}",
+             tools);
+    assert_non_null(
+        strstr(errors_of(doc), "f.json: $.nodes[0].tools: must be an array of at most"));
+    char *big = malloc(WF_FILE_MAX + 2);
+    memset(big, ' ', WF_FILE_MAX + 1);
+    big[WF_FILE_MAX + 1] = '\0';
+    assert_non_null(strstr(errors_of(big), "f.json: $: the file is larger than"));
+    free(big);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[512];
@@ -338,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_tool_errors),
         cmocka_unit_test(test_edge_errors),
         cmocka_unit_test(test_expression_and_widget_errors),
+        cmocka_unit_test(test_more_errors),
         cmocka_unit_test(test_set_versions),
         cmocka_unit_test(test_substitute),
     };
