@@ -46,6 +46,12 @@ struct app {
     struct workflow_set wf_set; /* the loaded graphs; refilled on SIGHUP */
     struct wf_runtime runtime;
     uv_signal_t sighup;
+    /* A SIGHUP reload reads the files on a worker thread (disk reads never run on the loop). */
+    uv_work_t reload_work;
+    struct workflow_set reload_set; /* the worker's result, swapped in on the loop */
+    struct buf reload_errors;
+    int reload_rc;
+    bool reloading, reload_again;
     struct store *store;
     struct http_router router;
     struct http_server server;
@@ -193,32 +199,75 @@ static const char *default_model(const struct config *cfg)
     return cfg->openai_api_key ? "openai:gpt-4.1" : "builtin:tasks";
 }
 
-/* Loads the workflow files into a new set; the old set stays when any file is wrong. Running
- * turns keep the graphs they hold a reference to. */
-static int app_load_workflows(struct app *app, bool at_start)
+/* Makes fresh the loaded set (the old set's references go; running turns keep the graphs they
+ * hold) and refreshes the catalog sessions check. */
+static void app_use_workflows(struct app *app, struct workflow_set *fresh, const char *what)
+{
+    workflow_set_free(&app->wf_set);
+    app->wf_set = *fresh;
+    workflow_set_catalog(&app->wf_set, &app->workflows);
+    char ids[512];
+    workflow_catalog_ids(&app->workflows, ids, sizeof ids);
+    log_info(&app->log, "%s %zu workflow version(s): %s", what, app->wf_set.n, ids);
+}
+
+/* At start: any wrong file stops the program (the lines go to stderr). */
+static int app_load_workflows(struct app *app)
 {
     struct buf errors;
     buf_init(&errors, WF_ERRORS_MAX);
     struct workflow_set fresh;
     int rc = workflow_set_load(&fresh, app->cfg.workflows_dir, default_model(&app->cfg), &errors);
-    if (rc) {
-        if (at_start)
-            fprintf(stderr, "%s", errors.data ? errors.data : "");
-        else
-            log_error(&app->log, "workflow reload refused, keeping the loaded set:\n%s",
-                      errors.data ? errors.data : "");
-        buf_free(&errors);
-        return rc;
-    }
+    if (rc)
+        fprintf(stderr, "%s", errors.data ? errors.data : "");
+    else
+        app_use_workflows(app, &fresh, "loaded");
     buf_free(&errors);
-    workflow_set_free(&app->wf_set);
-    app->wf_set = fresh;
-    workflow_set_catalog(&app->wf_set, &app->workflows);
-    char ids[512];
-    workflow_catalog_ids(&app->workflows, ids, sizeof ids);
-    log_info(&app->log, "%s %zu workflow version(s): %s", at_start ? "loaded" : "reloaded",
-             app->wf_set.n, ids);
-    return 0;
+    return rc;
+}
+
+/* Worker thread: only the files and the new set, nothing the loop owns. */
+static void reload_work(uv_work_t *w)
+{
+    struct app *app = w->data;
+    buf_init(&app->reload_errors, WF_ERRORS_MAX);
+    app->reload_rc = workflow_set_load(&app->reload_set, app->cfg.workflows_dir,
+                                       default_model(&app->cfg), &app->reload_errors);
+}
+
+static void start_reload(struct app *app);
+
+/* Loop thread: a valid set replaces the loaded one; any wrong file keeps the old set. */
+static void reload_done(uv_work_t *w, int status)
+{
+    struct app *app = w->data;
+    app->reloading = false;
+    if (status == 0 && app->reload_rc == 0 && !app->stopping)
+        app_use_workflows(app, &app->reload_set, "reloaded");
+    else if (status == 0 && app->reload_rc)
+        log_error(&app->log, "workflow reload refused, keeping the loaded set:\n%s",
+                  app->reload_errors.data ? app->reload_errors.data : "");
+    else
+        workflow_set_free(&app->reload_set);
+    if (status == 0)
+        buf_free(&app->reload_errors);
+    if (app->reload_again && !app->stopping) {
+        app->reload_again = false;
+        start_reload(app);
+    }
+}
+
+static void start_reload(struct app *app)
+{
+    if (app->reloading) {
+        app->reload_again = true; /* files changed again while reading: read them once more */
+        return;
+    }
+    app->reloading = true;
+    app->reload_work.data = app;
+    memset(&app->reload_set, 0, sizeof app->reload_set);
+    if (uv_queue_work(&app->loop, &app->reload_work, reload_work, reload_done))
+        app->reloading = false;
 }
 
 static void on_sighup(uv_signal_t *s, int signum)
@@ -226,7 +275,7 @@ static void on_sighup(uv_signal_t *s, int signum)
     (void)signum;
     struct app *app = s->data;
     if (!app->stopping)
-        app_load_workflows(app, false);
+        start_reload(app);
 }
 
 static const char *env_get(const char *name)
@@ -406,7 +455,7 @@ static int app_serve(struct app *app)
     int hrc = app_check_hosted(app, &app->hosted_mode);
     if (hrc)
         return hrc;
-    if (app_load_workflows(app, true))
+    if (app_load_workflows(app))
         return 2;
     if (!app->hosted_mode &&
         workflow_catalog_check(&app->workflows, app->cfg.workflow_id, NULL, err, sizeof err)) {

@@ -812,3 +812,16 @@ test('a new message abandons a pending approval; a retried message runs the work
     params: { thread_id: threadId, item_id: firstMsg.id } });
   approvalCard(retried);
 });
+
+test('SIGHUP storms and SIGTERM during a reload: the last files win, the exit is clean', T, async () => {
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), { 'v.json': versionFlow('1', 'first') });
+  const srv = await serve(dir);
+  for (let i = 0; i < 5; i++) srv.proc.kill('SIGHUP');
+  writeFlows(dir, { 'v.json': versionFlow('1', 'last') });
+  srv.proc.kill('SIGHUP');
+  const u = await sessionFor(srv, 'wf_versions');
+  await h.waitUntil(async () => /This is last\./.test(ck.answerText((await ck.create(srv, u, 'x')).events)),
+    { what: 'the last reload', timeout: 10000, interval: 100 });
+  srv.proc.kill('SIGHUP');
+  assert.equal(await stopOne(srv), 0);
+});
