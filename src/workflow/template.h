@@ -12,7 +12,8 @@
  *   {# comment #}        dropped
  *   {% if e %} … {% elif e %} … {% else %} … {% endif %}
  *   {% for x in e %} … {% else %} … {% endfor %}     the else part runs when e is empty or null;
- *                        also  for k, v in obj.items()  and  for a, b in list_of_pairs ;
+ *                        also  for k, v in obj.items() ,  for a, b in list_of_pairs  and
+ *                        Jinja's loop filter  for x in xs if cond  (loop.* counts kept items);
  *                        inside: loop.index, loop.index0, loop.revindex, loop.revindex0,
  *                        loop.first, loop.last, loop.length; iterating an object gives its keys
  *   {% set x = e %}      binds x in the innermost for-iteration (or the whole template at top
