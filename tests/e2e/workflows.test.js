@@ -825,3 +825,14 @@ test('SIGHUP storms and SIGTERM during a reload: the last files win, the exit is
   srv.proc.kill('SIGHUP');
   assert.equal(await stopOne(srv), 0);
 });
+
+test('workflows check: usage errors and an unreadable directory', T, async () => {
+  const usage = await h.runCli(['workflows']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /usage: chatkitd workflows check DIR/);
+  const missing = await h.runCli(['workflows', 'check', '/nonexistent/workflows']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^\/nonexistent\/workflows: \$: cannot read the directory: /);
+  const help = await h.runCli(['--help']);
+  assert.match(help.stdout + help.stderr, /chatkitd workflows check DIR/);
+});
