@@ -604,22 +604,31 @@ static void tool_call_done(void *data, bool ok, const char *output)
     free(tc);
 }
 
-/* The tool called name of the user's answering agent (the newest run first), and that run. */
+/* The tool called name of the node a model run is answering. The model agent passes its run
+ * as the call-back data, which names the run exactly; otherwise the user's newest answering run
+ * that declares the tool is taken. */
 static const struct wf_tool *find_tool(struct wf_runtime *rt, const char *user_id, const char *name,
-                                       struct wf_run **run)
+                                       const void *cb_data, struct wf_run **run)
 {
+    const struct wf_tool *by_user = NULL;
     for (struct wf_run *r = rt->model_runs; r; r = r->next_model_run) {
         if (strcmp(ck_turn_user_id(r->t), user_id) != 0)
             continue;
         const struct wf_node *n = &r->w->nodes[r->node];
         for (size_t i = 0; i < n->ntools; i++) {
-            if (n->tools[i].kind != WF_TOOL_TASK && strcmp(n->tools[i].name, name) == 0) {
+            if (n->tools[i].kind == WF_TOOL_TASK || strcmp(n->tools[i].name, name) != 0)
+                continue;
+            if ((const void *)r->model_run == cb_data) {
                 *run = r;
                 return &n->tools[i];
             }
+            if (!by_user) {
+                by_user = &n->tools[i];
+                *run = r;
+            }
         }
     }
-    return NULL;
+    return by_user;
 }
 
 /* The model agent waits for every tool's answer, also when it is being stopped: a client tool
@@ -667,7 +676,7 @@ static int tool_hook_run(void *data, const char *user_id, const char *name, cons
 {
     struct wf_runtime *rt = data;
     struct wf_run *run = NULL;
-    const struct wf_tool *tool = find_tool(rt, user_id, name, &run);
+    const struct wf_tool *tool = find_tool(rt, user_id, name, cb_data, &run);
     if (!tool)
         return ERR_NOT_FOUND;
     if (tool->kind == WF_TOOL_CLIENT)
