@@ -35,7 +35,8 @@ struct http_call_params {
     const char *method;         /* "GET" or "POST" */
     const char *url;            /* http:// or https:// */
     const char *const *headers; /* "Name: value" strings, NULL-terminated; copied */
-    const char *body;           /* request body (copied), or NULL */
+    const char *body;           /* request body, or NULL; NOT copied: it must stay valid
+                                 * until the call ended (done ran or cancel returned) */
     size_t body_len;
     uint64_t connect_timeout_ms; /* 0: curl's default */
     uint64_t total_timeout_ms;   /* 0: none (streams use their own idle timers) */
