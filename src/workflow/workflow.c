@@ -21,6 +21,19 @@ struct load {
     struct workflow *w;
 };
 
+/* Formats a JSON path for an error message. Paths deeper than the buffer are cut short, which
+ * is fine for a message; going through vsnprintf keeps that intent explicit. */
+static void path_fmt(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void path_fmt(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+}
+
 static void bad(struct load *l, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -60,7 +73,7 @@ static int get_str(struct load *l, const cJSON *obj, const char *key, const char
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     char p[PATH_MAX_LEN];
-    snprintf(p, sizeof p, "%s.%s", path, key);
+    path_fmt(p, sizeof p, "%s.%s", path, key);
     if (!v) {
         if (required)
             bad(l, p, "is required");
@@ -81,7 +94,7 @@ static int get_bool(struct load *l, const cJSON *obj, const char *key, const cha
         return 0;
     if (!cJSON_IsBool(v)) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "%s.%s", path, key);
+        path_fmt(p, sizeof p, "%s.%s", path, key);
         bad(l, p, "must be true or false");
         return -1;
     }
@@ -98,7 +111,7 @@ static int get_int(struct load *l, const cJSON *obj, const char *key, const char
     if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max ||
         v->valuedouble != (double)(int64_t)v->valuedouble) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "%s.%s", path, key);
+        path_fmt(p, sizeof p, "%s.%s", path, key);
         bad(l, p, "must be a whole number from %lld to %lld", (long long)min, (long long)max);
         return -1;
     }
@@ -142,7 +155,7 @@ static void parse_vars(struct load *l, const cJSON *root)
     cJSON_ArrayForEach(v, vars)
     {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.state_variables.%.80s", v->string);
+        path_fmt(p, sizeof p, "$.state_variables.%.80s", v->string);
         if (!is_name(v->string, 64)) {
             bad(l, p, "a variable name is a letter or '_' then letters, digits, '_' or '-'");
             continue;
@@ -160,13 +173,13 @@ static void parse_vars(struct load *l, const cJSON *root)
                 t = i;
         }
         char tp[PATH_MAX_LEN + 8];
-        snprintf(tp, sizeof tp, "%s.type", p);
+        path_fmt(tp, sizeof tp, "%s.type", p);
         if (t < 0) {
             bad(l, tp, "must be string, number, boolean, object or array");
             continue;
         }
         const cJSON *def = cJSON_GetObjectItemCaseSensitive(v, "default");
-        snprintf(tp, sizeof tp, "%s.default", p);
+        path_fmt(tp, sizeof tp, "%s.default", p);
         if (!def) {
             bad(l, tp, "is required");
             continue;
@@ -201,14 +214,14 @@ static void parse_http_tool(struct load *l, const cJSON *t, const char *p, struc
     get_str(l, t, "url", p, true, &tool->url);
     if (tool->url && strncmp(tool->url, "http://", 7) != 0 && strncmp(tool->url, "https://", 8)) {
         char up[PATH_MAX_LEN + 8];
-        snprintf(up, sizeof up, "%s.url", p);
+        path_fmt(up, sizeof up, "%s.url", p);
         bad(l, up, "must start with http:// or https://");
     }
     tool->method = "POST";
     if (get_str(l, t, "method", p, false, &tool->method) > 0) {
         if (strcmp(tool->method, "GET") != 0 && strcmp(tool->method, "POST") != 0) {
             char mp[PATH_MAX_LEN + 8];
-            snprintf(mp, sizeof mp, "%s.method", p);
+            path_fmt(mp, sizeof mp, "%s.method", p);
             bad(l, mp, "must be GET or POST");
         }
     }
@@ -218,7 +231,7 @@ static void parse_http_tool(struct load *l, const cJSON *t, const char *p, struc
     if (!headers)
         return;
     char hp[PATH_MAX_LEN + 8];
-    snprintf(hp, sizeof hp, "%s.headers", p);
+    path_fmt(hp, sizeof hp, "%s.headers", p);
     if (!cJSON_IsObject(headers)) {
         bad(l, hp, "must be an object of header name: {\"env\": VARIABLE}");
         return;
@@ -228,7 +241,7 @@ static void parse_http_tool(struct load *l, const cJSON *t, const char *p, struc
     cJSON_ArrayForEach(h, headers)
     {
         char one[PATH_MAX_LEN * 2];
-        snprintf(one, sizeof one, "%s.%.60s", hp, h->string);
+        path_fmt(one, sizeof one, "%s.%.60s", hp, h->string);
         const cJSON *env = cJSON_GetObjectItemCaseSensitive(h, "env");
         if (!cJSON_IsObject(h) || !cJSON_IsString(env) || !env->valuestring[0]) {
             bad(l, one,
@@ -262,7 +275,7 @@ static void parse_tool(struct load *l, const cJSON *t, const char *p, struct wf_
             tool->kind = WF_TOOL_CLIENT;
         else {
             char tp[PATH_MAX_LEN + 8];
-            snprintf(tp, sizeof tp, "%s.type", p);
+            path_fmt(tp, sizeof tp, "%s.type", p);
             bad(l, tp, "must be task, http or client");
             return;
         }
@@ -283,13 +296,13 @@ static void parse_tool(struct load *l, const cJSON *t, const char *p, struct wf_
     }
     if (!is_name(tool->name, 64)) {
         char np[PATH_MAX_LEN + 8];
-        snprintf(np, sizeof np, "%s.name", p);
+        path_fmt(np, sizeof np, "%s.name", p);
         bad(l, np, "a tool name is a letter or '_' then letters, digits, '_' or '-'");
     }
     tool->parameters = cJSON_GetObjectItemCaseSensitive(t, "parameters");
     if (!cJSON_IsObject(tool->parameters)) {
         char pp[PATH_MAX_LEN + 12];
-        snprintf(pp, sizeof pp, "%s.parameters", p);
+        path_fmt(pp, sizeof pp, "%s.parameters", p);
         bad(l, pp, "must be a JSON schema object");
         tool->parameters = NULL;
     }
@@ -310,15 +323,18 @@ static void load_widget(struct load *l, const cJSON *out, const char *op, struct
         return;
     }
     char err[512], fp[PATH_MAX_LEN + 16];
-    snprintf(fp, sizeof fp, "%s.%s", op, file ? "file" : "template");
+    path_fmt(fp, sizeof fp, "%s.%s", op, file ? "file" : "template");
     int rc;
     if (file) {
         const char *slash = strrchr(l->file, '/');
         char path[4096];
-        if (file[0] == '/' || !slash)
-            snprintf(path, sizeof path, "%s", file);
-        else
-            snprintf(path, sizeof path, "%.*s/%s", (int)(slash - l->file), l->file, file);
+        int len = file[0] == '/' || !slash ? snprintf(path, sizeof path, "%s", file)
+                                           : snprintf(path, sizeof path, "%.*s/%s",
+                                                      (int)(slash - l->file), l->file, file);
+        if (len < 0 || (size_t)len >= sizeof path) {
+            bad(l, fp, "the widget file's path is longer than %zu bytes", sizeof path - 1);
+            return;
+        }
         rc = widget_file_load(path, &n->widget, err, sizeof err);
     } else {
         cJSON *doc = cJSON_CreateObject();
@@ -341,7 +357,7 @@ static void parse_output(struct load *l, const cJSON *node, const char *p, struc
 {
     const cJSON *out = cJSON_GetObjectItemCaseSensitive(node, "output");
     char op[PATH_MAX_LEN + 8];
-    snprintf(op, sizeof op, "%s.output", p);
+    path_fmt(op, sizeof op, "%s.output", p);
     n->output = WF_OUTPUT_TEXT;
     if (!out)
         return;
@@ -359,7 +375,7 @@ static void parse_output(struct load *l, const cJSON *node, const char *p, struc
         n->output_schema = cJSON_GetObjectItemCaseSensitive(out, "schema");
         if (!cJSON_IsObject(n->output_schema)) {
             char sp[PATH_MAX_LEN + 16];
-            snprintf(sp, sizeof sp, "%s.schema", op);
+            path_fmt(sp, sizeof sp, "%s.schema", op);
             bad(l, sp, "must be a JSON schema object");
         }
         n->output_name = "output";
@@ -369,13 +385,13 @@ static void parse_output(struct load *l, const cJSON *node, const char *p, struc
         load_widget(l, out, op, n);
     } else {
         char tp[PATH_MAX_LEN + 16];
-        snprintf(tp, sizeof tp, "%s.type", op);
+        path_fmt(tp, sizeof tp, "%s.type", op);
         bad(l, tp, "must be text, json_schema or widget");
         return;
     }
     if (strcmp(n->model, "builtin:tasks") == 0) {
         char tp[PATH_MAX_LEN + 16];
-        snprintf(tp, sizeof tp, "%s.type", op);
+        path_fmt(tp, sizeof tp, "%s.type", op);
         bad(l, tp, "builtin:tasks answers with text and task widgets only");
     }
 }
@@ -386,7 +402,7 @@ static void parse_agent(struct load *l, const cJSON *node, const char *p, struct
     n->instructions = "";
     if (get_str(l, node, "model", p, true, &n->model) > 0 && !model_ref_ok(n->model)) {
         char mp[PATH_MAX_LEN + 8];
-        snprintf(mp, sizeof mp, "%s.model", p);
+        path_fmt(mp, sizeof mp, "%s.model", p);
         bad(l, mp, "'%.80s' is not builtin:tasks, openai:<model> or compat:<provider>/<model>",
             n->model);
     }
@@ -402,7 +418,7 @@ static void parse_agent(struct load *l, const cJSON *node, const char *p, struct
     if (!tools)
         return;
     char tp[PATH_MAX_LEN + 8];
-    snprintf(tp, sizeof tp, "%s.tools", p);
+    path_fmt(tp, sizeof tp, "%s.tools", p);
     if (!cJSON_IsArray(tools) || cJSON_GetArraySize(tools) > WF_MAX_TOOLS) {
         bad(l, tp, "must be an array of at most %d tools", WF_MAX_TOOLS);
         return;
@@ -412,7 +428,7 @@ static void parse_agent(struct load *l, const cJSON *node, const char *p, struct
     cJSON_ArrayForEach(t, tools)
     {
         char one[PATH_MAX_LEN + 16];
-        snprintf(one, sizeof one, "%s[%zu]", tp, n->ntools);
+        path_fmt(one, sizeof one, "%s[%zu]", tp, n->ntools);
         parse_tool(l, t, one, &n->tools[n->ntools]);
         if (n->tools[n->ntools].kind != WF_TOOL_TASK && strcmp(n->model, "builtin:tasks") == 0)
             bad(l, one,
@@ -438,7 +454,7 @@ static void parse_set_state(struct load *l, const cJSON *node, const char *p, st
 {
     const cJSON *assign = cJSON_GetObjectItemCaseSensitive(node, "assign");
     char ap[PATH_MAX_LEN + 8];
-    snprintf(ap, sizeof ap, "%s.assign", p);
+    path_fmt(ap, sizeof ap, "%s.assign", p);
     if (!cJSON_IsArray(assign) || cJSON_GetArraySize(assign) == 0) {
         bad(l, ap, "must be a non-empty array of {variable, value | expression}");
         return;
@@ -448,7 +464,7 @@ static void parse_set_state(struct load *l, const cJSON *node, const char *p, st
     cJSON_ArrayForEach(a, assign)
     {
         char one[PATH_MAX_LEN + 16];
-        snprintf(one, sizeof one, "%s[%zu]", ap, n->nassigns);
+        path_fmt(one, sizeof one, "%s[%zu]", ap, n->nassigns);
         struct wf_assign *as = &n->assigns[n->nassigns++];
         if (!cJSON_IsObject(a)) {
             bad(l, one, "must be an object {variable, value | expression}");
@@ -458,20 +474,20 @@ static void parse_set_state(struct load *l, const cJSON *node, const char *p, st
             continue;
         const struct wf_var *var = workflow_var(l->w, as->variable);
         char vp[PATH_MAX_LEN + 32];
-        snprintf(vp, sizeof vp, "%s.variable", one);
+        path_fmt(vp, sizeof vp, "%s.variable", one);
         if (!var) {
             bad(l, vp, "'%.60s' is not a declared state variable", as->variable);
             continue;
         }
         as->value = cJSON_GetObjectItemCaseSensitive(a, "value");
         get_str(l, a, "expression", one, false, &as->expression);
-        snprintf(vp, sizeof vp, "%s.value", one);
+        path_fmt(vp, sizeof vp, "%s.value", one);
         if (!as->value == !as->expression)
             bad(l, one, "needs exactly one of value and expression");
         else if (as->value && !workflow_value_has_type(as->value, var->type))
             bad(l, vp, "must be a %s (the type of '%s')", var_type_names[var->type], var->name);
         else if (as->expression) {
-            snprintf(vp, sizeof vp, "%s.expression", one);
+            path_fmt(vp, sizeof vp, "%s.expression", one);
             compile_expr(l, vp, as->expression, &as->expr);
         }
     }
@@ -480,7 +496,7 @@ static void parse_set_state(struct load *l, const cJSON *node, const char *p, st
 static void parse_node(struct load *l, const cJSON *node, size_t i, struct wf_node *n)
 {
     char p[PATH_MAX_LEN];
-    snprintf(p, sizeof p, "$.nodes[%zu]", i);
+    path_fmt(p, sizeof p, "$.nodes[%zu]", i);
     n->next = n->alt = -1;
     n->end_message = "";
     if (!cJSON_IsObject(node)) {
@@ -490,7 +506,7 @@ static void parse_node(struct load *l, const cJSON *node, size_t i, struct wf_no
     const char *type = NULL;
     if (get_str(l, node, "id", p, true, &n->id) > 0 && !is_name(n->id, 64)) {
         char ip[PATH_MAX_LEN + 8];
-        snprintf(ip, sizeof ip, "%s.id", p);
+        path_fmt(ip, sizeof ip, "%s.id", p);
         bad(l, ip, "a node id is a letter or '_' then letters, digits, '_' or '-'");
     }
     if (get_str(l, node, "type", p, true, &type) < 0)
@@ -502,7 +518,7 @@ static void parse_node(struct load *l, const cJSON *node, size_t i, struct wf_no
     }
     if (k < 0) {
         char tp[PATH_MAX_LEN + 8];
-        snprintf(tp, sizeof tp, "%s.type", p);
+        path_fmt(tp, sizeof tp, "%s.type", p);
         bad(l, tp, "'%.40s' is not start, agent, if_else, user_approval, set_state or end", type);
         return;
     }
@@ -514,7 +530,7 @@ static void parse_node(struct load *l, const cJSON *node, size_t i, struct wf_no
     case WF_IF_ELSE:
         if (get_str(l, node, "condition", p, true, &n->condition) > 0) {
             char cp[PATH_MAX_LEN + 16];
-            snprintf(cp, sizeof cp, "%s.condition", p);
+            path_fmt(cp, sizeof cp, "%s.condition", p);
             if (!n->condition[0])
                 bad(l, cp, "must not be empty");
             else
@@ -568,7 +584,7 @@ static bool edge_label_ok(enum wf_node_kind k, const char *on)
 static void parse_edge(struct load *l, const cJSON *e, size_t i)
 {
     char p[PATH_MAX_LEN];
-    snprintf(p, sizeof p, "$.edges[%zu]", i);
+    path_fmt(p, sizeof p, "$.edges[%zu]", i);
     const char *from = NULL, *to = NULL, *on = "";
     if (!cJSON_IsObject(e)) {
         bad(l, p, "must be an object {from, to, on?}");
@@ -579,23 +595,23 @@ static void parse_edge(struct load *l, const cJSON *e, size_t i)
         return;
     int a = workflow_node_index(l->w, from), b = workflow_node_index(l->w, to);
     char fp[PATH_MAX_LEN + 8];
-    snprintf(fp, sizeof fp, "%s.%s", p, a < 0 ? "from" : "to");
+    path_fmt(fp, sizeof fp, "%s.%s", p, a < 0 ? "from" : "to");
     if (a < 0 || b < 0) {
         bad(l, fp, "no node '%.60s'", a < 0 ? from : to);
         return;
     }
     struct wf_node *n = &l->w->nodes[a];
     if (n->kind == WF_END) {
-        snprintf(fp, sizeof fp, "%s.from", p);
+        path_fmt(fp, sizeof fp, "%s.from", p);
         bad(l, fp, "an end node has no outgoing edges");
         return;
     }
     if (l->w->nodes[b].kind == WF_START) {
-        snprintf(fp, sizeof fp, "%s.to", p);
+        path_fmt(fp, sizeof fp, "%s.to", p);
         bad(l, fp, "no edge may lead back to start");
         return;
     }
-    snprintf(fp, sizeof fp, "%s.on", p);
+    path_fmt(fp, sizeof fp, "%s.on", p);
     if (!edge_label_ok(n->kind, on)) {
         bad(l, fp,
             n->kind == WF_IF_ELSE         ? "edges from an if_else need on: true or false"
@@ -621,7 +637,7 @@ static void check_graph(struct load *l)
     char p[PATH_MAX_LEN];
     for (size_t i = 0; i < w->nnodes; i++) {
         const struct wf_node *n = &w->nodes[i];
-        snprintf(p, sizeof p, "$.nodes[%zu]", i);
+        path_fmt(p, sizeof p, "$.nodes[%zu]", i);
         bool needs_next =
             n->kind == WF_START || n->kind == WF_IF_ELSE || n->kind == WF_USER_APPROVAL;
         if (needs_next && n->next < 0)
@@ -651,7 +667,7 @@ static void check_graph(struct load *l)
         }
     }
     for (size_t i = 0; i < w->nnodes; i++) {
-        snprintf(p, sizeof p, "$.nodes[%zu]", i);
+        path_fmt(p, sizeof p, "$.nodes[%zu]", i);
         if (!seen[i])
             bad(l, p, "node '%.60s' cannot be reached from start", w->nodes[i].id);
     }
@@ -676,13 +692,13 @@ static void parse_nodes(struct load *l, const cJSON *root)
         size_t i = w->nnodes++;
         parse_node(l, node, i, &w->nodes[i]);
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.nodes[%zu].id", i);
+        path_fmt(p, sizeof p, "$.nodes[%zu].id", i);
         for (size_t j = 0; j < i && w->nodes[i].id; j++) {
             if (w->nodes[j].id && strcmp(w->nodes[j].id, w->nodes[i].id) == 0)
                 bad(l, p, "a second node with id '%.60s'", w->nodes[i].id);
         }
         if (w->nodes[i].kind == WF_START && w->nodes[i].id) {
-            snprintf(p, sizeof p, "$.nodes[%zu]", i);
+            path_fmt(p, sizeof p, "$.nodes[%zu]", i);
             if (w->start >= 0)
                 bad(l, p, "a workflow has exactly one start node");
             else
@@ -923,7 +939,14 @@ static int load_dir(struct workflow_set *set, const char *dir, struct buf *error
     int rc = list_json_files(dir, &names, &n, errors);
     for (size_t i = 0; i < n; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        int len = snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (len < 0 || (size_t)len >= sizeof path) {
+            buf_appendf(errors, "%s/%s: the path is longer than %zu bytes\n", dir, names[i],
+                        sizeof path - 1);
+            free(names[i]);
+            rc = ERR_INVALID;
+            continue;
+        }
         struct buf text;
         buf_init(&text, WF_FILE_MAX + 1);
         struct workflow *w = NULL;
