@@ -42,9 +42,11 @@ struct config {
     uint64_t session_ttl_s;  /* browser-facing sessions' lifetime */
     int64_t session_rate;    /* browser-facing sessions' requests per minute */
     int64_t store_readers;
-    size_t attachment_max_bytes; /* largest uploaded file */
-    char *attachment_types;      /* owned; comma-separated MIME types, subtype may be "*" */
-    uint64_t attachment_ttl_s;   /* uploads never attached to a message are removed after it */
+    int64_t store_pool;            /* PostgreSQL connections */
+    uint64_t statement_timeout_ms; /* PostgreSQL statement_timeout */
+    size_t attachment_max_bytes;   /* largest uploaded file */
+    char *attachment_types;        /* owned; comma-separated MIME types, subtype may be "*" */
+    uint64_t attachment_ttl_s;     /* uploads never attached to a message are removed after it */
     struct http_limits limits;
     enum log_level log_level;
     enum log_format log_format;

@@ -80,6 +80,8 @@ static void app_store_config(const struct app *app, struct store_config *sc)
     sc->url = app->cfg.database;
     sc->readers = (int)app->cfg.store_readers;
     sc->busy_timeout_ms = 5000;
+    sc->pool_size = (int)app->cfg.store_pool;
+    sc->statement_timeout_ms = (int)app->cfg.statement_timeout_ms;
     sc->log = &app->log;
 }
 

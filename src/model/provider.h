@@ -31,13 +31,13 @@ struct model_usage {
 };
 
 struct model_call_params {
-    const char *model;              /* the upstream's model name ("gpt-4.1", "llama3.1:8b") */
-    const char *instructions;       /* system/developer text, or NULL */
-    const char *input_json;         /* JSON array of input items (above) */
-    const char *tools_json;         /* JSON array of tools (above), or NULL */
-    const char *tool_choice;        /* NULL or "auto", "none", "required", or a tool's name */
-    const char *output_schema_json; /* JSON schema the answer must follow, or NULL for text */
-    const char *output_schema_name; /* its name (structured outputs need one), or NULL */
+    const char *model;                /* the upstream's model name ("gpt-4.1", "llama3.1:8b") */
+    const char *instructions;         /* system/developer text, or NULL */
+    const char *input_json;           /* JSON array of input items (above) */
+    const char *tools_json;           /* JSON array of tools (above), or NULL */
+    const char *tool_choice;          /* NULL or "auto", "none", "required", or a tool's name */
+    const char *output_schema_json;   /* JSON schema the answer must follow, or NULL for text */
+    const char *output_schema_name;   /* its name (structured outputs need one), or NULL */
     const char *previous_response_id; /* Responses only: continue that response, or NULL */
     bool store;                       /* Responses `store` (needed for previous_response_id) */
     double temperature;               /* < 0: not sent */

@@ -50,7 +50,8 @@ const struct migration migrations[] = {
      " expires_at BIGINT NOT NULL,"
      " cancelled_us BIGINT);"
      "CREATE INDEX sessions_user_id ON sessions (user_id);"
-     "CREATE INDEX sessions_expires_at ON sessions (expires_at);"},
+     "CREATE INDEX sessions_expires_at ON sessions (expires_at);",
+     NULL},
 
     /* Threads, items, attachments, feedback and tasks. Where PostgreSQL differs: the counters
      * row becomes a SEQUENCE; feedback.seq (INTEGER PRIMARY KEY is SQLite's rowid, assigned
@@ -134,7 +135,8 @@ const struct migration migrations[] = {
      " task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
      " tag TEXT NOT NULL,"
      " PRIMARY KEY (task_id, tag));"
-     "CREATE INDEX task_tags_tag ON task_tags (tag);"},
+     "CREATE INDEX task_tags_tag ON task_tags (tag);",
+     "CREATE SEQUENCE chatkitd_seq"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

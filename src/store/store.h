@@ -251,9 +251,11 @@ struct store_job {
 };
 
 struct store_config {
-    const char *url;          /* "sqlite:PATH" or a plain path */
-    int readers;              /* reader threads, >= 1 */
+    const char *url;          /* "sqlite:PATH", a plain path, or "postgres://..." (libpq URI) */
+    int readers;              /* SQLite reader threads, >= 1 */
     int busy_timeout_ms;      /* how long a connection waits on a lock */
+    int pool_size;            /* PostgreSQL connections (store threads); 0 = 4 */
+    int statement_timeout_ms; /* PostgreSQL: longest statement; 0 = 5000 */
     const struct logger *log; /* not owned */
 };
 

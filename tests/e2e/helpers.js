@@ -7,9 +7,14 @@
 // <root>/data is its --data-dir and <root> its working directory, so a .env in the repository
 // never leaks into a test. Inherited CHATKITD_*, CHATKIT_* and OPENAI_* variables are dropped
 // for the same reason.
+//
+// The backend: SQLite in the data directory, unless CHATKITD_E2E_DATABASE holds the base URL of a
+// PostgreSQL cluster ("postgres://user:pw@host:port/", as printed by scripts/pg-cluster). Then
+// every data directory gets its own fresh database of that cluster, passed as --database, so the
+// same tests run unchanged on both backends; sql() reads either one.
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -43,6 +48,44 @@ process.on('exit', () => {
 });
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { killAll(); process.exit(130); });
+}
+
+const PG_BASE = process.env.CHATKITD_E2E_DATABASE || '';
+const pgDatabases = new Map(); // data dir -> database URL
+let pgCount = 0;
+
+// Runs sql on the cluster's maintenance database (or on url) through psql; returns stdout.
+function psql(url, sql) {
+  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], {
+    encoding: 'utf8',
+    env: { ...process.env, PGCONNECT_TIMEOUT: '5' },
+  });
+}
+
+// The database URL of a data directory: created on first use, the same one afterwards (a
+// restarted server finds its rows again). null on SQLite.
+function databaseFor(dataDir) {
+  if (!PG_BASE) return null;
+  let url = pgDatabases.get(dataDir);
+  if (!url) {
+    const name = `e2e_${process.pid}_${++pgCount}`;
+    psql(`${PG_BASE}postgres`, `CREATE DATABASE ${name}`);
+    url = `${PG_BASE}${name}`;
+    pgDatabases.set(dataDir, url);
+  }
+  return url;
+}
+
+// Rows of a query, as objects, from the server's database (SQLite file or PostgreSQL).
+function sql(srv, query) {
+  if (srv.database) {
+    const out = psql(srv.database, `SELECT coalesce(json_agg(t), '[]') FROM (${query}) AS t`);
+    return JSON.parse(out.trim() || '[]');
+  }
+  const out = execFileSync('sqlite3', ['-json', path.join(srv.dataDir, 'chatkitd.db'), query], {
+    encoding: 'utf8',
+  });
+  return out.trim() ? JSON.parse(out) : [];
 }
 
 function mkTmp(prefix = 'chatkitd-e2e-') {
@@ -113,6 +156,8 @@ async function startServer(opts = {}) {
   if (opts.listen !== false) args.push('--listen', '127.0.0.1:0');
   if (opts.dataDirFlag !== false) args.push('--data-dir', dataDir);
   args.push(...(opts.args || []));
+  const database = opts.database === false || args.includes('--database') ? null : databaseFor(dataDir);
+  if (database) args.push('--database', database);
   const proc = spawn(BIN, args, {
     cwd: opts.cwd || root,
     env: childEnv(opts.env),
@@ -159,6 +204,7 @@ async function startServer(opts = {}) {
     proc,
     root,
     dataDir,
+    database, // the PostgreSQL URL, or null on SQLite
     listenLine: line,
     stderrText: () => stderr,
     stdoutText: () => stdout,
@@ -568,6 +614,10 @@ function uidCookie(res) {
 
 module.exports = {
   BIN,
+  PG_BASE,
+  databaseFor,
+  psql,
+  sql,
   REPO_ROOT,
   RawConn,
   assertError,
