@@ -51,6 +51,10 @@ static const struct opt opts[] = {
     {"database", "CHATKITD_DATABASE", "DATABASE_URL", OPT_STR, F(database), 0, 0, NULL,
      "database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB "
      "(default sqlite:<data-dir>/chatkitd.db)"},
+    {"from", "CHATKITD_MIGRATE_FROM", NULL, OPT_STR, F(migrate_from), 0, 0, NULL,
+     "migrate only: copy everything from this database (sqlite:PATH) ..."},
+    {"to", "CHATKITD_MIGRATE_TO", NULL, OPT_STR, F(migrate_to), 0, 0, NULL,
+     "migrate only: ... into this one (postgres://...); idempotent, verified per table"},
     {"config", "CHATKITD_CONFIG", NULL, OPT_STR, F(config_file), 0, 0, NULL,
      "config file of `key = value` lines (keys are these flag names)"},
     {"workflow-id", "CHATKITD_WORKFLOW_ID", "CHATKIT_WORKFLOW_ID", OPT_ID, F(workflow_id), 0, 0,
@@ -115,6 +119,7 @@ static bool opt_used_by(const struct opt *o, enum config_command cmd)
 {
     if (cmd == CONFIG_CMD_MIGRATE)
         return strcmp(o->name, "data-dir") == 0 || strcmp(o->name, "database") == 0 ||
+               strcmp(o->name, "from") == 0 || strcmp(o->name, "to") == 0 ||
                strcmp(o->name, "config") == 0 || strcmp(o->name, "log-level") == 0 ||
                strcmp(o->name, "log-format") == 0;
     return true;
@@ -485,7 +490,8 @@ void config_free(struct config *cfg)
     char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
                        &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
                        &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url,
-                       &cfg->cors_origins,   &cfg->attachment_types};
+                       &cfg->cors_origins,   &cfg->attachment_types,  &cfg->migrate_from,
+                       &cfg->migrate_to};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

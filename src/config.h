@@ -31,6 +31,8 @@ struct config {
     int listen_port;
     char *data_dir;          /* owned */
     char *database;          /* owned; "sqlite:<data-dir>/chatkitd.db" unless set */
+    char *migrate_from;      /* owned; migrate --from URL, NULL = plain migrate */
+    char *migrate_to;        /* owned; migrate --to URL */
     char *config_file;       /* owned; NULL when none */
     char *openai_api_key;    /* owned; NULL when unset (never logged) */
     char *openai_base_url;   /* owned */

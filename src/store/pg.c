@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_BACKOFF_MIN_MS 100
-#define PG_BACKOFF_MAX_MS 5000
+#define PG_BACKOFF_MIN_MS    100
+#define PG_BACKOFF_MAX_MS    5000
 #define PG_CONNECT_TIMEOUT_S "3"
 /* Taken (per transaction) by every migration step, so concurrent replicas migrate one at a
  * time: the value is "ckd_migr" in ASCII. */
@@ -245,8 +245,7 @@ static int map_error(struct pg_conn *c, const PGresult *r)
     if (strcmp(state, "23505") == 0)
         return ERR_EXISTS;
     if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||
-        strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-        strcmp(state, "55P03") == 0)
+        strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 || strcmp(state, "55P03") == 0)
         return ERR_UNAVAILABLE;
     return ERR_IO;
 }
@@ -566,9 +565,8 @@ static void pg_run(void *conn, struct store_job *job)
         op_ping(c, job);
         return;
     }
-    const char *begin = store__op_reads(job->op)
-                            ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                            : "BEGIN";
+    const char *begin =
+        store__op_reads(job->op) ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
     if (simple(c, job, begin))
         return;
     ops[job->op](c, job);
@@ -682,8 +680,7 @@ static int apply_one(struct pg_conn *c, const struct migration *m, bool *done, c
     return rc;
 }
 
-static int pg_migrate(void *conn, const struct logger *log, int *applied, char *err,
-                      size_t errlen)
+static int pg_migrate(void *conn, const struct logger *log, int *applied, char *err, size_t errlen)
 {
     struct pg_conn *c = conn;
     if (applied)

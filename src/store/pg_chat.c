@@ -221,8 +221,8 @@ static int take_one(struct store_job *job, PGresult *r, const char *what, void *
 
 /* The paging key of one of the user's threads; ERR_NOT_FOUND when there is none. Also the
  * ownership check of every item operation. */
-static int thread_key(struct pg_conn *c, struct store_job *job, const char *id,
-                      int64_t *created_us, int64_t *seq)
+static int thread_key(struct pg_conn *c, struct store_job *job, const char *id, int64_t *created_us,
+                      int64_t *seq)
 {
     struct pg_params p;
     params_id_user(&p, job, id);
@@ -245,8 +245,8 @@ static int thread_owned(struct pg_conn *c, struct store_job *job, const char *id
     return thread_key(c, job, id, &created_us, &seq);
 }
 
-static int item_seq(struct pg_conn *c, struct store_job *job, const char *thread_id,
-                    const char *id, int64_t *seq)
+static int item_seq(struct pg_conn *c, struct store_job *job, const char *thread_id, const char *id,
+                    int64_t *seq)
 {
     struct pg_params p;
     params_ids_user(&p, job, id, thread_id);
@@ -526,8 +526,8 @@ static void attachment_one(struct pg_conn *c, struct store_job *job, enum pg_stm
         pg__p_opt(&p, a->thread_id);
         pg__p_int(&p, a->attached ? 1 : 0);
     }
-    if (take_one(job, query(c, job, id, &p), "attachment", &job->attachment,
-                 sizeof job->attachment, load_attachment, free_plain) == 0 &&
+    if (take_one(job, query(c, job, id, &p), "attachment", &job->attachment, sizeof job->attachment,
+                 load_attachment, free_plain) == 0 &&
         id != PG_ATTACHMENT_GET)
         job->affected = 1;
 }
@@ -630,7 +630,7 @@ void pg__feedback_export(struct pg_conn *c, struct store_job *job)
     pg__p_int(&p, job->page.limit + 1);
     PGresult *r = query(c, job, PG_FEEDBACK_EXPORT, &p);
     void *rows = NULL;
-    if (r && pg__fetch(job, r, job->page.limit, sizeof(struct store_feedback), &rows,
-                       &job->list.n, &job->list.has_more, load_feedback, free_plain) == 0)
+    if (r && pg__fetch(job, r, job->page.limit, sizeof(struct store_feedback), &rows, &job->list.n,
+                       &job->list.has_more, load_feedback, free_plain) == 0)
         job->list.feedback = rows;
 }

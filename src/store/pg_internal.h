@@ -80,9 +80,9 @@ struct pg_conn {
     PGconn *db;
     char *url; /* owned; the libpq connection URI (never logged: it may hold a password) */
     int statement_timeout_ms;
-    const struct logger *log;  /* not owned */
-    int64_t retry_at_us;       /* monotonic; when a reconnect may be tried */
-    int backoff_ms;            /* doubles per failed reconnect, up to PG_BACKOFF_MAX_MS */
+    const struct logger *log; /* not owned */
+    int64_t retry_at_us;      /* monotonic; when a reconnect may be tried */
+    int backoff_ms;           /* doubles per failed reconnect, up to PG_BACKOFF_MAX_MS */
     bool prepared[PG_STMT_COUNT];
 };
 

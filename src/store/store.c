@@ -214,7 +214,7 @@ static void put(char *out, size_t *len, const char *src, size_t n)
 /* "postgres://user:secret@host/db?password=x" is shown as
  * "postgres://user:***@host/db?password=***": locations go to logs and /health, passwords must not.
  * Returns a heap string. */
-static char *redact_url(const char *url)
+char *store_redact_url(const char *url)
 {
     size_t ulen = strlen(url), len = 0;
     char *out = xmalloc(ulen + 16);
@@ -629,7 +629,7 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, struct store **o
     s->loop = loop;
     s->backend = backend;
     s->path = path;
-    s->shown = redact_url(path);
+    s->shown = store_redact_url(path);
     s->cfg = *cfg;
     s->cfg.url = path;
     /* A pool serves one queue with equal connections; worker 0 still migrates first. */

@@ -297,7 +297,11 @@ int store_submit(struct store *s, struct store_job *job);
  * NULL); the store is freed after that callback. Call it once, possibly from a job callback. */
 void store_close(struct store *s, void (*on_closed)(void *data), void *data);
 const struct store_stats *store_get_stats(const struct store *s);
-/* Name of the backend ("sqlite") and, for logs, its location with any password redacted. */
+/* url with any password replaced by "***" ("postgres://u:***@host/db", "...?password=***"), for
+ * logs and messages; a heap string the caller frees. */
+char *store_redact_url(const char *url);
+/* Name of the backend ("sqlite", "postgres") and, for logs, its location with any password
+ * redacted. */
 const char *store_backend_name(const struct store *s);
 const char *store_location(const struct store *s);
 
