@@ -16,7 +16,9 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "ops/ops.h"
+#include "store/coord.h"
 #include "store/copy.h"
+#include "tasks/relay.h"
 #include "store/store.h"
 #include "tasks/routes.h"
 #include "workflow/catalog.h"
@@ -45,6 +47,9 @@ struct app {
     struct tasks_app tasks;
     struct builtin_agent agent;
     struct ck_engine *engine;
+    struct store_coord coord; /* PostgreSQL only: replicas' notices and thread locks */
+    bool coord_started;
+    struct tasks_relay relay;
     struct attachments attachments;
     struct chatkit chatkit;
     uv_signal_t sigterm, sigint;
@@ -113,6 +118,11 @@ static void on_drained(void *data)
 {
     struct app *app = data;
     log_info(&app->log, "drained; closing the store");
+    if (app->coord_started) {
+        tasks_events_set_relay(&app->tasks.events, NULL, NULL);
+        store_coord_close(&app->coord, NULL, NULL);
+        app->coord_started = false;
+    }
     attachments_close(&app->attachments); /* requests cut off by the drain timeout stop here */
     store_close(app->store, on_store_closed, app);
 }
@@ -176,6 +186,7 @@ static int app_wire_routes(struct app *app)
         .admin_key = app->cfg.api_key,
         .browser_ttl_s = app->cfg.session_ttl_s,
         .browser_rate = (int)app->cfg.session_rate,
+        .shared_rate = strcmp(store_backend_name(app->store), "postgres") == 0,
     };
     http_router_init(&app->router);
     auth_init(&app->auth, &ac);
@@ -200,7 +211,16 @@ static int app_wire_routes(struct app *app)
     attachments_init(&app->attachments, &atc);
     if (!rc)
         rc = attachments_register_routes(&app->attachments, &app->router);
+    /* Several replicas may share a PostgreSQL database: they coordinate through it. */
+    if (!rc && strcmp(store_backend_name(app->store), "postgres") == 0) {
+        rc = store_coord_start(&app->coord, &app->loop, app->cfg.database, &app->log,
+                               tasks_relay_on_notice, &app->relay);
+        app->coord_started = rc == 0;
+        if (!rc)
+            rc = tasks_relay_init(&app->relay, &app->tasks.events, &app->coord, &app->log);
+    }
     struct ck_engine_config ec = {.store = app->store,
+                                  .coord = app->coord_started ? &app->coord : NULL,
                                   .log = &app->log,
                                   .pick = pick_responder,
                                   .pick_data = app,

@@ -35,6 +35,8 @@ struct auth_config {
     const char *admin_key;                    /* NULL: the /v1 session routes are off */
     uint64_t browser_ttl_s;                   /* lifetime of browser-minted sessions */
     int browser_rate;                         /* their requests per minute */
+    bool shared_rate; /* several replicas: rate limits are counted in the database
+                       * (STORE_RATE_TAKE) instead of in this process */
 };
 
 struct auth {

@@ -113,7 +113,8 @@ static int copy_rows(sqlite3 *src, PGconn *dst, const struct copy_table *t, int6
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         for (int i = 0; i < t->ncolumns; i++) {
             bool blob = i == t->blob;
-            values[i] = blob ? sqlite3_column_blob(st, i) : (const char *)sqlite3_column_text(st, i);
+            values[i] =
+                blob ? sqlite3_column_blob(st, i) : (const char *)sqlite3_column_text(st, i);
             lengths[i] = sqlite3_column_bytes(st, i);
             formats[i] = blob ? 1 : 0;
         }

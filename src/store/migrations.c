@@ -137,6 +137,18 @@ const struct migration migrations[] = {
      " PRIMARY KEY (task_id, tag));"
      "CREATE INDEX task_tags_tag ON task_tags (tag);",
      "CREATE SEQUENCE chatkitd_seq"},
+
+    /* Per-session request budgets shared by replicas (STORE_RATE_TAKE): one token bucket per
+     * session, refilled continuously; rows go with their session's expiry (SESSION_PURGE). */
+    {3, "rate_buckets",
+     "CREATE TABLE rate_buckets ("
+     " session_id TEXT PRIMARY KEY,"
+     " tokens DOUBLE PRECISION NOT NULL,"
+     " updated_us BIGINT NOT NULL,"
+     " expires_at BIGINT NOT NULL,"
+     " allowed INTEGER NOT NULL);"
+     "CREATE INDEX rate_buckets_expires_at ON rate_buckets (expires_at);",
+     NULL},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

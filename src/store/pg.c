@@ -35,6 +35,10 @@
     "id, secret_hash, user_id, workflow_id, workflow_version, state_variables, config, "           \
     "rate_per_min, origin, tracing, created_us, expires_at, cancelled_us"
 
+/* Tokens in the bucket now: what was left plus the refill at rate/min, at most rate. */
+#define RATE_AVAILABLE                                                                             \
+    "least($2::float8, b.tokens + greatest(0, $3::bigint - b.updated_us) * $2::float8 / 60e6)"
+
 static const char *const stmt_sql[PG_FIXED_COUNT] = {
     [PG_PING] = "SELECT max(version) FROM schema_migrations",
     [PG_USER_INSERT] = "INSERT INTO users (id, created_us) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -46,6 +50,18 @@ static const char *const stmt_sql[PG_FIXED_COUNT] = {
     [PG_SESSION_CANCEL] =
         "UPDATE sessions SET cancelled_us = $1 WHERE id = $2 AND cancelled_us IS NULL",
     [PG_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < $1",
+    [PG_RATE_PURGE] = "DELETE FROM rate_buckets WHERE expires_at < $1",
+    /* The refill since the last take, capped at the bucket size, then one token if there is a
+     * whole one; the row lock of the upsert serializes replicas taking from one bucket. */
+    [PG_RATE_TAKE] =
+        "INSERT INTO rate_buckets AS b (session_id, tokens, updated_us, expires_at, allowed) "
+        "VALUES ($1, $2::float8 - 1, $3::bigint, $4::bigint, 1) "
+        "ON CONFLICT (session_id) DO UPDATE SET "
+        "tokens = CASE WHEN " RATE_AVAILABLE " >= 1 THEN " RATE_AVAILABLE " - 1 "
+        "ELSE " RATE_AVAILABLE " END, "
+        "allowed = CASE WHEN " RATE_AVAILABLE " >= 1 THEN 1 ELSE 0 END, "
+        "updated_us = greatest(b.updated_us, $3::bigint), expires_at = $4::bigint "
+        "RETURNING allowed, tokens",
 };
 
 void pg__fail(struct store_job *job, int status, const char *fmt, ...)
@@ -490,7 +506,35 @@ static void op_session_purge(struct pg_conn *c, struct store_job *job)
 {
     struct pg_params p = {0};
     pg__p_int(&p, job->purge_before_s);
-    pg__exec(c, job, PG_SESSION_PURGE, stmt_sql[PG_SESSION_PURGE], &p, &job->affected);
+    if (pg__exec(c, job, PG_SESSION_PURGE, stmt_sql[PG_SESSION_PURGE], &p, &job->affected) == 0)
+        pg__exec(c, job, PG_RATE_PURGE, stmt_sql[PG_RATE_PURGE], &p, NULL);
+}
+
+static void op_rate_take(struct pg_conn *c, struct store_job *job)
+{
+    const struct store_session *s = &job->session;
+    if (!s->id[0] || s->rate_per_min < 1) {
+        pg__fail(job, ERR_INVALID, "rate_take needs a session id and a positive rate");
+        return;
+    }
+    struct pg_params p = {0};
+    pg__p_text(&p, s->id);
+    pg__p_int(&p, s->rate_per_min);
+    pg__p_int(&p, job->before_us);
+    pg__p_int(&p, s->expires_at);
+    PGresult *r = pg__query(c, job, PG_RATE_TAKE, stmt_sql[PG_RATE_TAKE], &p);
+    if (!r)
+        return;
+    if (PQntuples(r) != 1) {
+        pg__fail(job, ERR_IO, "rate_take: no row");
+    } else if (pg__int(r, 0, 0) == 0) {
+        /* Seconds until the missing fraction of a token has been refilled. */
+        double tokens = strtod(PQgetvalue(r, 0, 1), NULL);
+        double wait = (1.0 - tokens) * 60.0 / s->rate_per_min;
+        int64_t secs = (int64_t)wait + ((double)(int64_t)wait < wait ? 1 : 0);
+        job->affected = secs < 1 ? 1 : secs;
+    }
+    PQclear(r);
 }
 
 typedef void (*op_fn)(struct pg_conn *c, struct store_job *job);
@@ -525,6 +569,7 @@ static const op_fn ops[STORE_OP_COUNT] = {
     [STORE_TASK_UPDATE] = pg__task_update,
     [STORE_TASK_DELETE] = pg__task_delete,
     [STORE_TASK_LIST] = pg__task_list,
+    [STORE_RATE_TAKE] = op_rate_take,
 };
 
 /* ---- transactions ----------------------------------------------------------------------- */

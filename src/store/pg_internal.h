@@ -30,10 +30,8 @@ enum pg_stmt {
     PG_SESSION_GET,
     PG_SESSION_CANCEL,
     PG_SESSION_PURGE,
-    PG_THREAD_LEASE,
-    PG_THREAD_RELEASE,
+    PG_RATE_PURGE,
     PG_RATE_TAKE,
-    PG_NOTIFY,
     /* pg_chat.c */
     PG_THREAD_INSERT,
     PG_THREAD_GET,

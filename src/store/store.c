@@ -64,6 +64,7 @@ static const char *const op_names[STORE_OP_COUNT] = {
     [STORE_TASK_UPDATE] = "task_update",
     [STORE_TASK_DELETE] = "task_delete",
     [STORE_TASK_LIST] = "task_list",
+    [STORE_RATE_TAKE] = "rate_take",
 };
 
 /* Operations that only read; they run on the reader threads. */

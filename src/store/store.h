@@ -215,6 +215,12 @@ enum store_op {
                               * is taken from the input); out: task */
     STORE_TASK_DELETE,       /* in: task.id; out: the deleted task; affected = 1 */
     STORE_TASK_LIST,         /* in: task_filter, page; out: list.tasks (order: created) */
+    STORE_RATE_TAKE,         /* in: session.id, rate_per_min, expires_at, before_us = now (wall
+                              * µs); takes a token from the session's bucket shared by every
+                              * replica (see ratelimit.h for the bucket); affected = 0 when
+                              * allowed, else whole seconds (>= 1) until a token is available.
+                              * PostgreSQL only: on SQLite the in-process limiter serves the one
+                              * process (ERR_INVALID) */
     STORE_OP_COUNT
 };
 
