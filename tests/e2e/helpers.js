@@ -156,8 +156,14 @@ async function startServer(opts = {}) {
   if (opts.listen !== false) args.push('--listen', '127.0.0.1:0');
   if (opts.dataDirFlag !== false) args.push('--data-dir', dataDir);
   args.push(...(opts.args || []));
-  const database = opts.database === false || args.includes('--database') ? null : databaseFor(dataDir);
-  if (database) args.push('--database', database);
+  const given = args.indexOf('--database');
+  let database = null;
+  if (given >= 0) {
+    if (/^postgres/.test(args[given + 1] || '')) database = args[given + 1];
+  } else if (opts.database !== false) {
+    database = databaseFor(dataDir);
+    if (database) args.push('--database', database);
+  }
   const proc = spawn(BIN, args, {
     cwd: opts.cwd || root,
     env: childEnv(opts.env),
