@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define STORE_COORD_RETRY_MS 50
+#define STORE_COORD_RETRY_MS   50
 #define STORE_COORD_NOTICE_MAX 7900 /* PostgreSQL refuses NOTIFY payloads of 8000 bytes */
 
 struct store_coord;
@@ -47,7 +47,7 @@ typedef void (*store_coord_lock_cb)(struct store_coord_lock *lock, int status);
 struct store_coord_lock {
     int64_t key;
     store_coord_lock_cb cb;
-    void *data; /* for the caller */
+    void *data;   /* for the caller */
     bool waiting; /* between request and callback */
     bool trying;  /* a try of it is queued or in flight */
     bool held;
@@ -63,7 +63,7 @@ struct store_coord {
     PGconn *db;               /* NULL while down */
     int state;                /* see coord.c */
     uv_poll_t poll;
-    int poll_fd;      /* the socket poll watches, -1 when none */
+    int poll_fd; /* the socket poll watches, -1 when none */
     bool poll_closing;
     uv_timer_t timer; /* reconnect backoff, then the lock retry tick */
     int backoff_ms;

@@ -70,10 +70,8 @@ static void test_unreachable(void **state)
     assert_int_equal(uv_loop_init(&loop), 0);
     struct logger log;
     log_init(&log, stderr, LOG_ERROR, LOG_TEXT);
-    struct store_config cfg = {.url = "postgres://u:topsecret@127.0.0.1:1/db",
-                               .readers = 1,
-                               .pool_size = 2,
-                               .log = &log};
+    struct store_config cfg = {
+        .url = "postgres://u:topsecret@127.0.0.1:1/db", .readers = 1, .pool_size = 2, .log = &log};
     char err[256] = "";
     struct store *s = (struct store *)1;
     int64_t t0 = clock_mono_us();
@@ -148,6 +146,62 @@ static void test_reconnect(void **state)
         store_fixture_prep(&job, STORE_PING, NULL);
         assert_int_equal(store_fixture_run_job(fx, &job), 0);
     }
+}
+
+static void on_store_closed(void *data)
+{
+    *(int *)data = 1;
+}
+
+/* A statement stuck behind a lock is cancelled by the statement timeout: the job fails as
+ * unavailable instead of holding its store thread, and the connection serves the next job. */
+static void test_statement_timeout(void **state)
+{
+    struct store_fixture *fx = *state;
+    if (!fx)
+        skip();
+    struct store_config cfg = {
+        .url = fx->url, .readers = 1, .pool_size = 1, .statement_timeout_ms = 300, .log = &fx->log};
+    char err[256] = "";
+    struct store *s;
+    assert_int_equal(store_open(&fx->loop, &cfg, &s, err, sizeof err), 0);
+    PGconn *admin = PQconnectdb(fx->url);
+    assert_int_equal(PQstatus(admin), CONNECTION_OK);
+    PQclear(PQexec(admin, "BEGIN"));
+    PGresult *r = PQexec(admin, "LOCK TABLE threads IN ACCESS EXCLUSIVE MODE");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+
+    struct store_job job;
+    int done = 0;
+    store_fixture_prep(&job, STORE_THREAD_GET, "alice");
+    snprintf(job.thread.id, sizeof job.thread.id, "cthr_x");
+    job.cb = store_fixture_on_job_count;
+    job.data = &done;
+    int64_t t0 = clock_mono_us();
+    assert_int_equal(store_submit(s, &job), 0);
+    while (!done)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    int64_t took = clock_mono_us() - t0;
+    assert_int_equal(job.status, ERR_UNAVAILABLE);
+    assert_non_null(strstr(job.error, "statement timeout"));
+    assert_true(took >= 250000 && took < 3000000);
+    PQclear(PQexec(admin, "ROLLBACK"));
+    PQfinish(admin);
+
+    done = 0;
+    store_fixture_prep(&job, STORE_THREAD_GET, "alice");
+    snprintf(job.thread.id, sizeof job.thread.id, "cthr_x");
+    job.cb = store_fixture_on_job_count;
+    job.data = &done;
+    assert_int_equal(store_submit(s, &job), 0);
+    while (!done)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    assert_int_equal(job.status, ERR_NOT_FOUND);
+    int closed = 0;
+    store_close(s, on_store_closed, &closed);
+    while (!closed)
+        uv_run(&fx->loop, UV_RUN_ONCE);
 }
 
 struct coord_pair {
@@ -234,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test_setup_teardown(test_rate_take, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statement_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coord, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
