@@ -27,6 +27,7 @@
 #define PG_BACKOFF_MIN_MS    100
 #define PG_BACKOFF_MAX_MS    5000
 #define PG_CONNECT_TIMEOUT_S "3"
+#define PG_BATCH_MAX         64
 /* Taken (per transaction) by every migration step, so concurrent replicas migrate one at a
  * time: the value is "ckd_migr" in ASCII. */
 #define PG_MIGRATION_LOCK "7163107133580210290"
@@ -271,6 +272,8 @@ static void fail_result(struct pg_conn *c, struct store_job *job, const PGresult
     const char *msg = r ? PQresultErrorMessage(r) : "";
     if (!msg[0] && c->db)
         msg = PQerrorMessage(c->db);
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    c->conflict = state && strncmp(state, "40", 2) == 0;
     size_t n = strcspn(msg, "\n");
     int status = map_error(c, r);
     pg__fail(job, status, "%s: %.*s", store_op_name(job->op), (int)(n > 120 ? 120 : n), msg);
@@ -591,27 +594,35 @@ static int simple(struct pg_conn *c, struct store_job *job, const char *sql)
     return rc;
 }
 
+static bool job_prepare(struct store_job *job)
+{
+    job->status = 0;
+    job->error[0] = '\0';
+    job->affected = 0;
+    if ((unsigned)job->op >= STORE_OP_COUNT || !ops[job->op]) {
+        pg__fail(job, ERR_INVALID, "unknown store operation %d", (int)job->op);
+        return false;
+    }
+    return true;
+}
+
 /* One transaction per job. Reads run REPEATABLE READ so a cursor lookup and its page see one
  * snapshot, as on SQLite; writes run READ COMMITTED, where each statement sees the rows committed
  * by other replicas before it. The ping skips the transaction: it is one statement. */
 static void pg_run(void *conn, struct store_job *job)
 {
     struct pg_conn *c = conn;
-    job->status = 0;
-    job->error[0] = '\0';
-    job->affected = 0;
-    if ((unsigned)job->op >= STORE_OP_COUNT || !ops[job->op]) {
-        pg__fail(job, ERR_INVALID, "unknown store operation %d", (int)job->op);
-        return;
-    }
-    if (ensure_connected(c, job))
+    if (!job_prepare(job) || ensure_connected(c, job))
         return;
     if (job->op == STORE_PING) {
         op_ping(c, job);
         return;
     }
-    const char *begin =
-        store__op_reads(job->op) ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+    /* A rate bucket is worth no disk flush: losing its last update in a database crash only
+     * returns a few tokens, and the flush would double the commits a request waits for. */
+    const char *begin = store__op_reads(job->op) ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                        : job->op == STORE_RATE_TAKE ? "BEGIN; SET LOCAL synchronous_commit = off"
+                                                     : "BEGIN";
     if (simple(c, job, begin))
         return;
     ops[job->op](c, job);
@@ -619,6 +630,63 @@ static void pg_run(void *conn, struct store_job *job)
         simple(c, job, "COMMIT");
     if (c->db && PQtransactionStatus(c->db) != PQTRANS_IDLE)
         simple(c, NULL, "ROLLBACK");
+}
+
+/* Group commit, as on SQLite: the writes a store thread found queued together share one
+ * transaction, each in its own savepoint so a failing job is undone alone, and so one WAL flush
+ * instead of one per job. Results count only after the COMMIT; if it fails, every job of the
+ * batch reports it. Some jobs run alone instead, before the batch: reads (they commit nothing
+ * and should not wait for a flush) and rate takes (they flush nothing, and a bucket locked until
+ * a long batch commits would make other replicas wait); and after it, jobs that lost a deadlock
+ * or serialization conflict inside the batch (their savepoint is undone; run again by themselves
+ * they usually succeed). */
+static void pg_run_batch(void *conn, struct store_job **jobs, size_t n)
+{
+    struct pg_conn *c = conn;
+    bool opened = false;
+    bool alone[PG_BATCH_MAX], retry[PG_BATCH_MAX] = {false};
+    if (n > PG_BATCH_MAX)
+        n = PG_BATCH_MAX; /* store.c never sends more (POOL_BATCH_MAX) */
+    for (size_t i = 0; i < n; i++) {
+        alone[i] = jobs[i]->op == STORE_RATE_TAKE || store__op_reads(jobs[i]->op);
+        if (alone[i])
+            pg_run(c, jobs[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct store_job *job = jobs[i];
+        if (alone[i] || !job_prepare(job))
+            continue;
+        if (!opened) {
+            if (ensure_connected(c, job) || simple(c, job, "BEGIN"))
+                continue;
+            opened = true;
+        }
+        if (simple(c, job, "SAVEPOINT job"))
+            continue;
+        ops[job->op](c, job);
+        if (job->status) {
+            retry[i] = c->conflict;
+            simple(c, NULL, "ROLLBACK TO SAVEPOINT job");
+        }
+        simple(c, NULL, "RELEASE SAVEPOINT job");
+    }
+    if (opened) {
+        struct store_job commit = {0};
+        if (simple(c, &commit, "COMMIT")) {
+            for (size_t i = 0; i < n; i++) {
+                if (!alone[i] && jobs[i]->status == 0) {
+                    jobs[i]->status = commit.status;
+                    memcpy(jobs[i]->error, commit.error, sizeof jobs[i]->error);
+                }
+            }
+        }
+        if (c->db && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+            simple(c, NULL, "ROLLBACK");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (retry[i])
+            pg_run(c, jobs[i]);
+    }
 }
 
 /* ---- migrations ------------------------------------------------------------------------- */
@@ -765,6 +833,6 @@ const struct store_backend store_backend_postgres = {
     .conn_open = pg_conn_open,
     .conn_close = pg_conn_close,
     .run = pg_run,
-    .run_batch = NULL,
+    .run_batch = pg_run_batch,
     .migrate = pg_migrate,
 };

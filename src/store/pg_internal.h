@@ -81,6 +81,7 @@ struct pg_conn {
     const struct logger *log; /* not owned */
     int64_t retry_at_us;      /* monotonic; when a reconnect may be tried */
     int backoff_ms;           /* doubles per failed reconnect, up to PG_BACKOFF_MAX_MS */
+    bool conflict;            /* the last failure was a deadlock or serialization failure */
     bool prepared[PG_STMT_COUNT];
 };
 

@@ -474,11 +474,14 @@ static void on_async(uv_async_t *handle)
  * sqlite_run_batch): the queue grows exactly when writes arrive faster than one commit each. */
 #define WRITE_BATCH_MAX 64
 
+/* A pooled store thread takes fewer at once: the others should get a share of a burst. */
+#define POOL_BATCH_MAX 16
+
 static void writer_loop(struct store *s, struct store_worker *w, void *conn)
 {
     struct store_job *jobs[WRITE_BATCH_MAX];
-    size_t n;
-    while ((n = queue_pop_many(w->queue, jobs, WRITE_BATCH_MAX)) > 0) {
+    size_t n, max = s->backend->pooled ? POOL_BATCH_MAX : WRITE_BATCH_MAX;
+    while ((n = queue_pop_many(w->queue, jobs, max)) > 0) {
         if (n == 1)
             s->backend->run(conn, jobs[0]);
         else
@@ -513,7 +516,7 @@ static void worker_main(void *arg)
     if (rc)
         return;
 
-    if (w->writer && s->backend->run_batch && !s->backend->pooled) {
+    if ((w->writer || s->backend->pooled) && s->backend->run_batch) {
         writer_loop(s, w, conn);
     } else {
         struct store_job *job;
