@@ -117,6 +117,8 @@ static const struct opt opts[] = {
 /* Which options each command reads (the rest are shown only under serve). */
 static bool opt_used_by(const struct opt *o, enum config_command cmd)
 {
+    if (cmd != CONFIG_CMD_MIGRATE && (strcmp(o->name, "from") == 0 || strcmp(o->name, "to") == 0))
+        return false;
     if (cmd == CONFIG_CMD_MIGRATE)
         return strcmp(o->name, "data-dir") == 0 || strcmp(o->name, "database") == 0 ||
                strcmp(o->name, "from") == 0 || strcmp(o->name, "to") == 0 ||
