@@ -43,7 +43,6 @@
 static const char *const stmt_sql[PG_FIXED_COUNT] = {
     [PG_PING] = "SELECT max(version) FROM schema_migrations",
     [PG_USER_INSERT] = "INSERT INTO users (id, created_us) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    [PG_NEXT_SEQ] = "SELECT nextval('chatkitd_seq')",
     [PG_SESSION_INSERT] = ("INSERT INTO sessions (" SESSION_COLUMNS ") "
                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
     [PG_SESSION_BY_SECRET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE secret_hash = $1",
@@ -272,8 +271,6 @@ static void fail_result(struct pg_conn *c, struct store_job *job, const PGresult
     const char *msg = r ? PQresultErrorMessage(r) : "";
     if (!msg[0] && c->db)
         msg = PQerrorMessage(c->db);
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    c->conflict = state && strncmp(state, "40", 2) == 0;
     size_t n = strcspn(msg, "\n");
     int status = map_error(c, r);
     pg__fail(job, status, "%s: %.*s", store_op_name(job->op), (int)(n > 120 ? 120 : n), msg);
@@ -362,22 +359,6 @@ int pg__user_insert(struct pg_conn *c, struct store_job *job, const char *user_i
     pg__p_text(&p, user_id);
     pg__p_int(&p, created_us);
     return pg__exec(c, job, PG_USER_INSERT, stmt_sql[PG_USER_INSERT], &p, NULL);
-}
-
-/* A SEQUENCE instead of SQLite's counter row: many connections write at once here, and a row
- * would serialize every insert behind the transaction that bumped it last. */
-int pg__next_seq(struct pg_conn *c, struct store_job *job, int64_t *seq)
-{
-    struct pg_params p = {0};
-    PGresult *r = pg__query(c, job, PG_NEXT_SEQ, stmt_sql[PG_NEXT_SEQ], &p);
-    if (!r)
-        return job->status;
-    if (PQntuples(r) == 1)
-        *seq = pg__int(r, 0, 0);
-    else
-        pg__fail(job, ERR_IO, "the sequence returned no value");
-    PQclear(r);
-    return job->status;
 }
 
 static int hex_digit(char ch)
@@ -606,16 +587,30 @@ static bool job_prepare(struct store_job *job)
     return true;
 }
 
-/* One transaction per job. Reads run REPEATABLE READ so a cursor lookup and its page see one
- * snapshot, as on SQLite; writes run READ COMMITTED, where each statement sees the rows committed
- * by other replicas before it. The ping skips the transaction: it is one statement. */
+/* Reads of a single statement: one statement is its own transaction (autocommit), so BEGIN and
+ * COMMIT would only add two round trips. */
+static const bool single_read[STORE_OP_COUNT] = {
+    [STORE_PING] = true,
+    [STORE_SESSION_BY_SECRET] = true,
+    [STORE_SESSION_GET] = true,
+    [STORE_THREAD_GET] = true,
+    [STORE_ITEM_GET] = true,
+    [STORE_ATTACHMENT_GET] = true,
+    [STORE_ATTACHMENT_STALE] = true,
+    [STORE_FEEDBACK_EXPORT] = true,
+    [STORE_TASK_GET] = true,
+};
+
+/* One transaction per job. Reads of several statements run REPEATABLE READ so a cursor lookup
+ * and its page see one snapshot, as on SQLite; writes run READ COMMITTED, where each statement
+ * sees the rows committed by other replicas before it. */
 static void pg_run(void *conn, struct store_job *job)
 {
     struct pg_conn *c = conn;
     if (!job_prepare(job) || ensure_connected(c, job))
         return;
-    if (job->op == STORE_PING) {
-        op_ping(c, job);
+    if (single_read[job->op]) {
+        ops[job->op](c, job);
         return;
     }
     /* A rate bucket is worth no disk flush: losing its last update in a database crash only
@@ -632,60 +627,54 @@ static void pg_run(void *conn, struct store_job *job)
         simple(c, NULL, "ROLLBACK");
 }
 
-/* Group commit, as on SQLite: the writes a store thread found queued together share one
- * transaction, each in its own savepoint so a failing job is undone alone, and so one WAL flush
- * instead of one per job. Results count only after the COMMIT; if it fails, every job of the
- * batch reports it. Some jobs run alone instead, before the batch: reads (they commit nothing
- * and should not wait for a flush) and rate takes (they flush nothing, and a bucket locked until
- * a long batch commits would make other replicas wait); and after it, jobs that lost a deadlock
- * or serialization conflict inside the batch (their savepoint is undone; run again by themselves
- * they usually succeed). */
+/* Group commit: the writes a store thread found queued together share one transaction, so one
+ * WAL flush serves many jobs. Optimistically, without a savepoint per job (two statements each,
+ * a third of all statements of a turn): if every job succeeds, one COMMIT makes them all
+ * durable; if any job fails (an answer like ERR_NOT_FOUND, a conflict, anything), the whole
+ * transaction is rolled back and every job of the batch runs again alone, in its own
+ * transaction. That is safe because nothing a job did counts before the COMMIT (sequence values
+ * it drew are only gaps), and an operation only reads its inputs, which it leaves equal to what
+ * it stored. Results count only after the COMMIT; if the COMMIT fails, every job reports it.
+ * Reads and rate takes always run alone, before the batch: they flush nothing and should not
+ * wait for a flush (and a bucket locked until the batch commits would hold other replicas). */
 static void pg_run_batch(void *conn, struct store_job **jobs, size_t n)
 {
     struct pg_conn *c = conn;
-    bool opened = false;
-    bool alone[PG_BATCH_MAX], retry[PG_BATCH_MAX] = {false};
+    struct store_job *batch[PG_BATCH_MAX];
+    size_t nb = 0;
     if (n > PG_BATCH_MAX)
         n = PG_BATCH_MAX; /* store.c never sends more (POOL_BATCH_MAX) */
     for (size_t i = 0; i < n; i++) {
-        alone[i] = jobs[i]->op == STORE_RATE_TAKE || store__op_reads(jobs[i]->op);
-        if (alone[i])
+        if (jobs[i]->op == STORE_RATE_TAKE || store__op_reads(jobs[i]->op))
             pg_run(c, jobs[i]);
+        else if (job_prepare(jobs[i]))
+            batch[nb++] = jobs[i];
     }
-    for (size_t i = 0; i < n; i++) {
-        struct store_job *job = jobs[i];
-        if (alone[i] || !job_prepare(job))
-            continue;
-        if (!opened) {
-            if (ensure_connected(c, job) || simple(c, job, "BEGIN"))
-                continue;
-            opened = true;
-        }
-        if (simple(c, job, "SAVEPOINT job"))
-            continue;
-        ops[job->op](c, job);
-        if (job->status) {
-            retry[i] = c->conflict;
-            simple(c, NULL, "ROLLBACK TO SAVEPOINT job");
-        }
-        simple(c, NULL, "RELEASE SAVEPOINT job");
+    if (nb == 0)
+        return;
+    if (nb == 1 || ensure_connected(c, batch[0]) || simple(c, batch[0], "BEGIN")) {
+        for (size_t i = 0; i < nb; i++)
+            pg_run(c, batch[i]);
+        return;
     }
-    if (opened) {
-        struct store_job commit = {0};
-        if (simple(c, &commit, "COMMIT")) {
-            for (size_t i = 0; i < n; i++) {
-                if (!alone[i] && jobs[i]->status == 0) {
-                    jobs[i]->status = commit.status;
-                    memcpy(jobs[i]->error, commit.error, sizeof jobs[i]->error);
-                }
-            }
-        }
-        if (c->db && PQtransactionStatus(c->db) != PQTRANS_IDLE)
-            simple(c, NULL, "ROLLBACK");
+    bool failed = false;
+    for (size_t i = 0; i < nb && !failed; i++) {
+        ops[batch[i]->op](c, batch[i]);
+        failed = batch[i]->status != 0;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (retry[i])
-            pg_run(c, jobs[i]);
+    struct store_job commit = {0};
+    if (!failed && simple(c, &commit, "COMMIT")) {
+        for (size_t i = 0; i < nb; i++) {
+            batch[i]->status = commit.status;
+            memcpy(batch[i]->error, commit.error, sizeof batch[i]->error);
+        }
+        failed = false; /* the outcome is known: the batch is gone */
+    }
+    if (c->db && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+        simple(c, NULL, "ROLLBACK");
+    if (failed) {
+        for (size_t i = 0; i < nb; i++)
+            pg_run(c, batch[i]);
     }
 }
 

@@ -26,14 +26,16 @@
 #define FEEDBACK_COLUMNS "seq, user_id, thread_id, item_id, kind, created_us"
 
 static const char *const chat_sql[PG_FIXED_COUNT] = {
+    /* seq is drawn by the INSERT itself (one round trip less than asking for it first). */
     [PG_THREAD_INSERT] = "INSERT INTO threads (id, user_id, seq, created_us, updated_us, title, "
                          "status, allowed_image_domains, metadata) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         "VALUES ($1, $2, nextval('chatkitd_seq'), $3, $4, $5, $6, $7, $8)",
     [PG_THREAD_GET] = "SELECT " THREAD_COLUMNS " FROM threads WHERE id = $1 AND user_id = $2",
     [PG_THREAD_UPDATE] = "UPDATE threads SET title = $3, status = coalesce($4, status), "
                          "allowed_image_domains = $5, metadata = coalesce($6, metadata), "
                          "updated_us = CASE WHEN $7::bigint > 0 THEN $7::bigint "
-                         "ELSE updated_us END WHERE id = $1 AND user_id = $2",
+                         "ELSE updated_us END WHERE id = $1 AND user_id = $2 "
+                         "RETURNING " THREAD_COLUMNS,
     [PG_THREAD_TOUCH] = "UPDATE threads SET updated_us = $2 WHERE id = $1 AND updated_us < $2",
     [PG_THREAD_DELETE] = "DELETE FROM threads WHERE id = $1 AND user_id = $2",
     [PG_THREAD_KEY] = "SELECT created_us, seq FROM threads WHERE id = $1 AND user_id = $2",
@@ -46,12 +48,21 @@ static const char *const chat_sql[PG_FIXED_COUNT] = {
     [PG_THREAD_ATTACHMENTS_DELETE] = "DELETE FROM attachments WHERE thread_id = $1 AND "
                                      "user_id = $2 RETURNING " ATTACHMENT_COLUMNS,
     [PG_THREAD_ITEMS_DELETE] = "DELETE FROM items WHERE thread_id = $1 AND user_id = $2",
-    [PG_ITEM_UPSERT] = "INSERT INTO items (id, thread_id, user_id, seq, type, hidden, created_us, "
-                       "json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-                       "ON CONFLICT (id) DO UPDATE SET type = excluded.type, "
-                       "hidden = excluded.hidden, json = excluded.json "
-                       "WHERE items.thread_id = excluded.thread_id "
-                       "AND items.user_id = excluded.user_id",
+    /* One statement for what SQLite does in three (ownership, upsert, thread touch): the insert
+     * only happens when the thread is the user's, the touch only when a row was written, and the
+     * two counts tell the caller which answer it is (not the user's thread, or an id taken by
+     * another thread). The DO UPDATE only fires for the same thread and user; seq and
+     * created_us are not in its SET list, so a replaced item keeps its place. */
+    [PG_ITEM_UPSERT] =
+        "WITH owner AS (SELECT id FROM threads WHERE id = $2 AND user_id = $3), "
+        "up AS (INSERT INTO items (id, thread_id, user_id, seq, type, hidden, created_us, json) "
+        "SELECT $1, owner.id, $3, nextval('chatkitd_seq'), $4, $5, $6, $7 FROM owner "
+        "ON CONFLICT (id) DO UPDATE SET type = excluded.type, hidden = excluded.hidden, "
+        "json = excluded.json WHERE items.thread_id = excluded.thread_id "
+        "AND items.user_id = excluded.user_id RETURNING 1), "
+        "touch AS (UPDATE threads SET updated_us = $8 WHERE id = $2 AND updated_us < $8 "
+        "AND EXISTS (SELECT 1 FROM up)) "
+        "SELECT (SELECT count(*) FROM owner), (SELECT count(*) FROM up)",
     [PG_ITEM_UPDATE] = "UPDATE items SET type = $4, hidden = $5, json = $6 "
                        "WHERE id = $1 AND thread_id = $2 AND user_id = $3",
     [PG_ITEM_DELETE] = "DELETE FROM items WHERE id = $1 AND thread_id = $2 AND user_id = $3",
@@ -284,13 +295,10 @@ static int need_ids(struct store_job *job, const char *a, const char *b)
 void pg__thread_create(struct pg_conn *c, struct store_job *job)
 {
     const struct store_thread *t = &job->thread;
-    int64_t seq;
-    if (need_ids(job, t->id, NULL) || pg__user_insert(c, job, job->user_id, t->created_us) ||
-        pg__next_seq(c, job, &seq))
+    if (need_ids(job, t->id, NULL) || pg__user_insert(c, job, job->user_id, t->created_us))
         return;
     struct pg_params p;
     params_id_user(&p, job, t->id);
-    pg__p_int(&p, seq);
     pg__p_int(&p, t->created_us);
     pg__p_int(&p, t->updated_us ? t->updated_us : t->created_us);
     pg__p_text(&p, t->title);
@@ -322,13 +330,11 @@ void pg__thread_update(struct pg_conn *c, struct store_job *job)
     pg__p_text(&p, t->allowed_image_domains_json);
     pg__p_text(&p, t->metadata_json);
     pg__p_int(&p, t->updated_us);
-    if (exec(c, job, PG_THREAD_UPDATE, &p, &job->affected))
-        return;
-    if (job->affected == 0) {
-        pg__fail(job, ERR_NOT_FOUND, "no such thread %.60s", t->id);
-        return;
-    }
-    pg__thread_get(c, job);
+    /* RETURNING gives the row as stored; the parameters point into job->thread, which take_one
+     * replaces only after the statement ran. */
+    if (take_one(job, query(c, job, PG_THREAD_UPDATE, &p), "thread", &job->thread,
+                 sizeof job->thread, load_thread, free_thread) == 0)
+        job->affected = 1;
 }
 
 /* The attachment rows go in the same transaction as the thread and come back to the caller,
@@ -398,25 +404,27 @@ static int need_item(struct store_job *job)
 void pg__item_upsert(struct pg_conn *c, struct store_job *job)
 {
     const struct store_item *it = &job->item;
-    int64_t seq;
-    if (need_item(job) || thread_owned(c, job, it->thread_id) || pg__next_seq(c, job, &seq))
+    if (need_item(job))
         return;
     struct pg_params p = {0};
     pg__p_text(&p, it->id);
     pg__p_text(&p, it->thread_id);
     pg__p_text(&p, job->user_id);
-    pg__p_int(&p, seq);
     pg__p_text(&p, it->type);
     pg__p_int(&p, it->hidden ? 1 : 0);
     pg__p_int(&p, it->created_us);
     pg__p_text(&p, it->json);
-    if (exec(c, job, PG_ITEM_UPSERT, &p, &job->affected))
+    pg__p_int(&p, clock_wall_us());
+    PGresult *r = query(c, job, PG_ITEM_UPSERT, &p);
+    if (!r)
         return;
-    if (job->affected == 0) {
+    if (PQntuples(r) != 1)
+        pg__fail(job, ERR_IO, "item_upsert: no answer row");
+    else if (pg__int(r, 0, 0) == 0)
+        pg__fail(job, ERR_NOT_FOUND, "no such thread %.60s", it->thread_id);
+    else if ((job->affected = pg__int(r, 0, 1)) == 0)
         pg__fail(job, ERR_EXISTS, "item %.60s belongs to another thread", it->id);
-        return;
-    }
-    thread_touch(c, job, it->thread_id);
+    PQclear(r);
 }
 
 void pg__item_update(struct pg_conn *c, struct store_job *job)

@@ -24,7 +24,6 @@ enum pg_stmt {
     /* pg.c */
     PG_PING,
     PG_USER_INSERT,
-    PG_NEXT_SEQ,
     PG_SESSION_INSERT,
     PG_SESSION_BY_SECRET,
     PG_SESSION_GET,
@@ -81,7 +80,6 @@ struct pg_conn {
     const struct logger *log; /* not owned */
     int64_t retry_at_us;      /* monotonic; when a reconnect may be tried */
     int backoff_ms;           /* doubles per failed reconnect, up to PG_BACKOFF_MAX_MS */
-    bool conflict;            /* the last failure was a deadlock or serialization failure */
     bool prepared[PG_STMT_COUNT];
 };
 
@@ -121,10 +119,12 @@ int64_t pg__int(const PGresult *r, int row, int col);
 int pg__copy(const PGresult *r, int row, int col, char *dst, size_t cap);
 char *pg__dup(const PGresult *r, int row, int col, const char *dflt);
 
-/* Inserts the users row of user_id unless it exists; draws the next database-wide seq. */
+/* Inserts the users row of user_id unless it exists. The database-wide seq that orders threads,
+ * items and tasks is a SEQUENCE (chatkitd_seq) each INSERT draws from itself: many connections
+ * write at once here, and SQLite's counter row would serialize every insert behind the
+ * transaction that bumped it last. */
 int pg__user_insert(struct pg_conn *c, struct store_job *job, const char *user_id,
                     int64_t created_us);
-int pg__next_seq(struct pg_conn *c, struct store_job *job, int64_t *seq);
 
 /* Loads row `row` of r into elem (zeroed; owned strings are heap copies); 0 or ERR_IO. */
 typedef int (*pg_row_fn)(const PGresult *r, int row, void *elem);

@@ -22,9 +22,11 @@
     "updated_us, completed_us"
 
 static const char *const task_sql[PG_FIXED_COUNT] = {
-    [PG_TASK_INSERT] = "INSERT INTO tasks (id, user_id, seq, title, notes, done, due_date, "
-                       "due_time, tz, priority, tags, created_us, updated_us, completed_us) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    [PG_TASK_INSERT] =
+        "INSERT INTO tasks (id, user_id, seq, title, notes, done, due_date, "
+        "due_time, tz, priority, tags, created_us, updated_us, completed_us) "
+        "VALUES ($1, $2, nextval('chatkitd_seq'), $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+        "$12, $13)",
     [PG_TASK_GET] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1 AND user_id = $2",
     [PG_TASK_UPDATE] = "UPDATE tasks SET title = $3, notes = $4, done = $5, due_date = $6, "
                        "due_time = $7, tz = $8, priority = $9, tags = $10, updated_us = $11, "
@@ -159,11 +161,12 @@ static void params_completed(struct pg_params *p, int64_t completed_us)
         pg__p_text(p, NULL);
 }
 
-static int sync_tags(struct pg_conn *c, struct store_job *job, const cJSON *tags)
+/* Writes the task_tags rows of the task; the old ones are deleted first unless the task is new. */
+static int sync_tags(struct pg_conn *c, struct store_job *job, const cJSON *tags, bool fresh)
 {
     struct pg_params p = {0};
     pg__p_text(&p, job->task.id);
-    if (pg__exec(c, job, PG_TASK_TAGS_DELETE, task_sql[PG_TASK_TAGS_DELETE], &p, NULL))
+    if (!fresh && pg__exec(c, job, PG_TASK_TAGS_DELETE, task_sql[PG_TASK_TAGS_DELETE], &p, NULL))
         return job->status;
     const cJSON *tag;
     cJSON_ArrayForEach(tag, tags)
@@ -183,18 +186,15 @@ void pg__task_create(struct pg_conn *c, struct store_job *job)
     if (check_task(job, &tags))
         return;
     const struct store_task *t = &job->task;
-    int64_t seq;
-    if (pg__user_insert(c, job, job->user_id, t->created_us) == 0 &&
-        pg__next_seq(c, job, &seq) == 0) {
+    if (pg__user_insert(c, job, job->user_id, t->created_us) == 0) {
         struct pg_params p;
         params_id_user(&p, job, t->id);
-        pg__p_int(&p, seq);
         params_task_fields(&p, t);
         pg__p_int(&p, t->created_us);
         pg__p_int(&p, t->updated_us ? t->updated_us : t->created_us);
         params_completed(&p, t->completed_us);
         if (pg__exec(c, job, PG_TASK_INSERT, task_sql[PG_TASK_INSERT], &p, &job->affected) == 0)
-            sync_tags(c, job, tags);
+            sync_tags(c, job, tags, true);
     }
     cJSON_Delete(tags);
 }
@@ -222,7 +222,7 @@ void pg__task_update(struct pg_conn *c, struct store_job *job)
     if (pg__exec(c, job, PG_TASK_UPDATE, task_sql[PG_TASK_UPDATE], &p, &job->affected) == 0) {
         if (job->affected == 0)
             pg__fail(job, ERR_NOT_FOUND, "no such task %.60s", t->id);
-        else if (sync_tags(c, job, tags) == 0)
+        else if (sync_tags(c, job, tags, false) == 0)
             pg__task_get(c, job);
     }
     cJSON_Delete(tags);

@@ -128,7 +128,7 @@ static void test_reconnect(void **state)
     PGresult *r = PQexec(admin, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                 "WHERE datname = current_database() AND pid <> pg_backend_pid()");
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-    assert_true(atoi(PQgetvalue(r, 0, 0)) >= 1);
+    assert_true(strtol(PQgetvalue(r, 0, 0), NULL, 10) >= 1);
     PQclear(r);
     PQfinish(admin);
     /* Every pooled connection was cut: each fails once (the pool has 4), then all recover. */
