@@ -204,6 +204,54 @@ static void test_statement_timeout(void **state)
         uv_run(&fx->loop, UV_RUN_ONCE);
 }
 
+/* A burst of writes submitted together lands in shared transactions (group commit). Some of them
+ * fail (a taken id, another user's thread): each answer must be the one the job would get
+ * alone, and every good job must be stored exactly once, whatever batch it shared. */
+#define BURST 60
+
+static void test_batch_failures(void **state)
+{
+    struct store_fixture *fx = *state;
+    if (!fx)
+        skip();
+    struct store_job *jobs = calloc(BURST, sizeof *jobs);
+    assert_non_null(jobs);
+    int done = 0, want_ok = 0;
+    for (int i = 0; i < BURST; i++) {
+        struct store_job *job = &jobs[i];
+        int kind = i % 3;
+        store_job_init(job, kind == 2 ? STORE_ITEM_UPSERT : STORE_THREAD_CREATE,
+                       store_fixture_on_job_count, &done);
+        snprintf(job->user_id, sizeof job->user_id, "%s", kind == 2 ? "mallory" : "alice");
+        job->thread.created_us = 1000 + i;
+        /* kind 0 and 1: two creates of one id (the pool may run either first: one wins, the
+         * other finds the id taken); kind 2: an item in alice's thread, asked for by another
+         * user. */
+        snprintf(job->thread.id, sizeof job->thread.id, "cthr_b%d", kind == 1 ? i - 1 : i);
+        snprintf(job->item.thread_id, sizeof job->item.thread_id, "cthr_b%d", i - 2);
+        snprintf(job->item.id, sizeof job->item.id, "msg_b%d", i);
+        if (kind == 2)
+            job->item.json = store_fixture_heap("{}");
+        want_ok += kind == 0;
+        assert_int_equal(store_submit(fx->store, job), 0);
+    }
+    while (done < BURST)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    for (int i = 0; i < BURST; i++) {
+        int kind = i % 3;
+        bool ok = kind == 0 ? (jobs[i].status == 0) != (jobs[i + 1].status == 0) &&
+                                  jobs[i].status + jobs[i + 1].status == ERR_EXISTS
+                            : kind == 1 || jobs[i].status == ERR_NOT_FOUND;
+        if (!ok)
+            fail_msg("job %d (kind %d): status %d (%s)", i, kind, jobs[i].status, jobs[i].error);
+    }
+    for (int i = 0; i < BURST; i++)
+        store_job_clear(&jobs[i]);
+    free(jobs);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM threads"), want_ok);
+    assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM items"), 0);
+}
+
 struct coord_pair {
     struct store_coord a, b;
     struct store_coord_lock la, lb;
@@ -289,6 +337,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rate_take, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coord, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
