@@ -28,6 +28,9 @@
 #define PG_BACKOFF_MAX_MS    5000
 #define PG_CONNECT_TIMEOUT_S "3"
 #define PG_BATCH_MAX         64
+/* A rate bucket is worth no disk flush: losing its last update in a database crash only returns
+ * a few tokens, and the flush would double the commits a request waits for. */
+#define RATE_BEGIN "BEGIN; SET LOCAL synchronous_commit = off"
 /* Taken (per transaction) by every migration step, so concurrent replicas migrate one at a
  * time: the value is "ckd_migr" in ASCII. */
 #define PG_MIGRATION_LOCK "7163107133580210290"
@@ -613,10 +616,8 @@ static void pg_run(void *conn, struct store_job *job)
         ops[job->op](c, job);
         return;
     }
-    /* A rate bucket is worth no disk flush: losing its last update in a database crash only
-     * returns a few tokens, and the flush would double the commits a request waits for. */
     const char *begin = store__op_reads(job->op) ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                        : job->op == STORE_RATE_TAKE ? "BEGIN; SET LOCAL synchronous_commit = off"
+                        : job->op == STORE_RATE_TAKE ? RATE_BEGIN
                                                      : "BEGIN";
     if (simple(c, job, begin))
         return;
@@ -627,55 +628,72 @@ static void pg_run(void *conn, struct store_job *job)
         simple(c, NULL, "ROLLBACK");
 }
 
-/* Group commit: the writes a store thread found queued together share one transaction, so one
- * WAL flush serves many jobs. Optimistically, without a savepoint per job (two statements each,
- * a third of all statements of a turn): if every job succeeds, one COMMIT makes them all
- * durable; if any job fails (an answer like ERR_NOT_FOUND, a conflict, anything), the whole
- * transaction is rolled back and every job of the batch runs again alone, in its own
- * transaction. That is safe because nothing a job did counts before the COMMIT (sequence values
- * it drew are only gaps), and an operation only reads its inputs, which it leaves equal to what
- * it stored. Results count only after the COMMIT; if the COMMIT fails, every job reports it.
- * Reads and rate takes always run alone, before the batch: they flush nothing and should not
- * wait for a flush (and a bucket locked until the batch commits would hold other replicas). */
-static void pg_run_batch(void *conn, struct store_job **jobs, size_t n)
+/* Runs n jobs (already prepared) in one transaction opened with begin. Optimistically, without
+ * a savepoint per job (two statements each): if every job succeeds, one COMMIT makes them all
+ * durable at once; if any job fails (an answer like ERR_NOT_FOUND, a conflict, anything), the
+ * transaction is rolled back and every job runs again alone, in its own transaction. That is
+ * safe because nothing a job did counts before the COMMIT (sequence values it drew are only
+ * gaps), and an operation only reads its inputs, which it leaves equal to what it stored.
+ * Results count only after the COMMIT; if the COMMIT fails, every job reports it. */
+static void run_together(struct pg_conn *c, struct store_job **jobs, size_t n, const char *begin)
 {
-    struct pg_conn *c = conn;
-    struct store_job *batch[PG_BATCH_MAX];
-    size_t nb = 0;
-    if (n > PG_BATCH_MAX)
-        n = PG_BATCH_MAX; /* store.c never sends more (POOL_BATCH_MAX) */
-    for (size_t i = 0; i < n; i++) {
-        if (jobs[i]->op == STORE_RATE_TAKE || store__op_reads(jobs[i]->op))
-            pg_run(c, jobs[i]);
-        else if (job_prepare(jobs[i]))
-            batch[nb++] = jobs[i];
-    }
-    if (nb == 0)
+    if (n == 0)
         return;
-    if (nb == 1 || ensure_connected(c, batch[0]) || simple(c, batch[0], "BEGIN")) {
-        for (size_t i = 0; i < nb; i++)
-            pg_run(c, batch[i]);
+    if (n == 1 || ensure_connected(c, jobs[0]) || simple(c, jobs[0], begin)) {
+        for (size_t i = 0; i < n; i++)
+            pg_run(c, jobs[i]);
         return;
     }
     bool failed = false;
-    for (size_t i = 0; i < nb && !failed; i++) {
-        ops[batch[i]->op](c, batch[i]);
-        failed = batch[i]->status != 0;
+    for (size_t i = 0; i < n && !failed; i++) {
+        ops[jobs[i]->op](c, jobs[i]);
+        failed = jobs[i]->status != 0;
     }
     struct store_job commit = {0};
     if (!failed && simple(c, &commit, "COMMIT")) {
-        for (size_t i = 0; i < nb; i++) {
-            batch[i]->status = commit.status;
-            memcpy(batch[i]->error, commit.error, sizeof batch[i]->error);
+        for (size_t i = 0; i < n; i++) {
+            jobs[i]->status = commit.status;
+            memcpy(jobs[i]->error, commit.error, sizeof jobs[i]->error);
         }
-        failed = false; /* the outcome is known: the batch is gone */
     }
     if (c->db && PQtransactionStatus(c->db) != PQTRANS_IDLE)
         simple(c, NULL, "ROLLBACK");
     if (failed) {
-        for (size_t i = 0; i < nb; i++)
-            pg_run(c, batch[i]);
+        for (size_t i = 0; i < n; i++)
+            pg_run(c, jobs[i]);
     }
+}
+
+static int by_session_id(const void *a, const void *b)
+{
+    const struct store_job *x = *(struct store_job *const *)a, *y = *(struct store_job *const *)b;
+    return strcmp(x->session.id, y->session.id);
+}
+
+/* Group commit: of the jobs a store thread found queued together, the writes share one
+ * transaction (one WAL flush for all), and so do the rate takes (no flush; taken in session id
+ * order, so two threads' batches lock buckets in the same order and cannot deadlock). Reads run
+ * alone first: they commit nothing and should not wait for anyone's flush. */
+static void pg_run_batch(void *conn, struct store_job **jobs, size_t n)
+{
+    struct pg_conn *c = conn;
+    struct store_job *writes[PG_BATCH_MAX], *rates[PG_BATCH_MAX];
+    size_t nw = 0, nr = 0;
+    if (n > PG_BATCH_MAX)
+        n = PG_BATCH_MAX; /* store.c never sends more (POOL_BATCH_MAX) */
+    for (size_t i = 0; i < n; i++) {
+        if (store__op_reads(jobs[i]->op))
+            pg_run(c, jobs[i]);
+        else if (!job_prepare(jobs[i]))
+            continue;
+        else if (jobs[i]->op == STORE_RATE_TAKE)
+            rates[nr++] = jobs[i];
+        else
+            writes[nw++] = jobs[i];
+    }
+    qsort(rates, nr, sizeof rates[0], by_session_id);
+    run_together(c, rates, nr, RATE_BEGIN);
+    run_together(c, writes, nw, "BEGIN");
 }
 
 /* ---- migrations ------------------------------------------------------------------------- */

@@ -26,8 +26,11 @@
 #define FEEDBACK_COLUMNS "seq, user_id, thread_id, item_id, kind, created_us"
 
 static const char *const chat_sql[PG_FIXED_COUNT] = {
-    /* seq is drawn by the INSERT itself (one round trip less than asking for it first). */
-    [PG_THREAD_INSERT] = "INSERT INTO threads (id, user_id, seq, created_us, updated_us, title, "
+    /* The user row on first use and the thread in one statement, seq drawn by the INSERT itself
+     * (the foreign key is checked at the end of the statement, when the user row exists). */
+    [PG_THREAD_INSERT] = "WITH u AS (INSERT INTO users (id, created_us) VALUES ($2, $3) "
+                         "ON CONFLICT DO NOTHING) "
+                         "INSERT INTO threads (id, user_id, seq, created_us, updated_us, title, "
                          "status, allowed_image_domains, metadata) "
                          "VALUES ($1, $2, nextval('chatkitd_seq'), $3, $4, $5, $6, $7, $8)",
     [PG_THREAD_GET] = "SELECT " THREAD_COLUMNS " FROM threads WHERE id = $1 AND user_id = $2",
@@ -295,7 +298,7 @@ static int need_ids(struct store_job *job, const char *a, const char *b)
 void pg__thread_create(struct pg_conn *c, struct store_job *job)
 {
     const struct store_thread *t = &job->thread;
-    if (need_ids(job, t->id, NULL) || pg__user_insert(c, job, job->user_id, t->created_us))
+    if (need_ids(job, t->id, NULL))
         return;
     struct pg_params p;
     params_id_user(&p, job, t->id);

@@ -22,7 +22,9 @@
     "updated_us, completed_us"
 
 static const char *const task_sql[PG_FIXED_COUNT] = {
+    /* With the user row on first use, in one statement (see PG_THREAD_INSERT in pg_chat.c). */
     [PG_TASK_INSERT] =
+        "WITH u AS (INSERT INTO users (id, created_us) VALUES ($2, $11) ON CONFLICT DO NOTHING) "
         "INSERT INTO tasks (id, user_id, seq, title, notes, done, due_date, "
         "due_time, tz, priority, tags, created_us, updated_us, completed_us) "
         "VALUES ($1, $2, nextval('chatkitd_seq'), $3, $4, $5, $6, $7, $8, $9, $10, $11, "
@@ -186,16 +188,14 @@ void pg__task_create(struct pg_conn *c, struct store_job *job)
     if (check_task(job, &tags))
         return;
     const struct store_task *t = &job->task;
-    if (pg__user_insert(c, job, job->user_id, t->created_us) == 0) {
-        struct pg_params p;
-        params_id_user(&p, job, t->id);
-        params_task_fields(&p, t);
-        pg__p_int(&p, t->created_us);
-        pg__p_int(&p, t->updated_us ? t->updated_us : t->created_us);
-        params_completed(&p, t->completed_us);
-        if (pg__exec(c, job, PG_TASK_INSERT, task_sql[PG_TASK_INSERT], &p, &job->affected) == 0)
-            sync_tags(c, job, tags, true);
-    }
+    struct pg_params p;
+    params_id_user(&p, job, t->id);
+    params_task_fields(&p, t);
+    pg__p_int(&p, t->created_us);
+    pg__p_int(&p, t->updated_us ? t->updated_us : t->created_us);
+    params_completed(&p, t->completed_us);
+    if (pg__exec(c, job, PG_TASK_INSERT, task_sql[PG_TASK_INSERT], &p, &job->affected) == 0)
+        sync_tags(c, job, tags, true);
     cJSON_Delete(tags);
 }
 
