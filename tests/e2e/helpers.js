@@ -5,8 +5,8 @@
 // The binary comes from $CHATKITD_BIN (resolved against the current directory), else
 // build-asan/chatkitd under the repository root. Every server gets a fresh temporary directory:
 // <root>/data is its --data-dir and <root> its working directory, so a .env in the repository
-// never leaks into a test. Inherited CHATKITD_*, CHATKIT_* and OPENAI_* variables are dropped
-// for the same reason.
+// never leaks into a test. Inherited CHATKITD_*, CHATKIT_*, OPENAI_* and DATABASE_URL variables
+// are dropped for the same reason.
 //
 // The backend: SQLite in the data directory, unless CHATKITD_E2E_DATABASE holds the base URL of a
 // PostgreSQL cluster ("postgres://user:pw@host:port/", as printed by scripts/pg-cluster). Then
@@ -98,7 +98,7 @@ function mkTmp(prefix = 'chatkitd-e2e-') {
 function childEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(CHATKITD_|CHATKIT_|OPENAI_)/.test(k)) continue;
+    if (/^(CHATKITD_|CHATKIT_|OPENAI_)/.test(k) || k === 'DATABASE_URL') continue;
     env[k] = v;
   }
   // Sanitizer reports must be visible in stderr; leaks make the exit code non-zero.

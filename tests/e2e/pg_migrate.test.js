@@ -62,6 +62,21 @@ test('a SQLite database copied to PostgreSQL serves the same threads, items, tas
   }
 });
 
+test('DATABASE_URL selects PostgreSQL; logs show the URL with its password redacted', T, async () => {
+  const root = h.mkTmp();
+  const url = h.databaseFor(path.join(root, 'env'));
+  const srv = await h.startServer({ root, database: false, env: { DATABASE_URL: url } });
+  try {
+    const user = await ck.session(srv);
+    await ck.create(srv, user, 'hello');
+    assert.equal(h.sql({ database: url }, 'SELECT count(*) AS n FROM threads')[0].n, 1);
+    assert.match(srv.stderrText(), /store postgres at postgres:\/\/chatkitd:\*\*\*@127\.0\.0\.1:\d+\/e2e_/);
+    assert.doesNotMatch(srv.stderrText() + srv.stdoutText(), /chatkitd-test/);
+  } finally {
+    assert.equal(await srv.stop(), 0);
+  }
+});
+
 test('migrate --from needs --to, and refuses other kinds of databases', T, async () => {
   const r = await h.runCli(['migrate', '--from', 'sqlite:/nonexistent/x.db']);
   assert.equal(r.code, 2);
