@@ -108,6 +108,13 @@ test('PostgreSQL killed and restarted during 200 concurrent turns', { skip, time
     { timeout: 20000, interval: 100, what: '/health to recover' });
   const again = await ck.create(srv, users[1], 'add a task after the restart');
   assert.ok(again.threadId);
+  // The coordination connection (LISTEN, thread locks) came back too: a turn on an existing
+  // thread needs its lock.
+  await h.waitUntil(() => /replica coordination connection restored/.test(srv.stderrText()),
+    { timeout: 20000, interval: 100, what: 'the coordination connection to come back' });
+  const next = await ck.say(srv, users[1], again.threadId, 'show my tasks');
+  assert.ok(!next.some((e) => e.type === 'error'), JSON.stringify(next).slice(0, 300));
+  assert.match(ck.answerText(next), /task/);
   assert.equal(srv.proc.exitCode, null, 'chatkitd never exited');
 
   // Turns outside the outage answered 200 streams; the others 503 or an error event.
