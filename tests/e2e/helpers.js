@@ -58,6 +58,7 @@ let pgCount = 0;
 function psql(url, sql) {
   return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], {
     encoding: 'utf8',
+    maxBuffer: 256 << 20,
     env: { ...process.env, PGCONNECT_TIMEOUT: '5' },
   });
 }
@@ -84,6 +85,7 @@ function sql(srv, query) {
   }
   const out = execFileSync('sqlite3', ['-json', path.join(srv.dataDir, 'chatkitd.db'), query], {
     encoding: 'utf8',
+    maxBuffer: 256 << 20,
   });
   return out.trim() ? JSON.parse(out) : [];
 }

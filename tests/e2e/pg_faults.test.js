@@ -9,7 +9,7 @@
 // in the PostgreSQL pass (CHATKITD_E2E_DATABASE set).
 
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
 const { test, after } = require('node:test');
@@ -70,21 +70,35 @@ test('PostgreSQL killed and restarted during 200 concurrent turns', { skip, time
   const users = [];
   for (let u = 0; u < USERS; u++) users.push(await ck.session(srv));
 
-  // Kill the cluster once a random 30-80 turns have finished.
-  const killAt = 30 + Math.floor(Math.random() * 51);
+  // 200 turns stream at any moment: each of TURNS slots starts its next turn when the last one
+  // ended, until the cluster is down (a slot also stops at its first failed turn). The kill
+  // comes once a random 100-400 turns have finished, and does not block this process: the other
+  // turns go on while the cluster dies.
+  const killAt = 100 + Math.floor(Math.random() * 301);
   let settled = 0;
   let killed = null;
+  let down = false;
   const recs = [];
-  for (let n = 0; n < TURNS; n++) {
-    const rec = startTurn(srv, users[n % USERS], n);
-    rec.onSettled = () => {
-      settled++;
-      if (settled === killAt) killed = new Promise((resolve) => { cluster('kill', clusterDir); resolve(); });
-    };
-    recs.push(rec);
-  }
-  await h.withTimeout(Promise.all(recs.map((r) => r.settled)), 60000, 'every turn to settle');
-  if (!killed) cluster('kill', clusterDir);
+  const slot = async (s) => {
+    for (let k = 0; !down; k++) {
+      const rec = startTurn(srv, users[s % USERS], s * 1000 + k);
+      recs.push(rec);
+      rec.onSettled = () => {
+        settled++;
+        if (settled === killAt) {
+          killed = new Promise((resolve, reject) => execFile(CLUSTER, ['kill', clusterDir],
+            (e) => (e ? reject(e) : resolve()))).finally(() => { down = true; });
+        }
+      };
+      await rec.settled;
+      if (rec.status !== 200 || !rec.finished || /"type":"error"/.test(rec.body)) break;
+    }
+  };
+  const slots = [];
+  for (let s = 0; s < TURNS; s++) slots.push(slot(s));
+  await h.withTimeout(Promise.all(slots), 60000, 'every slot to stop');
+  if (killed) await killed;
+  else cluster('kill', clusterDir);
 
   // Down: /health says so, a new turn fails fast with 503 store_unavailable or an error event.
   const health = await h.get(srv, '/health');
