@@ -60,6 +60,7 @@ static void enqueue(struct store_coord *c, int kind, int64_t key, struct store_c
     else
         c->queue_head = q;
     c->queue_tail = q;
+    c->queued++;
 }
 
 static void query_free(struct coord_query *q)
@@ -75,6 +76,7 @@ static struct coord_query *dequeue(struct store_coord *c)
         c->queue_head = q->next;
         if (!c->queue_head)
             c->queue_tail = NULL;
+        c->queued--;
     }
     return q;
 }
@@ -216,7 +218,7 @@ int store_coord_notify(struct store_coord *c, const char *payload, size_t len)
 {
     if (len > STORE_COORD_NOTICE_MAX)
         return ERR_TOO_BIG;
-    if (c->state != COORD_READY)
+    if (c->state != COORD_READY || c->queued >= STORE_COORD_QUEUE_MAX)
         return ERR_UNAVAILABLE;
     enqueue(c, Q_NOTIFY, 0, NULL, xstrndup(payload, len));
     send_next(c);
@@ -360,6 +362,7 @@ static void connecting(struct store_coord *c)
     c->queue_head = listen;
     if (!c->queue_tail)
         c->queue_tail = listen;
+    c->queued++;
     for (struct store_coord_lock *l = c->waiting; l; l = l->next)
         try_lock(c, l);
     send_next(c);

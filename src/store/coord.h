@@ -34,7 +34,8 @@
 #include <uv.h>
 
 #define STORE_COORD_RETRY_MS   50
-#define STORE_COORD_NOTICE_MAX 7900 /* PostgreSQL refuses NOTIFY payloads of 8000 bytes */
+#define STORE_COORD_NOTICE_MAX 7900  /* PostgreSQL refuses NOTIFY payloads of 8000 bytes */
+#define STORE_COORD_QUEUE_MAX  10000 /* notices waiting to be sent; more are dropped */
 
 struct store_coord;
 struct store_coord_lock;
@@ -69,6 +70,7 @@ struct store_coord {
     int backoff_ms;
     int64_t connect_started_us;
     struct coord_query *queue_head, *queue_tail; /* owned; head is in flight when sent */
+    size_t queued;                               /* queries in the queue */
     bool sent;
     struct store_coord_lock *waiting; /* not owned */
     store_coord_notice_cb on_notice;
@@ -86,8 +88,9 @@ int store_coord_start(struct store_coord *c, uv_loop_t *loop, const char *url,
                       const struct logger *log, store_coord_notice_cb cb, void *data);
 /* True once connected and listening. */
 bool store_coord_ready(const struct store_coord *c);
-/* Sends payload (len <= STORE_COORD_NOTICE_MAX) to every replica; ERR_TOO_BIG or
- * ERR_UNAVAILABLE (not connected: the notice is dropped). */
+/* Sends payload (len <= STORE_COORD_NOTICE_MAX) to every replica; ERR_TOO_BIG, or
+ * ERR_UNAVAILABLE when not connected or STORE_COORD_QUEUE_MAX queries already wait (the database
+ * is not keeping up): the notice is dropped. */
 int store_coord_notify(struct store_coord *c, const char *payload, size_t len);
 /* Asks for the lock of name; lock->cb runs later (never inside this call). */
 void store_coord_lock(struct store_coord *c, struct store_coord_lock *lock, const char *name,
