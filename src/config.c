@@ -48,8 +48,13 @@ static const struct opt opts[] = {
      "address to serve on; port 0 picks a free port"},
     {"data-dir", "CHATKITD_DATA_DIR", NULL, OPT_STR, F(data_dir), 0, 0, "./data",
      "directory for the database and uploaded files"},
-    {"database", "CHATKITD_DATABASE", NULL, OPT_STR, F(database), 0, 0, NULL,
-     "database URL (default sqlite:<data-dir>/chatkitd.db)"},
+    {"database", "CHATKITD_DATABASE", "DATABASE_URL", OPT_STR, F(database), 0, 0, NULL,
+     "database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB "
+     "(default sqlite:<data-dir>/chatkitd.db)"},
+    {"from", "CHATKITD_MIGRATE_FROM", NULL, OPT_STR, F(migrate_from), 0, 0, NULL,
+     "migrate only: copy everything from this database (sqlite:PATH) ..."},
+    {"to", "CHATKITD_MIGRATE_TO", NULL, OPT_STR, F(migrate_to), 0, 0, NULL,
+     "migrate only: ... into this one (postgres://...); idempotent, verified per table"},
     {"config", "CHATKITD_CONFIG", NULL, OPT_STR, F(config_file), 0, 0, NULL,
      "config file of `key = value` lines (keys are these flag names)"},
     {"workflow-id", "CHATKITD_WORKFLOW_ID", "CHATKIT_WORKFLOW_ID", OPT_ID, F(workflow_id), 0, 0,
@@ -88,6 +93,10 @@ static const struct opt opts[] = {
      "10s", "how long in-flight responses may finish after SIGTERM"},
     {"store-readers", "CHATKITD_STORE_READERS", NULL, OPT_INT, F(store_readers), 1, 64, "2",
      "database reader threads"},
+    {"store-pool", "CHATKITD_STORE_POOL", NULL, OPT_INT, F(store_pool), 1, 64, "4",
+     "PostgreSQL connections (one store thread each)"},
+    {"statement-timeout", "CHATKITD_STATEMENT_TIMEOUT", NULL, OPT_MS, F(statement_timeout_ms), 100,
+     3600000, "5s", "PostgreSQL: longest a statement may run before it is cancelled"},
     {"attachment-max-bytes", "CHATKITD_ATTACHMENT_MAX_BYTES", NULL, OPT_SIZE,
      F(attachment_max_bytes), 1, (int64_t)1 << 30, "10MiB",
      "largest file a user may upload (413 beyond)"},
@@ -142,8 +151,11 @@ static const struct opt opts[] = {
 /* Which options each command reads (the rest are shown only under serve). */
 static bool opt_used_by(const struct opt *o, enum config_command cmd)
 {
+    if (cmd != CONFIG_CMD_MIGRATE && (strcmp(o->name, "from") == 0 || strcmp(o->name, "to") == 0))
+        return false;
     if (cmd == CONFIG_CMD_MIGRATE)
         return strcmp(o->name, "data-dir") == 0 || strcmp(o->name, "database") == 0 ||
+               strcmp(o->name, "from") == 0 || strcmp(o->name, "to") == 0 ||
                strcmp(o->name, "config") == 0 || strcmp(o->name, "log-level") == 0 ||
                strcmp(o->name, "log-format") == 0;
     return true;
@@ -512,12 +524,12 @@ static void config_defaults(struct config *cfg)
 
 void config_free(struct config *cfg)
 {
-    char **fields[] = {&cfg->data_dir,          &cfg->database,          &cfg->config_file,
-                       &cfg->openai_api_key,    &cfg->openai_base_url,   &cfg->workflow_id,
-                       &cfg->api_key,           &cfg->trust_user_header, &cfg->public_url,
-                       &cfg->cors_origins,      &cfg->attachment_types,  &cfg->model,
-                       &cfg->providers_file,    &cfg->transcribe_model,  &cfg->sessions_upstream,
-                       &cfg->chatkit_script_url};
+    char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
+                       &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
+                       &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url,
+                       &cfg->cors_origins,   &cfg->attachment_types,  &cfg->model,
+                       &cfg->providers_file, &cfg->transcribe_model,  &cfg->sessions_upstream,
+                       &cfg->chatkit_script_url, &cfg->migrate_from,  &cfg->migrate_to};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

@@ -32,6 +32,8 @@ struct config {
     int listen_port;
     char *data_dir;          /* owned */
     char *database;          /* owned; "sqlite:<data-dir>/chatkitd.db" unless set */
+    char *migrate_from;      /* owned; migrate --from URL, NULL = plain migrate */
+    char *migrate_to;        /* owned; migrate --to URL */
     char *config_file;       /* owned; NULL when none */
     char *openai_api_key;    /* owned; NULL when unset (never logged) */
     char *openai_base_url;   /* owned */
@@ -44,9 +46,11 @@ struct config {
     uint64_t session_ttl_s;  /* browser-facing sessions' lifetime */
     int64_t session_rate;    /* browser-facing sessions' requests per minute */
     int64_t store_readers;
-    size_t attachment_max_bytes; /* largest uploaded file */
-    char *attachment_types;      /* owned; comma-separated MIME types, subtype may be "*" */
-    uint64_t attachment_ttl_s;   /* uploads never attached to a message are removed after it */
+    int64_t store_pool;            /* PostgreSQL connections */
+    uint64_t statement_timeout_ms; /* PostgreSQL statement_timeout */
+    size_t attachment_max_bytes;   /* largest uploaded file */
+    char *attachment_types;        /* owned; comma-separated MIME types, subtype may be "*" */
+    uint64_t attachment_ttl_s;     /* uploads never attached to a message are removed after it */
     struct http_limits limits;
     char *model;              /* owned; NULL = decided by main (see --model) */
     char *providers_file;     /* owned; NULL = no compat providers */

@@ -21,6 +21,9 @@
 #include "model/model.h"
 #include "net/http_client.h"
 #include "ops/ops.h"
+#include "store/coord.h"
+#include "store/copy.h"
+#include "tasks/relay.h"
 #include "store/store.h"
 #include "tasks/routes.h"
 #include "workflow/catalog.h"
@@ -67,6 +70,9 @@ struct app {
     struct dictation dictation;
     bool hosted_mode; /* --sessions-upstream openai */
     struct ck_engine *engine;
+    struct store_coord coord; /* PostgreSQL only: replicas' notices and thread locks */
+    bool coord_started;
+    struct tasks_relay relay;
     struct attachments attachments;
     struct chatkit chatkit;
     uv_signal_t sigterm, sigint;
@@ -103,6 +109,8 @@ static void app_store_config(const struct app *app, struct store_config *sc)
     sc->url = app->cfg.database;
     sc->readers = (int)app->cfg.store_readers;
     sc->busy_timeout_ms = 5000;
+    sc->pool_size = (int)app->cfg.store_pool;
+    sc->statement_timeout_ms = (int)app->cfg.statement_timeout_ms;
     sc->log = &app->log;
 }
 
@@ -134,6 +142,11 @@ static void on_drained(void *data)
 {
     struct app *app = data;
     log_info(&app->log, "drained; closing the store");
+    if (app->coord_started) {
+        tasks_events_set_relay(&app->tasks.events, NULL, NULL);
+        store_coord_close(&app->coord, NULL, NULL);
+        app->coord_started = false;
+    }
     attachments_close(&app->attachments); /* requests cut off by the drain timeout stop here */
     store_close(app->store, on_store_closed, app);
 }
@@ -356,6 +369,7 @@ static int app_wire_routes(struct app *app)
         .browser_ttl_s = app->cfg.session_ttl_s,
         .browser_rate = (int)app->cfg.session_rate,
         .hosted_sessions = app->hosted_mode,
+        .shared_rate = strcmp(store_backend_name(app->store), "postgres") == 0,
     };
     http_router_init(&app->router);
     auth_init(&app->auth, &ac);
@@ -402,7 +416,16 @@ static int app_wire_routes(struct app *app)
     attachments_init(&app->attachments, &atc);
     if (!rc)
         rc = attachments_register_routes(&app->attachments, &app->router);
+    /* Several replicas may share a PostgreSQL database: they coordinate through it. */
+    if (!rc && strcmp(store_backend_name(app->store), "postgres") == 0) {
+        rc = store_coord_start(&app->coord, &app->loop, app->cfg.database, &app->log,
+                               tasks_relay_on_notice, &app->relay);
+        app->coord_started = rc == 0;
+        if (!rc)
+            rc = tasks_relay_init(&app->relay, &app->tasks.events, &app->coord, &app->log);
+    }
     struct ck_engine_config ec = {.store = app->store,
+                                  .coord = app->coord_started ? &app->coord : NULL,
                                   .log = &app->log,
                                   .pick = pick_responder,
                                   .pick_data = app,
@@ -558,11 +581,43 @@ static int app_serve(struct app *app)
     return 0;
 }
 
+/* `chatkitd migrate --from sqlite:PATH --to postgres://...`: one line per table, then a
+ * summary; URLs are shown redacted. */
+static int app_copy(struct app *app)
+{
+    if (!app->cfg.migrate_from || !app->cfg.migrate_to) {
+        fprintf(stderr, "chatkitd: migrate: --from and --to go together\n");
+        return 2;
+    }
+    struct store_config from, to;
+    app_store_config(app, &from);
+    app_store_config(app, &to);
+    from.url = app->cfg.migrate_from;
+    to.url = app->cfg.migrate_to;
+    struct store_copy_report rep;
+    char err[512];
+    int rc = store_copy(&from, &to, &rep, err, sizeof err);
+    char *shown_from = store_redact_url(from.url), *shown_to = store_redact_url(to.url);
+    for (size_t i = 0; i < rep.n; i++)
+        printf("chatkitd: %-12s %lld rows in source, %lld copied, %lld in target\n",
+               rep.tables[i].table, (long long)rep.tables[i].source,
+               (long long)rep.tables[i].copied, (long long)rep.tables[i].target);
+    if (rc)
+        fprintf(stderr, "chatkitd: migrate: %s\n", err);
+    else
+        printf("chatkitd: copied %s to %s (counts verified)\n", shown_from, shown_to);
+    free(shown_from);
+    free(shown_to);
+    return rc ? 1 : 0;
+}
+
 static int app_migrate(struct app *app)
 {
     struct store_config sc;
     char err[512];
     int applied = 0;
+    if (app->cfg.migrate_from || app->cfg.migrate_to)
+        return app_copy(app);
     app_store_config(app, &sc);
     if (store_migrate(&sc, &applied, err, sizeof err)) {
         fprintf(stderr, "chatkitd: migrate: %s\n", err);

@@ -617,6 +617,64 @@ struct lookup {
     void *data;
 };
 
+static void respond_rate_limited(struct http_request *req, const struct store_session *s,
+                                 int64_t wait)
+{
+    char ra[24];
+    snprintf(ra, sizeof ra, "%lld", (long long)wait);
+    http_response_header(req, "Retry-After", ra);
+    http_respond_error(req, 429, "rate_limited",
+                       "over %d requests per minute for this session; retry in %llds",
+                       s->rate_per_min, (long long)wait);
+}
+
+/* A rate check in the database (replicas share the bucket); owns a copy of the session. */
+struct rate_check {
+    struct store_job job; /* job.session: the session, with owned strings */
+    struct auth *auth;
+    struct http_request *req;
+    auth_session_cb cb;
+    void *data;
+};
+
+static void rate_checked(struct store_job *job)
+{
+    struct rate_check *rc = job->data;
+    if (job->status) {
+        log_error(rc->auth->cfg.log, "req=%s rate check failed: %s", rc->req->id, job->error);
+        http_respond_error(rc->req, 503, "store_unavailable",
+                           "the store failed: try again shortly");
+    } else if (job->affected > 0) {
+        respond_rate_limited(rc->req, &job->session, job->affected);
+    } else {
+        rc->cb(rc->req, &job->session, rc->data);
+    }
+    store_job_clear(job);
+    free(rc);
+}
+
+static void rate_check_submit(struct auth *a, struct http_request *req,
+                              const struct store_session *s, int64_t now_us, auth_session_cb cb,
+                              void *data)
+{
+    struct rate_check *rc = xcalloc(1, sizeof *rc);
+    store_job_init(&rc->job, STORE_RATE_TAKE, rate_checked, rc);
+    rc->job.session = *s;
+    rc->job.session.state_variables_json =
+        s->state_variables_json ? xstrdup(s->state_variables_json) : NULL;
+    rc->job.session.config_json = s->config_json ? xstrdup(s->config_json) : NULL;
+    rc->job.before_us = now_us;
+    rc->auth = a;
+    rc->req = req;
+    rc->cb = cb;
+    rc->data = data;
+    if (store_submit(a->cfg.store, &rc->job)) {
+        store_job_clear(&rc->job);
+        free(rc);
+        http_respond_error(req, 503, "store_unavailable", "the store is not accepting work");
+    }
+}
+
 /* The checks every use of a session passes, cached or not: cancelled, expired, rate. */
 static void session_checked(struct auth *a, struct http_request *req, const struct store_session *s,
                             int64_t now_us, auth_session_cb cb, void *data)
@@ -630,14 +688,13 @@ static void session_checked(struct auth *a, struct http_request *req, const stru
                            "the session %s expired; get a new client secret", s->id);
         return;
     }
+    if (a->cfg.shared_rate) {
+        rate_check_submit(a, req, s, now_us, cb, data);
+        return;
+    }
     int64_t wait = ratelimit_take(&a->rl, s->id, s->rate_per_min, s->expires_at, now_us);
     if (wait) {
-        char ra[24];
-        snprintf(ra, sizeof ra, "%lld", (long long)wait);
-        http_response_header(req, "Retry-After", ra);
-        http_respond_error(req, 429, "rate_limited",
-                           "over %d requests per minute for this session; retry in %llds",
-                           s->rate_per_min, (long long)wait);
+        respond_rate_limited(req, s, wait);
         return;
     }
     cb(req, s, data);

@@ -86,8 +86,9 @@ struct ck_turn {
     ck_prepared_cb prepared_cb;
     void *prepared_data;
     struct pending_msg *pending;
-    struct ck_turn *next_waiter; /* in a thread_lock's queue */
-    void *context;               /* the responder's; not owned */
+    struct ck_turn *next_waiter;    /* in a thread_lock's queue */
+    struct store_coord_lock dblock; /* the thread's lock among replicas (cfg.coord only) */
+    void *context;                  /* the responder's; not owned */
     /* The session's workflow (owned copies) and its view for responders. */
     char wf_id[STORE_WORKFLOW_ID_MAX], wf_version[STORE_VERSION_MAX];
     char *wf_state_json;
@@ -169,6 +170,9 @@ static bool lock_acquire(struct ck_turn *t, const char *thread_id)
 
 static void lock_release(struct ck_turn *t)
 {
+    /* The replicas' lock first: the next local waiter asks for it right after this. */
+    if (t->e->cfg.coord)
+        store_coord_unlock(t->e->cfg.coord, &t->dblock);
     if (!t->locked)
         return;
     t->locked = false;
@@ -529,6 +533,7 @@ static void write_attachment(struct jw *w, const struct store_attachment *a, con
 
 enum prepare_step {
     STEP_START,
+    STEP_DB_LOCK,
     STEP_THREAD_LOADED,
     STEP_ITEM_LOADED,
     STEP_ATTACHMENT_LOADED,
@@ -700,6 +705,16 @@ static void prepare_attachments(struct ck_turn *t)
     prepare_submit(t);
 }
 
+static void on_db_lock(struct store_coord_lock *lock, int status)
+{
+    struct ck_turn *t = lock->data;
+    if (status) {
+        prepare_fail(t, 503, "store_unavailable", "the database cannot be reached; try again");
+        return;
+    }
+    prepare_next(t);
+}
+
 /* Walks the preparation steps; each store answer re-enters here. */
 static void prepare_next(struct ck_turn *t)
 {
@@ -719,8 +734,18 @@ static void prepare_next(struct ck_turn *t)
             return;
         }
         snprintf(t->thread.id, sizeof t->thread.id, "%s", t->req.thread_id);
+        t->prepare_step = STEP_DB_LOCK;
         if (!lock_acquire(t, t->thread.id))
             return; /* resumes here when the turn before it on this thread ends */
+        /* fall through */
+    case STEP_DB_LOCK:
+        /* Other replicas may run a turn on this thread too: the database's lock, held until the
+         * turn ends, orders them (new threads need none: nobody else knows their id). */
+        t->prepare_step = STEP_THREAD_LOADED;
+        if (t->e->cfg.coord) {
+            store_coord_lock(t->e->cfg.coord, &t->dblock, t->thread.id, on_db_lock, t);
+            return;
+        }
         /* fall through */
     case STEP_THREAD_LOADED:
         if (!t->job_busy && t->job.op != STORE_THREAD_GET) {

@@ -21,6 +21,7 @@
 #include "chatkit/request.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "store/coord.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -56,6 +57,7 @@ typedef const struct ck_responder *(*ck_responder_pick_fn)(struct ck_turn *t, vo
 
 struct ck_engine_config {
     struct store *store;       /* not owned */
+    struct store_coord *coord; /* not owned; NULL = one replica (turns serialized in-process) */
     const struct logger *log;  /* not owned */
     ck_responder_pick_fn pick; /* chooses the responder of each turn */
     void *pick_data;

@@ -10,6 +10,9 @@
 
 struct store_backend {
     const char *name;
+    /* false: one writer connection (batched) and read-only readers (SQLite's model); true: a
+     * pool of cfg->pool_size connections that each run any job (PostgreSQL). */
+    bool pooled;
     /* Opens a connection; writer is true for the (single) read-write one. cfg->url is the bare
      * location (a file path for SQLite): store.c strips the scheme before calling. */
     int (*conn_open)(const struct store_config *cfg, bool writer, void **conn, char *err,
@@ -25,6 +28,10 @@ struct store_backend {
 };
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_postgres;
+
+/* Whether op only reads (it may then run in a read-only transaction). */
+bool store__op_reads(enum store_op op);
 
 /* What store.c offers backends: free the owned strings of a row (and NULL them), or every row of
  * a list and its arrays (leaving an empty list). */

@@ -50,7 +50,8 @@ const struct migration migrations[] = {
      " expires_at BIGINT NOT NULL,"
      " cancelled_us BIGINT);"
      "CREATE INDEX sessions_user_id ON sessions (user_id);"
-     "CREATE INDEX sessions_expires_at ON sessions (expires_at);"},
+     "CREATE INDEX sessions_expires_at ON sessions (expires_at);",
+     NULL},
 
     /* Threads, items, attachments, feedback and tasks. Where PostgreSQL differs: the counters
      * row becomes a SEQUENCE; feedback.seq (INTEGER PRIMARY KEY is SQLite's rowid, assigned
@@ -134,7 +135,20 @@ const struct migration migrations[] = {
      " task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
      " tag TEXT NOT NULL,"
      " PRIMARY KEY (task_id, tag));"
-     "CREATE INDEX task_tags_tag ON task_tags (tag);"},
+     "CREATE INDEX task_tags_tag ON task_tags (tag);",
+     "CREATE SEQUENCE chatkitd_seq"},
+
+    /* Per-session request budgets shared by replicas (STORE_RATE_TAKE): one token bucket per
+     * session, refilled continuously; rows go with their session's expiry (SESSION_PURGE). */
+    {3, "rate_buckets",
+     "CREATE TABLE rate_buckets ("
+     " session_id TEXT PRIMARY KEY,"
+     " tokens DOUBLE PRECISION NOT NULL,"
+     " updated_us BIGINT NOT NULL,"
+     " expires_at BIGINT NOT NULL,"
+     " allowed INTEGER NOT NULL);"
+     "CREATE INDEX rate_buckets_expires_at ON rate_buckets (expires_at);",
+     NULL},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

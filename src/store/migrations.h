@@ -14,6 +14,9 @@ struct migration {
     int version;      /* 1, 2, 3, ... in array order */
     const char *name; /* snake_case, for logs and the schema_migrations row */
     const char *sql;  /* one or more statements separated by semicolons */
+    /* PostgreSQL only, run after sql in the same transaction (NULL when none): what SQLite does
+     * without a statement, such as the sequence that replaces the counters row. */
+    const char *postgres_sql;
 };
 
 /* Creates the bookkeeping table when it is missing; safe to run on every start. */

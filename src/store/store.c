@@ -64,6 +64,7 @@ static const char *const op_names[STORE_OP_COUNT] = {
     [STORE_TASK_UPDATE] = "task_update",
     [STORE_TASK_DELETE] = "task_delete",
     [STORE_TASK_LIST] = "task_list",
+    [STORE_RATE_TAKE] = "rate_take",
 };
 
 /* Operations that only read; they run on the reader threads. */
@@ -112,6 +113,7 @@ struct store {
     const struct store_backend *backend;
     struct store_config cfg; /* copy; cfg.url is the bare location, i.e. path */
     char *path;              /* owned */
+    char *shown;             /* owned; path with any password redacted */
     struct store_queue writes;
     struct store_queue reads;
     struct store_worker *workers; /* owned; [0] is the writer */
@@ -197,13 +199,53 @@ const char *store_op_name(enum store_op op)
     return op_names[op];
 }
 
-static bool op_is_read(enum store_op op)
+bool store__op_reads(enum store_op op)
 {
     return (unsigned)op < STORE_OP_COUNT && op_reads[op];
 }
 
-/* Splits a database URL into a backend and its location. Accepted: "sqlite:PATH",
- * "sqlite:///ABSOLUTE/PATH" and a plain path. Anything that looks like "scheme://" names a
+/* Appends src[0..n) to out at *len (out has room: the result is never longer than the URL plus
+ * a few stars per secret). */
+static void put(char *out, size_t *len, const char *src, size_t n)
+{
+    memcpy(out + *len, src, n);
+    *len += n;
+}
+
+/* "postgres://user:secret@host/db?password=x" is shown as
+ * "postgres://user:***@host/db?password=***": locations go to logs and /health, passwords must not.
+ * Returns a heap string. */
+char *store_redact_url(const char *url)
+{
+    size_t ulen = strlen(url), len = 0;
+    char *out = xmalloc(ulen + 16);
+    const char *p = url;
+    const char *auth = strstr(url, "://");
+    if (auth) {
+        auth += 3;
+        size_t alen = strcspn(auth, "/?#");
+        const char *at = memchr(auth, '@', alen);
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            put(out, &len, url, (size_t)(colon - url) + 1);
+            put(out, &len, "***", 3);
+            p = at;
+        }
+    }
+    const char *pw = strstr(p, "password=");
+    if (pw) {
+        put(out, &len, p, (size_t)(pw - p) + 9);
+        put(out, &len, "***", 3);
+        p = pw + 9 + strcspn(pw + 9, "&");
+    }
+    put(out, &len, p, strlen(p));
+    out[len] = '\0';
+    return out;
+}
+
+/* Splits a database URL into a backend and its location. Accepted: "postgres://..." and
+ * "postgresql://..." (the whole URI is the location), "sqlite:PATH", "sqlite:///ABSOLUTE/PATH"
+ * and a plain path. Anything that looks like "scheme://" names a
  * database this build cannot talk to, and saying so beats creating a file called
  * "postgres:" in the working directory. */
 static int parse_url(const char *url, const struct store_backend **backend, char **path, char *err,
@@ -214,6 +256,12 @@ static int parse_url(const char *url, const struct store_backend **backend, char
         return ERR_INVALID;
     }
     const char *p = url;
+    if (strncasecmp(url, "postgres://", 11) == 0 || strncasecmp(url, "postgresql://", 13) == 0) {
+        /* libpq parses the URI itself (host, port, user, database, sslmode=...). */
+        *backend = &store_backend_postgres;
+        *path = xstrdup(url);
+        return 0;
+    }
     if (strncasecmp(url, "sqlite:", 7) == 0) {
         p = url + 7;
         if (strncmp(p, "//", 2) == 0) {
@@ -227,7 +275,8 @@ static int parse_url(const char *url, const struct store_backend **backend, char
     } else if (isalpha((unsigned char)url[0])) {
         size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
         if (strncmp(url + n, "://", 3) == 0) {
-            snprintf(err, errlen, "unsupported database URL scheme '%.*s' (supported: sqlite)",
+            snprintf(err, errlen,
+                     "unsupported database URL scheme '%.*s' (supported: sqlite, postgres)",
                      (int)(n > 32 ? 32 : n), url);
             return ERR_INVALID;
         }
@@ -252,6 +301,11 @@ static int parse_url(const char *url, const struct store_backend **backend, char
 /* readers only matters to store_open(); `chatkitd migrate` starts no threads. */
 static int check_config(const struct store_config *cfg, bool threads, char *err, size_t errlen)
 {
+    if (threads && (cfg->pool_size < 0 || cfg->pool_size > STORE_READERS_MAX)) {
+        snprintf(err, errlen, "store pool size must be between 1 and %d, not %d", STORE_READERS_MAX,
+                 cfg->pool_size);
+        return ERR_INVALID;
+    }
     if (threads && (cfg->readers < 1 || cfg->readers > STORE_READERS_MAX)) {
         snprintf(err, errlen, "store readers must be between 1 and %d, not %d", STORE_READERS_MAX,
                  cfg->readers);
@@ -420,11 +474,14 @@ static void on_async(uv_async_t *handle)
  * sqlite_run_batch): the queue grows exactly when writes arrive faster than one commit each. */
 #define WRITE_BATCH_MAX 64
 
+/* A pooled store thread takes fewer at once: the others should get a share of a burst. */
+#define POOL_BATCH_MAX 16
+
 static void writer_loop(struct store *s, struct store_worker *w, void *conn)
 {
     struct store_job *jobs[WRITE_BATCH_MAX];
-    size_t n;
-    while ((n = queue_pop_many(w->queue, jobs, WRITE_BATCH_MAX)) > 0) {
+    size_t n, max = s->backend->pooled ? POOL_BATCH_MAX : WRITE_BATCH_MAX;
+    while ((n = queue_pop_many(w->queue, jobs, max)) > 0) {
         if (n == 1)
             s->backend->run(conn, jobs[0]);
         else
@@ -459,7 +516,7 @@ static void worker_main(void *arg)
     if (rc)
         return;
 
-    if (w->writer && s->backend->run_batch) {
+    if ((w->writer || s->backend->pooled) && s->backend->run_batch) {
         writer_loop(s, w, conn);
     } else {
         struct store_job *job;
@@ -517,6 +574,7 @@ static void store_free(struct store *s)
     uv_mutex_destroy(&s->done_lock);
     free(s->workers);
     free(s->path);
+    free(s->shown);
     free(s);
 }
 
@@ -575,14 +633,16 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, struct store **o
     s->loop = loop;
     s->backend = backend;
     s->path = path;
+    s->shown = store_redact_url(path);
     s->cfg = *cfg;
     s->cfg.url = path;
-    s->nworkers = 1 + cfg->readers;
+    /* A pool serves one queue with equal connections; worker 0 still migrates first. */
+    s->nworkers = backend->pooled ? (cfg->pool_size > 0 ? cfg->pool_size : 4) : 1 + cfg->readers;
     s->workers = xcalloc((size_t)s->nworkers, sizeof *s->workers);
     for (int i = 0; i < s->nworkers; i++) {
         s->workers[i].s = s;
         s->workers[i].writer = i == 0;
-        s->workers[i].queue = i == 0 ? &s->writes : &s->reads;
+        s->workers[i].queue = i == 0 || backend->pooled ? &s->writes : &s->reads;
     }
 
     /* The writer goes first and migrates, so a bad path or a too-new schema is reported here,
@@ -628,7 +688,8 @@ int store_submit(struct store *s, struct store_job *job)
         complete(s, job);
         return 0;
     }
-    queue_push(op_is_read(job->op) ? &s->reads : &s->writes, job);
+    bool read = store__op_reads(job->op) && !s->backend->pooled;
+    queue_push(read ? &s->reads : &s->writes, job);
     return 0;
 }
 
@@ -665,10 +726,9 @@ const char *store_backend_name(const struct store *s)
     return s->backend->name;
 }
 
-/* A SQLite location is a file path and carries no password to redact. */
 const char *store_location(const struct store *s)
 {
-    return s->path;
+    return s->shown;
 }
 
 int store_migrate(const struct store_config *cfg, int *applied, char *err, size_t errlen)

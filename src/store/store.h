@@ -215,6 +215,12 @@ enum store_op {
                               * is taken from the input); out: task */
     STORE_TASK_DELETE,       /* in: task.id; out: the deleted task; affected = 1 */
     STORE_TASK_LIST,         /* in: task_filter, page; out: list.tasks (order: created) */
+    STORE_RATE_TAKE,         /* in: session.id, rate_per_min, expires_at, before_us = now (wall
+                              * µs); takes a token from the session's bucket shared by every
+                              * replica (see ratelimit.h for the bucket); affected = 0 when
+                              * allowed, else whole seconds (>= 1) until a token is available.
+                              * PostgreSQL only: on SQLite the in-process limiter serves the one
+                              * process (ERR_INVALID) */
     STORE_OP_COUNT
 };
 
@@ -251,9 +257,11 @@ struct store_job {
 };
 
 struct store_config {
-    const char *url;          /* "sqlite:PATH" or a plain path */
-    int readers;              /* reader threads, >= 1 */
+    const char *url;          /* "sqlite:PATH", a plain path, or "postgres://..." (libpq URI) */
+    int readers;              /* SQLite reader threads, >= 1 */
     int busy_timeout_ms;      /* how long a connection waits on a lock */
+    int pool_size;            /* PostgreSQL connections (store threads); 0 = 4 */
+    int statement_timeout_ms; /* PostgreSQL: longest statement; 0 = 5000 */
     const struct logger *log; /* not owned */
 };
 
@@ -295,7 +303,11 @@ int store_submit(struct store *s, struct store_job *job);
  * NULL); the store is freed after that callback. Call it once, possibly from a job callback. */
 void store_close(struct store *s, void (*on_closed)(void *data), void *data);
 const struct store_stats *store_get_stats(const struct store *s);
-/* Name of the backend ("sqlite") and, for logs, its location with any password redacted. */
+/* url with any password replaced by "***" ("postgres://u:***@host/db", "...?password=***"), for
+ * logs and messages; a heap string the caller frees. */
+char *store_redact_url(const char *url);
+/* Name of the backend ("sqlite", "postgres") and, for logs, its location with any password
+ * redacted. */
 const char *store_backend_name(const struct store *s);
 const char *store_location(const struct store *s);
 

@@ -199,7 +199,7 @@ static size_t send_user(struct tasks_events *hub, struct tasks_feed_user *u, con
     return sent;
 }
 
-size_t tasks_events_publish(struct tasks_events *hub, const char *user_id, const char *json,
+size_t tasks_events_deliver(struct tasks_events *hub, const char *user_id, const char *json,
                             size_t len)
 {
     if (memchr(json, '\n', len) || memchr(json, '\r', len)) {
@@ -210,6 +210,21 @@ size_t tasks_events_publish(struct tasks_events *hub, const char *user_id, const
     size_t sent = u ? send_user(hub, u, json, len) : 0;
     hub->published += sent;
     return sent;
+}
+
+size_t tasks_events_publish(struct tasks_events *hub, const char *user_id, const char *json,
+                            size_t len)
+{
+    size_t sent = tasks_events_deliver(hub, user_id, json, len);
+    if (hub->relay)
+        hub->relay(hub->relay_data, user_id, json, len);
+    return sent;
+}
+
+void tasks_events_set_relay(struct tasks_events *hub, tasks_events_relay_fn fn, void *data)
+{
+    hub->relay = fn;
+    hub->relay_data = data;
 }
 
 /* Calls fn on every user; users (and their feeds) may be freed by fn. */

@@ -29,6 +29,11 @@
 
 struct tasks_feed_user;
 
+/* Cross-replica relay (PostgreSQL deployments): called with every event published here, after
+ * the local feeds got it, so other replicas can deliver it to their feeds. */
+typedef void (*tasks_events_relay_fn)(void *data, const char *user_id, const char *json,
+                                      size_t len);
+
 struct tasks_events {
     uv_loop_t *loop;                  /* not owned */
     const struct logger *log;         /* not owned */
@@ -42,6 +47,8 @@ struct tasks_events {
     bool closing;                     /* close_all ran: new feeds are refused */
     uint64_t published;               /* events sent (one per feed reached) */
     uint64_t dropped;                 /* feeds ended because a send failed */
+    tasks_events_relay_fn relay;      /* NULL on a single replica */
+    void *relay_data;
 };
 
 void tasks_events_init(struct tasks_events *hub, uv_loop_t *loop, const struct logger *log);
@@ -54,6 +61,12 @@ void tasks_events_unsubscribe(struct tasks_events *hub, struct http_request *req
 /* Sends json (one compact JSON object, len bytes, no raw newlines) as one event to every feed of
  * user_id; feeds whose send fails are ended. Returns the number of feeds that got it. */
 size_t tasks_events_publish(struct tasks_events *hub, const char *user_id, const char *json,
+                            size_t len);
+/* Sets (or, with NULL, removes) the relay of published events. */
+void tasks_events_set_relay(struct tasks_events *hub, tasks_events_relay_fn fn, void *data);
+/* Like tasks_events_publish, for an event another replica published: local feeds only, never
+ * relayed again. */
+size_t tasks_events_deliver(struct tasks_events *hub, const char *user_id, const char *json,
                             size_t len);
 /* Ends every feed, refuses new ones and closes the heartbeat timer (for SIGTERM: drain waits for
  * open responses, and a feed never ends on its own). The hub's memory must stay valid until the

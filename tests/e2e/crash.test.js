@@ -72,9 +72,17 @@ function startTurn(srv, user, n) {
   return rec;
 }
 
-function sqliteJson(db, sql) {
-  const out = execFileSync('sqlite3', ['-json', db, sql], { encoding: 'utf8' });
-  return out.trim() ? JSON.parse(out) : [];
+// SQLite: PRAGMA integrity_check. PostgreSQL: amcheck verifies every B-tree index of the schema
+// against its table (heapallindexed), which is what a torn write would break.
+function integrityCheck(srv, db) {
+  if (!srv.database) {
+    return execFileSync('sqlite3', [db, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
+  }
+  h.psql(srv.database, 'CREATE EXTENSION IF NOT EXISTS amcheck');
+  const n = h.psql(srv.database, `SELECT count(bt_index_check(c.oid, true)) FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace s ON s.oid = c.relnamespace
+    JOIN pg_am a ON a.oid = c.relam WHERE s.nspname = 'public' AND a.amname = 'btree'`).trim();
+  return Number(n) > 0 ? 'ok' : `no index checked (${n})`;
 }
 
 function itemText(item) {
@@ -172,11 +180,11 @@ test('kill -9 during 200 concurrent turns: the database is intact, finished turn
   // ---- restart on the same data dir ----
   const srv2 = await h.startServer({ root, dataDir, args: ['--session-rate', '100000', '--access-log', 'off'] });
   servers.push(srv2);
-  const integrity = execFileSync('sqlite3', [db, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
+  const integrity = integrityCheck(srv, db);
   assert.equal(integrity, 'ok', 'PRAGMA integrity_check');
 
   // Every items row, hidden ones included, read straight from the database.
-  const rows = sqliteJson(db, 'SELECT id, thread_id, user_id, type, hidden, json FROM items ORDER BY thread_id, seq');
+  const rows = h.sql(srv, 'SELECT id, thread_id, user_id, type, hidden, json FROM items ORDER BY thread_id, seq');
   for (const row of rows) {
     let item;
     try { item = JSON.parse(row.json); } catch (e) {
@@ -194,7 +202,7 @@ test('kill -9 during 200 concurrent turns: the database is intact, finished turn
     assert.equal(row.hidden, 0, `row ${row.id}: visible`);
     assertWholeItem(item, row.thread_id, `row ${row.id}`);
   }
-  const taskRows = sqliteJson(db, 'SELECT id, user_id, title FROM tasks');
+  const taskRows = h.sql(srv, 'SELECT id, user_id, title FROM tasks');
   const taskIds = new Set(taskRows.map((t) => t.id));
   const titles = taskRows.map((t) => `${t.user_id} ${t.title}`);
   assert.equal(new Set(titles).size, titles.length, 'no task was created twice');
@@ -259,7 +267,7 @@ test('kill -9 during 200 concurrent turns: the database is intact, finished turn
   const code = await srv2.stop();
   servers.splice(servers.indexOf(srv2), 1);
   assert.equal(code, 0, `restarted server exit code\n${srv2.stderrText().slice(-2000)}`);
-  const integrity2 = execFileSync('sqlite3', [db, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
+  const integrity2 = integrityCheck(srv, db);
   assert.equal(integrity2, 'ok', 'PRAGMA integrity_check after a clean stop');
 
   const withThread = cut.filter((r) => r.threadId).length;

@@ -5,11 +5,16 @@
 // The binary comes from $CHATKITD_BIN (resolved against the current directory), else
 // build-asan/chatkitd under the repository root. Every server gets a fresh temporary directory:
 // <root>/data is its --data-dir and <root> its working directory, so a .env in the repository
-// never leaks into a test. Inherited CHATKITD_*, CHATKIT_* and OPENAI_* variables are dropped
-// for the same reason.
+// never leaks into a test. Inherited CHATKITD_*, CHATKIT_*, OPENAI_* and DATABASE_URL variables
+// are dropped for the same reason.
+//
+// The backend: SQLite in the data directory, unless CHATKITD_E2E_DATABASE holds the base URL of a
+// PostgreSQL cluster ("postgres://user:pw@host:port/", as printed by scripts/pg-cluster). Then
+// every data directory gets its own fresh database of that cluster, passed as --database, so the
+// same tests run unchanged on both backends; sql() reads either one.
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -45,6 +50,46 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { killAll(); process.exit(130); });
 }
 
+const PG_BASE = process.env.CHATKITD_E2E_DATABASE || '';
+const pgDatabases = new Map(); // data dir -> database URL
+let pgCount = 0;
+
+// Runs sql on the cluster's maintenance database (or on url) through psql; returns stdout.
+function psql(url, sql) {
+  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    env: { ...process.env, PGCONNECT_TIMEOUT: '5' },
+  });
+}
+
+// The database URL of a data directory: created on first use, the same one afterwards (a
+// restarted server finds its rows again). null on SQLite.
+function databaseFor(dataDir) {
+  if (!PG_BASE) return null;
+  let url = pgDatabases.get(dataDir);
+  if (!url) {
+    const name = `e2e_${process.pid}_${++pgCount}`;
+    psql(`${PG_BASE}postgres`, `CREATE DATABASE ${name}`);
+    url = `${PG_BASE}${name}`;
+    pgDatabases.set(dataDir, url);
+  }
+  return url;
+}
+
+// Rows of a query, as objects, from the server's database (SQLite file or PostgreSQL).
+function sql(srv, query) {
+  if (srv.database) {
+    const out = psql(srv.database, `SELECT coalesce(json_agg(t), '[]') FROM (${query}) AS t`);
+    return JSON.parse(out.trim() || '[]');
+  }
+  const out = execFileSync('sqlite3', ['-json', path.join(srv.dataDir, 'chatkitd.db'), query], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
+  return out.trim() ? JSON.parse(out) : [];
+}
+
 function mkTmp(prefix = 'chatkitd-e2e-') {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tmpDirs.add(d);
@@ -55,7 +100,7 @@ function mkTmp(prefix = 'chatkitd-e2e-') {
 function childEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(CHATKITD_|CHATKIT_|OPENAI_)/.test(k)) continue;
+    if (/^(CHATKITD_|CHATKIT_|OPENAI_)/.test(k) || k === 'DATABASE_URL') continue;
     env[k] = v;
   }
   // Sanitizer reports must be visible in stderr; leaks make the exit code non-zero.
@@ -113,6 +158,14 @@ async function startServer(opts = {}) {
   if (opts.listen !== false) args.push('--listen', '127.0.0.1:0');
   if (opts.dataDirFlag !== false) args.push('--data-dir', dataDir);
   args.push(...(opts.args || []));
+  const given = args.indexOf('--database');
+  let database = null;
+  if (given >= 0) {
+    if (/^postgres/.test(args[given + 1] || '')) database = args[given + 1];
+  } else if (opts.database !== false) {
+    database = databaseFor(dataDir);
+    if (database) args.push('--database', database);
+  }
   const proc = spawn(BIN, args, {
     cwd: opts.cwd || root,
     env: childEnv(opts.env),
@@ -159,6 +212,7 @@ async function startServer(opts = {}) {
     proc,
     root,
     dataDir,
+    database, // the PostgreSQL URL, or null on SQLite
     listenLine: line,
     stderrText: () => stderr,
     stdoutText: () => stdout,
@@ -566,8 +620,53 @@ function uidCookie(res) {
   return undefined;
 }
 
+// An open GET /api/events: collects data events and comments as they arrive.
+function openFeed(s, user) {
+  return new Promise((resolve, reject) => {
+    const u = new URL('/api/events', s.url);
+    const feed = { events: [], comments: [], status: 0, headers: {}, buf: '', ended: false };
+    const waiters = new Set();
+    const wake = () => { for (const w of [...waiters]) w(); };
+    const req = http.request({
+      host: u.hostname, port: u.port, path: u.pathname, method: 'GET', agent: false,
+      headers: user ? { Authorization: `Bearer ${user.secret}` } : {},
+    }, (res) => {
+      feed.status = res.statusCode;
+      feed.headers = res.headers;
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        feed.buf += d;
+        let i;
+        while ((i = feed.buf.indexOf('\n\n')) >= 0) {
+          const frame = feed.buf.slice(0, i);
+          feed.buf = feed.buf.slice(i + 2);
+          if (frame.startsWith('data: ')) feed.events.push(JSON.parse(frame.slice(6)));
+          else if (frame.startsWith(':')) feed.comments.push(frame);
+          else feed.events.push({ bad: frame });
+        }
+        wake();
+      });
+      res.on('end', () => { feed.ended = true; wake(); });
+      res.on('error', () => { feed.ended = true; wake(); });
+      resolve(feed);
+    });
+    req.on('error', reject);
+    req.end();
+    feed.close = () => req.destroy();
+    feed.waitFor = (pred, ms = 5000, what = 'events') => withTimeout(new Promise((res) => {
+      const check = () => { if (pred(feed)) { waiters.delete(check); res(feed); } };
+      waiters.add(check);
+      check();
+    }), ms, `${what}; got ${JSON.stringify(feed.events).slice(0, 1500)}`);
+  });
+}
+
 module.exports = {
   BIN,
+  PG_BASE,
+  databaseFor,
+  psql,
+  sql,
   REPO_ROOT,
   RawConn,
   assertError,
@@ -582,6 +681,7 @@ module.exports = {
   mintApi,
   mintBrowser,
   mkTmp,
+  openFeed,
   parseResponses,
   post,
   rawExchange,

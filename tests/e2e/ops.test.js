@@ -77,18 +77,27 @@ describe('health and metrics', () => {
   });
 
 
-  test('GET /health is 503 with the reason once the database file is gone', T, async () => {
+  test('GET /health is 503 with the reason once the database is gone', T, async () => {
     const s = await h.startServer();
     servers.push(s);
     assert.equal((await h.get(s, '/health')).status, 200);
-    fs.rmSync(path.join(s.dataDir, 'chatkitd.db'));
+    if (s.database) {
+      const name = s.database.slice(s.database.lastIndexOf('/') + 1);
+      h.psql(`${h.PG_BASE}postgres`, `DROP DATABASE ${name} WITH (FORCE)`);
+    } else {
+      fs.rmSync(path.join(s.dataDir, 'chatkitd.db'));
+    }
     const r = await h.get(s, '/health');
     assert.equal(r.status, 503);
     assert.match(r.headers['content-type'], /^application\/json/);
     const b = r.json();
     assert.equal(b.status, 'unavailable');
-    assert.match(b.store, /chatkitd\.db/);
-    assert.match(b.store, /missing/);
+    if (s.database) {
+      assert.match(b.store, /PostgreSQL|connection|does not exist/);
+    } else {
+      assert.match(b.store, /chatkitd\.db/);
+      assert.match(b.store, /missing/);
+    }
     assert.notEqual(b.store, 'ok');
     assert.match(b.version, /^\d+\.\d+\.\d+/);
   });

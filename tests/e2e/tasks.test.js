@@ -4,7 +4,6 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
 const h = require('./helpers');
 
 const T = { timeout: 30000 };
@@ -41,45 +40,9 @@ async function create(user, body) {
   return r.json();
 }
 
-// An open GET /api/events: collects data events and comments as they arrive.
+// An open GET /api/events (see helpers.openFeed).
 function openFeed(user, s = srv) {
-  return new Promise((resolve, reject) => {
-    const u = new URL('/api/events', s.url);
-    const feed = { events: [], comments: [], status: 0, headers: {}, buf: '', ended: false };
-    const waiters = new Set();
-    const wake = () => { for (const w of [...waiters]) w(); };
-    const req = http.request({
-      host: u.hostname, port: u.port, path: u.pathname, method: 'GET', agent: false,
-      headers: user ? { Authorization: `Bearer ${user.secret}` } : {},
-    }, (res) => {
-      feed.status = res.statusCode;
-      feed.headers = res.headers;
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        feed.buf += d;
-        let i;
-        while ((i = feed.buf.indexOf('\n\n')) >= 0) {
-          const frame = feed.buf.slice(0, i);
-          feed.buf = feed.buf.slice(i + 2);
-          if (frame.startsWith('data: ')) feed.events.push(JSON.parse(frame.slice(6)));
-          else if (frame.startsWith(':')) feed.comments.push(frame);
-          else feed.events.push({ bad: frame });
-        }
-        wake();
-      });
-      res.on('end', () => { feed.ended = true; wake(); });
-      res.on('error', () => { feed.ended = true; wake(); });
-      resolve(feed);
-    });
-    req.on('error', reject);
-    req.end();
-    feed.close = () => req.destroy();
-    feed.waitFor = (pred, ms = 5000, what = 'events') => h.withTimeout(new Promise((res) => {
-      const check = () => { if (pred(feed)) { waiters.delete(check); res(feed); } };
-      waiters.add(check);
-      check();
-    }), ms, `${what}; got ${JSON.stringify(feed.events).slice(0, 1500)}`);
-  });
+  return h.openFeed(s, user);
 }
 
 // The feed is registered once the server answered its headers; a round trip through the same

@@ -3,6 +3,7 @@
 #include "core/err.h"
 
 #include <dirent.h>
+#include <libpq-fe.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -14,6 +15,37 @@
 
 #include <cmocka.h>
 
+/* Runs one statement on the cluster's maintenance database (CREATE/DROP DATABASE cannot run
+ * inside the database they name). */
+static void pg_admin(const struct store_fixture *fx, const char *sql)
+{
+    char url[320];
+    snprintf(url, sizeof url, "%spostgres", fx->pg_base);
+    PGconn *db = PQconnectdb(url);
+    if (PQstatus(db) != CONNECTION_OK)
+        fail_msg("cannot reach the test cluster: %s", PQerrorMessage(db));
+    PGresult *r = PQexec(db, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(db);
+}
+
+/* The database of this test, named after the temporary directory so parallel tests differ. */
+static void pg_create(struct store_fixture *fx, const char *base)
+{
+    snprintf(fx->pg_base, sizeof fx->pg_base, "%s", base);
+    snprintf(fx->pg_db, sizeof fx->pg_db, "t_%s", strrchr(fx->dir, '.') + 1);
+    for (char *p = fx->pg_db; *p; p++)
+        *p = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : (*p == '-' ? '_' : *p));
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", fx->pg_db);
+    pg_admin(fx, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", fx->pg_db);
+    pg_admin(fx, sql);
+    snprintf(fx->url, sizeof fx->url, "%s%s", fx->pg_base, fx->pg_db);
+}
+
 int store_fixture_setup(void **state, const char *name)
 {
     struct store_fixture *fx = calloc(1, sizeof *fx);
@@ -22,6 +54,9 @@ int store_fixture_setup(void **state, const char *name)
     assert_non_null(mkdtemp(fx->dir));
     snprintf(fx->path, sizeof fx->path, "%s/chatkitd.db", fx->dir);
     snprintf(fx->url, sizeof fx->url, "sqlite:%s", fx->path);
+    const char *base = getenv("CHATKITD_TEST_DATABASE");
+    if (base && *base)
+        pg_create(fx, base);
     assert_int_equal(uv_loop_init(&fx->loop), 0);
     FILE *out = fopen("/dev/null", "w");
     assert_non_null(out);
@@ -61,6 +96,11 @@ int store_fixture_teardown(void **state)
     }
     closedir(d);
     int rmdir_rc = rmdir(fx->dir);
+    if (fx->pg_db[0]) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", fx->pg_db);
+        pg_admin(fx, sql);
+    }
     bool closed = fx->closed;
     free(fx);
     assert_true(closed);
@@ -114,8 +154,28 @@ char *store_fixture_heap(const char *s)
 }
 
 /* First column of the first row of sql, run outside the store (-1 with no row). */
+static int64_t pg_sql_int(struct store_fixture *fx, const char *sql)
+{
+    PGconn *db = PQconnectdb(fx->url);
+    assert_int_equal(PQstatus(db), CONNECTION_OK);
+    PGresult *r = PQexec(db, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    int64_t v = -1;
+    if (PQntuples(r) > 0) {
+        const char *t = PQgetvalue(r, 0, 0);
+        /* Comparisons are booleans in PostgreSQL and 0/1 in SQLite. */
+        v = strcmp(t, "t") == 0 ? 1 : strcmp(t, "f") == 0 ? 0 : strtoll(t, NULL, 10);
+    }
+    PQclear(r);
+    PQfinish(db);
+    return v;
+}
+
 int64_t store_fixture_sql_int(struct store_fixture *fx, const char *sql)
 {
+    if (fx->pg_db[0])
+        return pg_sql_int(fx, sql);
     sqlite3 *db;
     assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st;

@@ -1,5 +1,7 @@
-/* store_fixture.h - a real SQLite store on a real loop in a fresh temporary directory, for unit
- * tests of the store's operations, and the small helpers those tests share. */
+/* store_fixture.h - a real store on a real loop in a fresh temporary directory, for unit tests of
+ * the store's operations, and the small helpers those tests share. The store is SQLite, or, when
+ * CHATKITD_TEST_DATABASE holds a PostgreSQL base URL ("postgres://user:pw@host:port/", as printed
+ * by scripts/pg-cluster), a fresh database of that cluster, dropped again by the teardown. */
 #ifndef CHATKITD_TESTS_STORE_FIXTURE_H
 #define CHATKITD_TESTS_STORE_FIXTURE_H
 
@@ -13,7 +15,9 @@
 struct store_fixture {
     char dir[64];
     char path[128];
-    char url[160];
+    char url[320];
+    char pg_base[256]; /* "" for SQLite */
+    char pg_db[64];
     uv_loop_t loop;
     struct logger log;
     struct store *store;

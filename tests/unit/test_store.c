@@ -209,8 +209,8 @@ static void test_open_applies_migrations(void **state)
 
     assert_true(strstr(log_text(fx), "applied migration 1 users_and_sessions") != NULL);
     assert_true(strstr(log_text(fx), "applied migration 2 chat_and_tasks") != NULL);
-    assert_int_equal(sql_int(fx->path, "SELECT max(version) FROM schema_migrations"), 2);
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(sql_int(fx->path, "SELECT max(version) FROM schema_migrations"), 3);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM schema_migrations"), 3);
     assert_int_equal(sql_int(fx->path, "SELECT min(applied_us) > 0 FROM schema_migrations"), 1);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_schema WHERE name IN "
                                        "('users', 'sessions', 'sessions_user_id', "
@@ -227,7 +227,7 @@ static void test_reopen_applies_nothing(void **state)
     open_store(fx);
     close_store(fx);
     assert_null(strstr(log_text(fx) + before, "applied migration"));
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM schema_migrations"), 3);
 
     struct store_config cfg = config(fx, fx->path); /* plain path form */
     int applied = -1;
@@ -637,17 +637,19 @@ static void test_invalid_op(void **state)
 static void test_unsupported_scheme(void **state)
 {
     struct fixture *fx = *state;
-    struct store_config cfg = config(fx, "postgres://chatkit:secret@db.example/chatkit");
+    struct store_config cfg = config(fx, "mysql://chatkit:secret@db.example/chatkit");
     char err[256] = "";
     struct store *s = (struct store *)1;
     assert_int_equal(store_open(&fx->loop, &cfg, &s, err, sizeof err), ERR_INVALID);
     assert_null(s);
-    assert_string_equal(err, "unsupported database URL scheme 'postgres' (supported: sqlite)");
+    assert_string_equal(err,
+                        "unsupported database URL scheme 'mysql' (supported: sqlite, postgres)");
 
     int applied = -1;
     err[0] = '\0';
     assert_int_equal(store_migrate(&cfg, &applied, err, sizeof err), ERR_INVALID);
-    assert_string_equal(err, "unsupported database URL scheme 'postgres' (supported: sqlite)");
+    assert_string_equal(err,
+                        "unsupported database URL scheme 'mysql' (supported: sqlite, postgres)");
 
     const char *bad[] = {"", "sqlite:", "sqlite::memory:", "sqlite://relative.db"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -686,9 +688,9 @@ static void test_migrate_fresh(void **state)
     int rc = store_migrate(&cfg, &applied, err, sizeof err);
     if (rc)
         fail_msg("store_migrate: %s", err);
-    assert_int_equal(applied, 2);
+    assert_int_equal(applied, 3);
     assert_true(strstr(log_text(fx), "applied migration 1 users_and_sessions") != NULL);
-    assert_int_equal(sql_int(fx->path, "SELECT max(version) FROM schema_migrations"), 2);
+    assert_int_equal(sql_int(fx->path, "SELECT max(version) FROM schema_migrations"), 3);
 
     assert_int_equal(store_migrate(&cfg, &applied, err, sizeof err), 0);
     assert_int_equal(applied, 0);
@@ -720,7 +722,7 @@ static void test_newer_schema_refused(void **state)
     assert_int_equal(store_open(&fx->loop, &cfg, &s, err, sizeof err), ERR_INVALID);
     assert_null(s);
     assert_string_equal(err, "database schema version 999 is newer than this chatkitd "
-                             "(knows up to 2)");
+                             "(knows up to 3)");
     int applied = -1;
     err[0] = '\0';
     assert_int_equal(store_migrate(&cfg, &applied, err, sizeof err), ERR_INVALID);

@@ -1013,9 +1013,9 @@ static void test_concurrent(void **state)
     /* seq values are unique across the whole database. */
     assert_int_equal(
         store_fixture_sql_int(fx, "SELECT count(*) FROM (SELECT seq FROM items UNION ALL "
-                                  "SELECT seq FROM threads)"),
+                                  "SELECT seq FROM threads) AS s"),
         store_fixture_sql_int(fx, "SELECT count(DISTINCT seq) FROM (SELECT seq FROM items "
-                                  "UNION ALL SELECT seq FROM threads)"));
+                                  "UNION ALL SELECT seq FROM threads) AS s"));
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
