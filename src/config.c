@@ -524,12 +524,15 @@ static void config_defaults(struct config *cfg)
 
 void config_free(struct config *cfg)
 {
-    char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
-                       &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
-                       &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url,
-                       &cfg->cors_origins,   &cfg->attachment_types,  &cfg->model,
-                       &cfg->providers_file, &cfg->transcribe_model,  &cfg->sessions_upstream,
-                       &cfg->chatkit_script_url, &cfg->migrate_from,  &cfg->migrate_to};
+    char **fields[] = {&cfg->data_dir,          &cfg->database,
+                       &cfg->config_file,       &cfg->openai_api_key,
+                       &cfg->openai_base_url,   &cfg->workflow_id,
+                       &cfg->api_key,           &cfg->trust_user_header,
+                       &cfg->public_url,        &cfg->cors_origins,
+                       &cfg->attachment_types,  &cfg->model,
+                       &cfg->providers_file,    &cfg->transcribe_model,
+                       &cfg->sessions_upstream, &cfg->chatkit_script_url,
+                       &cfg->migrate_from,      &cfg->migrate_to};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

@@ -36,8 +36,8 @@ struct auth_config {
     uint64_t browser_ttl_s;                   /* lifetime of browser-minted sessions */
     int browser_rate;                         /* their requests per minute */
     bool hosted_sessions; /* POST /api/chatkit/sessions is served by hosted.c instead */
-    bool shared_rate; /* several replicas: rate limits are counted in the database
-                       * (STORE_RATE_TAKE) instead of in this process */
+    bool shared_rate;     /* several replicas: rate limits are counted in the database
+                           * (STORE_RATE_TAKE) instead of in this process */
 };
 
 struct auth {
