@@ -90,6 +90,15 @@ function sql(srv, query) {
   return out.trim() ? JSON.parse(out) : [];
 }
 
+// A thread's stored, server-private metadata object ({} when the thread has none).
+function threadMetadata(srv, threadId) {
+  const id = String(threadId).replace(/'/g, "''");
+  const rows = sql(srv, `SELECT metadata FROM threads WHERE id = '${id}'`);
+  if (!rows.length || rows[0].metadata == null) return {};
+  const m = rows[0].metadata;
+  return typeof m === 'string' ? JSON.parse(m || '{}') : m;
+}
+
 function mkTmp(prefix = 'chatkitd-e2e-') {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tmpDirs.add(d);
@@ -667,6 +676,7 @@ module.exports = {
   databaseFor,
   psql,
   sql,
+  threadMetadata,
   REPO_ROOT,
   RawConn,
   assertError,

@@ -58,10 +58,7 @@ async function metrics(srv) {
 }
 
 async function threadMetadataUsage(srv, threadId) {
-  const db = path.join(srv.dataDir, 'chatkitd.db');
-  const { execFileSync } = require('node:child_process');
-  const out = execFileSync('sqlite3', [db, `SELECT metadata FROM threads WHERE id='${threadId}'`]).toString();
-  return JSON.parse(out.trim() || '{}').usage;
+  return h.threadMetadata(srv, threadId).usage;
 }
 
 before(async () => {

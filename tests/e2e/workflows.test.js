@@ -305,13 +305,8 @@ function fakeOpenAI(answer, { delayMs = 0 } = {}) {
     resolve({ url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() })));
 }
 
-// The thread's stored metadata (server-private; read from the database file).
-function threadMetadata(srv, threadId) {
-  const { execFileSync } = require('node:child_process');
-  const db = path.join(srv.dataDir, 'chatkitd.db');
-  const out = execFileSync('sqlite3', [db, `SELECT metadata FROM threads WHERE id='${threadId}'`]).toString();
-  return JSON.parse(out.trim() || '{}');
-}
+// The thread's stored metadata (server-private; read from either backend).
+const threadMetadata = (srv, threadId) => h.threadMetadata(srv, threadId);
 
 function modelEnv(upstream) {
   return { OPENAI_API_KEY: 'sk-test-0123456789abcdef', OPENAI_BASE_URL: upstream.url };
