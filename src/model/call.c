@@ -176,11 +176,38 @@ static void w_tool(void *d, const char *call_id, const char *name, const char *a
         c->ev.tool_call(c->data, call_id, name, args);
 }
 
+static void w_image_started(void *d, const char *image_id)
+{
+    struct model_call *c = d;
+    flush_text(c);
+    if (deliverable(c) && c->ev.image_started)
+        c->ev.image_started(c->data, image_id);
+}
+
+static void w_image_partial(void *d, const char *image_id, int index, const char *b64)
+{
+    struct model_call *c = d;
+    flush_text(c);
+    if (deliverable(c) && c->ev.image_partial)
+        c->ev.image_partial(c->data, image_id, index, b64);
+}
+
+static void w_image_done(void *d, const char *image_id, const char *b64, const char *format)
+{
+    struct model_call *c = d;
+    flush_text(c);
+    if (deliverable(c) && c->ev.image_done)
+        c->ev.image_done(c->data, image_id, b64, format);
+}
+
 static const struct model_call_events wrapped = {
     .text_delta = w_text,
     .reasoning_delta = w_reasoning,
     .annotation = w_annotation,
     .tool_call = w_tool,
+    .image_started = w_image_started,
+    .image_partial = w_image_partial,
+    .image_done = w_image_done,
 };
 
 /* ---- attempts ---- */
