@@ -33,7 +33,8 @@ struct model_call {
     void *data;
     char *url;       /* owned */
     char **headers;  /* owned */
-    struct buf body; /* the request, built once */
+    struct buf body; /* the request, built once; freed once sent and output arrived (no retry
+                      * can follow then) */
     struct http_call *http;
     uv_timer_t timer; /* first token, idle, backoff; the call is freed in its close callback */
     enum call_state state;
@@ -124,6 +125,10 @@ static bool deliverable(struct model_call *c)
     if (c->state != CALL_RUNNING)
         return false;
     c->started = true;
+    /* A started call is never tried again: once curl is done with the request, it goes (its
+     * history and tool schemas are most of what a streaming call holds). */
+    if (c->body.data && c->http && http_call_body_sent(c->http))
+        buf_free(&c->body);
     return true;
 }
 
