@@ -101,6 +101,8 @@ struct ck_turn {
     char *delegate_text;           /* owned; NULL = the turn's own text */
     char delegate_item_id[ID_MAX]; /* "" = the turn's own */
     char last_answer_id[ID_MAX];   /* the newest assistant message done in this turn */
+    void (*drain_fn)(struct ck_turn *t, void *data); /* ck_turn_on_drain's waiter, or NULL */
+    void *drain_data;
 };
 
 struct ck_engine {
@@ -1313,6 +1315,20 @@ const char *ck_turn_user_text(const struct ck_turn *t)
     if (t->outer_resp && t->delegate_text)
         return t->delegate_text;
     return t->user_text.len ? t->user_text.data : NULL;
+}
+
+void ck_turn_on_drain(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data)
+{
+    t->drain_fn = fn;
+    t->drain_data = data;
+}
+
+void ck_turn_drained(struct ck_turn *t)
+{
+    void (*fn)(struct ck_turn *, void *) = t->drain_fn;
+    t->drain_fn = NULL; /* one-shot: the waiter registers again when it still waits */
+    if (fn && t->state == TURN_RUNNING && !t->cancelled)
+        fn(t, t->drain_data);
 }
 
 size_t ck_turn_backlog(const struct ck_turn *t)
