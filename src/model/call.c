@@ -50,14 +50,30 @@ struct model_call {
     uint64_t last_activity; /* uv_now of the last body bytes */
     int pending_code;       /* CALL_FAIL_PENDING: what to report */
     char pending_msg[256];
-    struct chat_stream chat;
-    struct responses_stream resp;
+    union { /* the dialect's stream state: chat for MODEL_API_CHAT, resp otherwise */
+        struct chat_stream chat;
+        struct responses_stream resp;
+    };
     /* Text deltas of one upstream read, joined: one event downstream instead of one per token
      * when tokens arrive faster than they can be shown. Flushed at the end of every read and
      * before any other event, so nothing waits longer than the read that brought it. */
     struct buf text;
     char text_item[128];
 };
+
+static void dialect_free(struct model_call *c)
+{
+    if (c->prov->api == MODEL_API_CHAT)
+        chat_stream_free(&c->chat);
+}
+
+static void dialect_init(struct model_call *c)
+{
+    if (c->prov->api == MODEL_API_CHAT)
+        chat_stream_init(&c->chat, TOOL_ARGS_MAX);
+    else
+        responses_stream_init(&c->resp);
+}
 
 static void on_timer_closed(uv_handle_t *h)
 {
@@ -67,7 +83,7 @@ static void on_timer_closed(uv_handle_t *h)
     buf_free(&c->body);
     buf_free(&c->errbody);
     sse_parser_free(&c->sse);
-    chat_stream_free(&c->chat);
+    dialect_free(c);
     buf_free(&c->text);
     free(c);
 }
@@ -417,9 +433,8 @@ static void attempt_start(struct model_call *c)
     buf_reset(&c->text);
     sse_parser_free(&c->sse);
     sse_parser_init(&c->sse, lim->max_event_bytes);
-    chat_stream_free(&c->chat);
-    chat_stream_init(&c->chat, TOOL_ARGS_MAX);
-    responses_stream_init(&c->resp);
+    dialect_free(c);
+    dialect_init(c);
     struct http_call_params hp = {.method = "POST",
                                   .url = c->url,
                                   .headers = (const char *const *)c->headers,
@@ -466,7 +481,7 @@ int model_call_start(struct model_registry *reg, const char *model_ref,
     buf_init(&c->errbody, ERROR_BODY_MAX);
     buf_init(&c->text, TEXT_JOIN_MAX);
     sse_parser_init(&c->sse, reg->cfg.limits.max_event_bytes);
-    chat_stream_init(&c->chat, TOOL_ARGS_MAX);
+    dialect_init(c);
     struct buf url;
     buf_init(&url, 4096);
     buf_appendf(&url, "%s/v1/%s", prov->base_url,

@@ -292,18 +292,18 @@ void chat_stream_init(struct chat_stream *s, size_t max_args_bytes)
 {
     memset(s, 0, sizeof *s);
     s->max_args_bytes = max_args_bytes;
-    for (int i = 0; i < CHAT_MAX_TOOL_CALLS; i++)
-        buf_init(&s->tools[i].args, max_args_bytes);
     id_new("msg_", s->item_id);
 }
 
 void chat_stream_free(struct chat_stream *s)
 {
-    for (int i = 0; i < CHAT_MAX_TOOL_CALLS; i++) {
+    for (int i = 0; s->tools && i < CHAT_MAX_TOOL_CALLS; i++) {
         free(s->tools[i].call_id);
         free(s->tools[i].name);
         buf_free(&s->tools[i].args);
     }
+    free(s->tools);
+    s->tools = NULL;
 }
 
 void model_usage_read(const cJSON *u, const char *in_key, const char *out_key,
@@ -335,6 +335,11 @@ static int take_tool_fragment(struct chat_stream *s, const cJSON *tc)
                  CHAT_MAX_TOOL_CALLS);
         return ERR_INVALID;
     }
+    if (!s->tools) {
+        s->tools = xcalloc(CHAT_MAX_TOOL_CALLS, sizeof *s->tools);
+        for (int i = 0; i < CHAT_MAX_TOOL_CALLS; i++)
+            buf_init(&s->tools[i].args, s->max_args_bytes);
+    }
     struct chat_tool_frag *f = &s->tools[index];
     const char *v;
     const cJSON *fn = NULL;
@@ -355,7 +360,7 @@ static int take_tool_fragment(struct chat_stream *s, const cJSON *tc)
 /* The choice finished (or the stream ended): every assembled call, in index order, once. */
 static void report_tools(struct chat_stream *s, const struct model_call_events *ev, void *data)
 {
-    if (s->tools_reported)
+    if (s->tools_reported || !s->tools)
         return;
     s->tools_reported = true;
     for (int i = 0; i < CHAT_MAX_TOOL_CALLS; i++) {
