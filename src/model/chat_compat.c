@@ -502,7 +502,7 @@ static int scan_key(struct scan *sc, const char *const *keys, int nkeys, unsigne
     if (!scan_string(sc, &k, &n) || !scan_char(sc, ':'))
         return -1;
     for (int i = 0; i < nkeys; i++) {
-        if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0) {
+        if (keys[i][0] == k[0] && strncmp(keys[i], k, n) == 0 && keys[i][n] == '\0') {
             if (*seen & (1u << i))
                 return -1;
             *seen |= 1u << i;
