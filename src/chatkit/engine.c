@@ -98,9 +98,8 @@ struct ck_turn {
     void *outer_context;
     ck_delegate_done_fn delegate_done;
     void *delegate_data;
-    char *delegate_text;           /* owned; NULL = the turn's own text */
-    char delegate_item_id[ID_MAX]; /* "" = the turn's own */
-    char last_answer_id[ID_MAX];   /* the newest assistant message done in this turn */
+    char *delegate_text;                             /* owned; NULL = the turn's own text */
+    char delegate_item_id[ID_MAX];                   /* "" = the turn's own */
     void (*drain_fn)(struct ck_turn *t, void *data); /* ck_turn_on_drain's waiter, or NULL */
     void *drain_data;
 };
@@ -1082,15 +1081,8 @@ void ck_turn_emit_item_done(struct ck_turn *t, const char *item_id, const char *
         buf_free(&p->text);
         free(p);
     }
-    if (strcmp(type, "assistant_message") == 0)
-        snprintf(t->last_answer_id, sizeof t->last_answer_id, "%s", item_id);
     queue_item(t, EV_DONE, "thread.item.done", item_id, type, created_us, item_json, true);
     turn_pump(t);
-}
-
-const char *ck_turn_last_answer_id(const struct ck_turn *t)
-{
-    return t->last_answer_id;
 }
 
 void ck_turn_emit_item_replaced(struct ck_turn *t, const char *item_id, const char *type,

@@ -156,9 +156,6 @@ void ck_turn_emit_item_done(struct ck_turn *t, const char *item_id, const char *
 /* Replaces a done item: stored (update by id), then sent. */
 void ck_turn_emit_item_replaced(struct ck_turn *t, const char *item_id, const char *type,
                                 int64_t created_us, const char *item_json);
-/* The id of the newest assistant message this turn finished with ck_turn_emit_item_done ("" when
- * none): a workflow removes an answer that was data for the next step (a JSON output). */
-const char *ck_turn_last_answer_id(const struct ck_turn *t);
 /* Removes an item: deleted, then sent. */
 void ck_turn_emit_item_removed(struct ck_turn *t, const char *item_id);
 /* A whole assistant message streamed the way a model would: item.added, content_part.added,
