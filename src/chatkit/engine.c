@@ -98,9 +98,10 @@ struct ck_turn {
     void *outer_context;
     ck_delegate_done_fn delegate_done;
     void *delegate_data;
-    char *delegate_text;                             /* owned; NULL = the turn's own text */
-    char delegate_item_id[ID_MAX];                   /* "" = the turn's own */
-    void (*drain_fn)(struct ck_turn *t, void *data); /* ck_turn_on_drain's waiter, or NULL */
+    char *delegate_text;           /* owned; NULL = the turn's own text */
+    char delegate_item_id[ID_MAX]; /* "" = the turn's own */
+    /* ck_turn_on_drain's waiter, or NULL. */
+    void (*drain_fn)(struct ck_turn *t, void *data);
     void *drain_data;
 };
 
