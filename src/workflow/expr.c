@@ -227,7 +227,7 @@ static int lex_string(struct lexer *lx, size_t start, size_t *next)
         const char *esc = strchr("nrtbf\\'\"/", c);
         i += 2;
         if (c == 'u') {
-            unsigned cp;
+            unsigned cp = 0;
             int rc = lex_unicode(lx, end, &i, &cp);
             if (rc != 0) {
                 free(out);

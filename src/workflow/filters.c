@@ -388,7 +388,7 @@ static int f_join(struct wf_filter_ctx *cx, const cJSON *in, const struct wf_fil
 static int f_round(struct wf_filter_ctx *cx, const cJSON *in, const struct wf_filter_arg *args,
                    cJSON **out)
 {
-    double x, precision;
+    double x = 0, precision;
     const char *method = "common";
     int rc = need_number(cx, "round", "the input", in, &x);
     if (rc == 0)
@@ -526,7 +526,7 @@ static int f_last(struct wf_filter_ctx *cx, const cJSON *in, const struct wf_fil
 static int f_replace(struct wf_filter_ctx *cx, const cJSON *in, const struct wf_filter_arg *args,
                      cJSON **out)
 {
-    const char *old, *rep;
+    const char *old = NULL, *rep = NULL;
     double count;
     int rc = need_string(cx, "replace", "the text to replace", args[0].value, &old);
     if (rc == 0)
@@ -652,7 +652,7 @@ static int run_named_test(struct wf_filter_ctx *cx, const char *filter, const cJ
         *result = wf_expr_truthy(v);
         return 0;
     }
-    const char *name;
+    const char *name = NULL;
     int rc = need_string(cx, filter, "the test name", name_arg->value, &name);
     if (rc != 0)
         return rc;
@@ -690,7 +690,7 @@ static int filter_list(struct wf_filter_ctx *cx, const char *filter, const cJSON
 static int attr_filter(struct wf_filter_ctx *cx, const char *name, const cJSON *in,
                        const struct wf_filter_arg *args, bool keep, cJSON **out)
 {
-    const char *attr;
+    const char *attr = NULL;
     int rc = need_string(cx, name, "the attribute", args[0].value, &attr);
     return rc != 0 ? rc : filter_list(cx, name, in, attr, &args[1], &args[2], keep, out);
 }
@@ -722,7 +722,7 @@ static int f_reject(struct wf_filter_ctx *cx, const cJSON *in, const struct wf_f
 static int f_map(struct wf_filter_ctx *cx, const cJSON *in, const struct wf_filter_arg *args,
                  cJSON **out)
 {
-    const char *attr;
+    const char *attr = NULL;
     if (!args[0].set)
         return cx_fail(cx, ERR_INVALID, "map needs attribute='name'");
     int rc = need_string(cx, "map", "attribute", args[0].value, &attr);
@@ -807,7 +807,7 @@ static int f_abs(struct wf_filter_ctx *cx, const cJSON *in, const struct wf_filt
                  cJSON **out)
 {
     (void)args;
-    double x;
+    double x = 0;
     int rc = need_number(cx, "abs", "the input", in, &x);
     if (rc == 0)
         *out = cJSON_CreateNumber(fabs(x));
@@ -972,7 +972,7 @@ static int whole_number(struct wf_filter_ctx *cx, const char *test, const cJSON 
 static int t_odd(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, bool *r)
 {
     (void)arg;
-    double x;
+    double x = 0;
     int rc = whole_number(cx, "odd", v, &x);
     *r = rc == 0 && fmod(fabs(x), 2) == 1;
     return rc;
@@ -981,7 +981,7 @@ static int t_odd(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, boo
 static int t_even(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, bool *r)
 {
     (void)arg;
-    double x;
+    double x = 0;
     int rc = whole_number(cx, "even", v, &x);
     *r = rc == 0 && fmod(fabs(x), 2) == 0;
     return rc;
@@ -989,7 +989,7 @@ static int t_even(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, bo
 
 static int t_divisibleby(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, bool *r)
 {
-    double x, d;
+    double x = 0, d = 0;
     int rc = whole_number(cx, "divisibleby", v, &x);
     if (rc == 0)
         rc = whole_number(cx, "divisibleby", arg, &d);
@@ -1030,28 +1030,28 @@ static int order(struct wf_filter_ctx *cx, const char *op, const cJSON *a, const
 
 static int t_lt(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, bool *r)
 {
-    int c, rc = order(cx, "<", v, arg, &c);
+    int c = 0, rc = order(cx, "<", v, arg, &c);
     *r = rc == 0 && c < 0;
     return rc;
 }
 
 static int t_le(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, bool *r)
 {
-    int c, rc = order(cx, "<=", v, arg, &c);
+    int c = 0, rc = order(cx, "<=", v, arg, &c);
     *r = rc == 0 && c <= 0;
     return rc;
 }
 
 static int t_gt(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, bool *r)
 {
-    int c, rc = order(cx, ">", v, arg, &c);
+    int c = 0, rc = order(cx, ">", v, arg, &c);
     *r = rc == 0 && c > 0;
     return rc;
 }
 
 static int t_ge(struct wf_filter_ctx *cx, const cJSON *v, const cJSON *arg, bool *r)
 {
-    int c, rc = order(cx, ">=", v, arg, &c);
+    int c = 0, rc = order(cx, ">=", v, arg, &c);
     *r = rc == 0 && c >= 0;
     return rc;
 }

@@ -228,7 +228,7 @@ static int scan(struct scanner *s)
                 text_end--;
         }
         push_text(s, text_start, text_end, lstrip);
-        bool strip_after;
+        bool strip_after = false;
         int rc = scan_tag(s, i, &i, &strip_after);
         if (rc != 0)
             return rc;
@@ -725,7 +725,7 @@ static cJSON *loop_object(int index0, int length)
 static int render_for(struct render *r, const struct tnode *n, const struct wf_scope *scope,
                       cJSON *setvars)
 {
-    cJSON *v, *items;
+    cJSON *v, *items = NULL;
     int rc = wf_expr_eval_budget(n->expr, scope, &r->steps_left, &v, r->err, r->errlen);
     if (rc == 0)
         rc = loop_items(r, n, v, &items);
