@@ -6,6 +6,11 @@
 //      (Chat Completions chunks) and through chatkitd (ChatKit text_delta events, which carry
 //      every token that arrived in one upstream read), alternating,
 //      BENCH_RELAY_ROUNDS rounds each; tokens/s (median), the ratio, and the overhead per token.
+//      CPU per token of every process (from /proc: chatkitd, the fake, this client) for both
+//      paths, which a loaded machine disturbs far less than the rates. With BENCH_PIN (1) and
+//      taskset and >= 2 CPUs, chatkitd runs on CPU 0 and the fake and this client on CPU 1, so
+//      both paths give the fake and the client the same CPU and the relay its own (as the
+//      /health figures pin the server apart from its load generator); 7b runs unpinned.
 //  7b. BENCH_MODEL_TURNS (1,000) concurrent upstream-backed turns: they start evenly over
 //      BENCH_RAMP_MS (2 s) and each upstream answer drips BENCH_DRIP_TOKENS (60) tokens
 //      BENCH_DRIP_MS (100 ms) apart, so every turn is in flight at once after the ramp.
@@ -28,6 +33,21 @@ const DRIP_TOKENS = Number(process.env.BENCH_DRIP_TOKENS || 60);
 const RAMP_MS = Number(process.env.BENCH_RAMP_MS || 2000);
 const DRIP_MS = Number(process.env.BENCH_DRIP_MS || 100);
 const ROOT = path.resolve(__dirname, '..');
+const PIN = process.env.BENCH_PIN !== '0' && require('node:os').cpus().length >= 2 && hasTaskset();
+
+function hasTaskset() {
+  try {
+    require('node:child_process').execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// cmd args, pinned to cpu when PIN.
+function pinned(cpu, cmd, args) {
+  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
@@ -93,14 +113,28 @@ async function pushReplies(fakePort, replies) {
   if (r.status !== 200) throw new Error('the fake refused the replies');
 }
 
-async function direct(fakePort) {
+// CPU seconds of the processes a relay run involves, now.
+function cpuNow(pids) {
+  const u = process.cpuUsage();
+  return { client: (u.user + u.system) / 1e6, fake: cpuSeconds(pids.fake), chatkitd: cpuSeconds(pids.chatkitd) };
+}
+
+// Microseconds of CPU per token for each process between a and b.
+function cpuPerToken(a, b) {
+  const out = {};
+  for (const k of Object.keys(a)) out[k] = ((b[k] - a[k]) / TOKENS) * 1e6;
+  return out;
+}
+
+async function direct(fakePort, pids) {
   await pushReplies(fakePort, [{ repeat: TOKENS, text: 'tok ' }]);
   const c = counter('"content":"tok "');
+  const cpu0 = cpuNow(pids);
   const t0 = process.hrtime.bigint();
   await post(fakePort, '/v1/chat/completions', { model: 'm', stream: true, messages: [{ role: 'user', content: 'go' }] }, {}, c.feed);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (c.count !== TOKENS) throw new Error(`direct: ${c.count} tokens of ${TOKENS}`);
-  return { s, tps: TOKENS / s };
+  return { s, tps: TOKENS / s, cpu: cpuPerToken(cpu0, cpuNow(pids)) };
 }
 
 async function session(port) {
@@ -125,15 +159,16 @@ function deltaCounter() {
   return st;
 }
 
-async function relayed(port, fakePort, secret) {
+async function relayed(port, fakePort, secret, pids) {
   await pushReplies(fakePort, [{ repeat: TOKENS, text: 'tok ' }]);
   const c = deltaCounter();
+  const cpu0 = cpuNow(pids);
   const t0 = process.hrtime.bigint();
   await post(port, '/chatkit', { type: 'threads.create', params: { input: { content: [{ type: 'input_text', text: 'go' }], attachments: [], inference_options: {} } } },
     { Authorization: `Bearer ${secret}` }, c.feed);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (c.count !== TOKENS) throw new Error(`chatkitd: ${c.count} tokens of ${TOKENS}`);
-  return { s, tps: TOKENS / s };
+  return { s, tps: TOKENS / s, cpu: cpuPerToken(cpu0, cpuNow(pids)) };
 }
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -191,25 +226,26 @@ async function burst(port, fakePort, pid, secrets) {
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
-  const fake = await startProc(process.execPath, [path.join(ROOT, 'tests/fakes/fake_upstream.js')], {}, /fake upstream on http:\/\/127\.0\.0\.1:(\d+)/, 'fake.log');
+  const fake = await startProc(...pinned(1, process.execPath, [path.join(ROOT, 'tests/fakes/fake_upstream.js')]), {}, /fake upstream on http:\/\/127\.0\.0\.1:(\d+)/, 'fake.log');
   const data = fs.mkdtempSync(path.join(OUT, 'data-'));
   const providers = path.join(OUT, 'providers.json');
   fs.writeFileSync(providers, JSON.stringify({ providers: { fake: { base_url: `http://127.0.0.1:${fake.port}` } } }));
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('CHATKITD_') || k.startsWith('OPENAI_')) delete env[k];
-  const srv = await startProc(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data, '--access-log', 'off',
+  const srv = await startProc(...pinned(0, BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data, '--access-log', 'off',
     '--providers', providers, '--model', 'compat:fake/m', '--session-rate', '100000', '--max-connections', '20000',
-    '--sse-queue-bytes', '64MiB', '--model-first-token-timeout', '5m', '--model-idle-timeout', '5m'],
+    '--sse-queue-bytes', '64MiB', '--model-first-token-timeout', '5m', '--model-idle-timeout', '5m']),
   { env }, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 'chatkitd.log');
   try {
     const secret = await session(srv.port);
-    await direct(fake.port); // warm-up, not counted
-    await relayed(srv.port, fake.port, secret);
+    const pids = { fake: fake.proc.pid, chatkitd: srv.proc.pid };
+    await direct(fake.port, pids); // warm-up, not counted
+    await relayed(srv.port, fake.port, secret, pids);
     const d = [];
     const r = [];
     for (let i = 0; i < ROUNDS; i++) {
-      d.push(await direct(fake.port));
-      r.push(await relayed(srv.port, fake.port, secret));
+      d.push(await direct(fake.port, pids));
+      r.push(await relayed(srv.port, fake.port, secret, pids));
     }
     const dt = median(d.map((x) => x.tps));
     const rt = median(r.map((x) => x.tps));
@@ -219,6 +255,19 @@ async function main() {
     console.log(`relay_chatkitd_tokens_per_s ${rt.toFixed(0)}`);
     console.log(`relay_ratio ${(rt / dt).toFixed(3)}`);
     console.log(`relay_overhead_us_per_token ${overheadUs.toFixed(2)}`);
+    // Summed over the rounds: /proc counts CPU time in 10 ms ticks, too coarse for one round.
+    const cpuMed = (runs, k) => (runs.reduce((sum, x) => sum + x.cpu[k], 0) / runs.length).toFixed(2);
+    console.log(`relay_pinned ${PIN ? 'chatkitd:cpu0 fake+client:cpu1' : 'no'}`);
+    console.log(`relay_cpu_us_per_token_chatkitd ${cpuMed(r, 'chatkitd')} (through chatkitd, mean of the rounds)`);
+    console.log(`relay_cpu_us_per_token_fake ${cpuMed(d, 'fake')} / ${cpuMed(r, 'fake')} (direct / through chatkitd)`);
+    console.log(`relay_cpu_us_per_token_client ${cpuMed(d, 'client')} / ${cpuMed(r, 'client')} (direct / through chatkitd)`);
+    if (PIN) {
+      // The burst is about the loop's latency: pinned to one CPU of a shared machine chatkitd
+      // could not move away from other work, so it gets every CPU again (and so does the client).
+      const { execFileSync } = require('node:child_process');
+      const all = `0-${require('node:os').cpus().length - 1}`;
+      for (const pid of [srv.proc.pid, process.pid]) execFileSync('taskset', ['-p', '-c', all, String(pid)], { stdio: 'ignore' });
+    }
     const secrets = [];
     for (let i = 0; i < 50; i++) secrets.push(await session(srv.port));
     const b = await burst(srv.port, fake.port, srv.proc.pid, secrets);

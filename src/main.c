@@ -404,7 +404,6 @@ static int app_wire_routes(struct app *app)
         .http = {.loop = &app->loop, .http = app->http_client, .log = &app->log, .env = env_get},
         .log = &app->log};
     wf_runtime_init(&app->runtime, &wc);
-    app->tasks.hook = wf_runtime_tool_hook(&app->runtime);
     struct attachments_config atc = {.loop = &app->loop,
                                      .store = app->store,
                                      .auth = &app->auth,

@@ -22,10 +22,16 @@
 #define THOUGHTS_MAX   16                 /* reasoning summary parts shown per workflow */
 #define TOOL_CALLS_MAX 16
 /* Back-pressure: the model stream pauses while the client has more than PAUSE_HIGH bytes unread
- * and resumes below PAUSE_LOW, checked every PAUSE_POLL_MS (the SSE writer has no drain event). */
-#define PAUSE_HIGH    (64 * 1024)
-#define PAUSE_LOW     (16 * 1024)
-#define PAUSE_POLL_MS 5
+ * and resumes below PAUSE_LOW, checked each time the client takes bytes (ck_turn_on_drain), so
+ * a client only a moment behind costs no throughput (figure 7a: polling every 5 ms instead cost
+ * 40 % of it). A timer checks too: once PAUSE_FIRST_MS after the pause (the backlog counts events
+ * framed in this loop turn; the flush that writes them whole at the turn's end completes no
+ * queued write, so no drain follows), then every PAUSE_POLL_MS (the backlog also counts events
+ * the engine holds while a store write runs, whose end is no drain either). */
+#define PAUSE_HIGH     (64 * 1024)
+#define PAUSE_LOW      (16 * 1024)
+#define PAUSE_FIRST_MS 1
+#define PAUSE_POLL_MS  20
 
 struct image {
     char id[ID_MAX];
@@ -37,17 +43,32 @@ struct tool_call {
     char *call_id, *name, *args; /* owned */
 };
 
+/* The reasoning workflow being shown: only runs whose model reasons need it. */
+struct reasoning {
+    struct buf thoughts[THOUGHTS_MAX]; /* text per summary part */
+    int thought_pos[THOUGHTS_MAX];     /* task index per summary part, -1 = not shown yet */
+    int nthought_tasks;
+};
+
+/* A generated image being shown (Responses image_generation_call). */
+struct gen_image {
+    char upstream_id[128]; /* the image call's id ("ig_…") */
+    char item_id[ID_MAX];  /* our generated_image item */
+    int64_t created;
+};
+
 struct model_agent_run {
     struct model_agent *a;
     struct ck_turn *t;
-    struct model_agent_params p; /* strings owned (copies) */
+    struct model_agent_params p; /* strings owned (copies), except tools_json and extra_tools */
+    char *tools_all;             /* owned: tools_json with the extra tools, NULL when none */
     model_agent_done_fn done;
     void *done_data;
     struct store_job *job; /* owned while the history loads (3.7 KB: not kept for the run) */
     uv_work_t work;
     char **items; /* owned: history item JSON, oldest first */
     size_t nitems;
-    struct image images[IMAGES_MAX];
+    struct image *images; /* owned: IMAGES_MAX entries once the history has one, else NULL */
     int nimages;
     struct buf base;  /* the history as input items (a JSON array) */
     struct buf extra; /* function_call / _output items of the tool loop, comma-separated */
@@ -55,6 +76,7 @@ struct model_agent_run {
     uv_timer_t pause_timer; /* polls the backlog while paused; closed before the run is freed */
     bool pause_timer_open;
     bool paused;
+    bool drain_waiting; /* our ck_turn_on_drain waiter is registered */
     int step;
     int busy;   /* depth of our callbacks on the stack */
     bool async; /* a store job, worker or tool run is outstanding (it cannot be aborted) */
@@ -69,10 +91,10 @@ struct model_agent_run {
     char wf_id[ID_MAX];
     int64_t wf_created, wf_start_mono;
     bool wf_open;
-    struct buf thoughts[THOUGHTS_MAX]; /* text per summary part */
-    int thought_pos[THOUGHTS_MAX];     /* task index per summary part, -1 = not shown yet */
-    int nthought_tasks;
-    struct tool_call tools[TOOL_CALLS_MAX];
+    struct reasoning *reason; /* owned; allocated by the first reasoning delta */
+    struct gen_image *image;  /* owned; the image being generated, NULL when none */
+    int expected_partials;    /* partial images the request asked for (0: unknown) */
+    struct tool_call *tools;  /* owned: TOOL_CALLS_MAX entries once the model calls a tool */
     int ntools, tool_next;
     /* the outcome */
     bool chain;        /* chain_responses applies to this run */
@@ -94,7 +116,6 @@ static void params_copy(struct model_agent_params *dst, const struct model_agent
     *dst = *src;
     dst->model_ref = dup_or_null(src->model_ref);
     dst->instructions = dup_or_null(src->instructions);
-    dst->tools_json = dup_or_null(src->tools_json);
     dst->tool_choice = dup_or_null(src->tool_choice);
     dst->output_schema_json = dup_or_null(src->output_schema_json);
     dst->output_schema_name = dup_or_null(src->output_schema_name);
@@ -134,7 +155,7 @@ static void run_free_now(struct model_agent_run *r)
 {
     free((char *)r->p.model_ref);
     free((char *)r->p.instructions);
-    free((char *)r->p.tools_json);
+    free(r->tools_all);
     free((char *)r->p.tool_choice);
     free((char *)r->p.output_schema_json);
     free((char *)r->p.output_schema_name);
@@ -147,13 +168,18 @@ static void run_free_now(struct model_agent_run *r)
     free(r->items);
     for (int i = 0; i < r->nimages; i++)
         free(r->images[i].url);
+    free(r->images);
     buf_free(&r->base);
     buf_free(&r->extra);
     buf_free(&r->text);
     buf_free(&r->annotations);
-    for (int i = 0; i < THOUGHTS_MAX; i++)
-        buf_free(&r->thoughts[i]);
+    if (r->reason)
+        for (int i = 0; i < THOUGHTS_MAX; i++)
+            buf_free(&r->reason->thoughts[i]);
+    free(r->reason);
+    free(r->image);
     tools_clear(r);
+    free(r->tools);
     free(r);
 }
 
@@ -178,6 +204,8 @@ static void enter(struct model_agent_run *r)
     r->busy++;
 }
 
+static void drain_wait_stop(struct model_agent_run *r);
+
 static void leave(struct model_agent_run *r)
 {
     if (--r->busy > 0 || r->async)
@@ -186,6 +214,7 @@ static void leave(struct model_agent_run *r)
         run_end(r, ERR_CLOSED, "cancelled", false);
     if (!r->ended)
         return;
+    drain_wait_stop(r); /* the turn outlives the run */
     struct model_agent_outcome o = {.status = r->status,
                                     .message = r->message,
                                     .allow_retry = r->allow_retry,
@@ -252,10 +281,10 @@ static void write_workflow(struct model_agent_run *r, struct jw *w, bool done)
     jw_kv_str(w, "type", "reasoning");
     jw_key(w, "tasks");
     jw_arr_begin(w);
-    for (int pos = 0; done && pos < r->nthought_tasks; pos++)
+    for (int pos = 0; done && pos < r->reason->nthought_tasks; pos++)
         for (int i = 0; i < THOUGHTS_MAX; i++)
-            if (r->thought_pos[i] == pos)
-                write_thought(w, &r->thoughts[i]);
+            if (r->reason->thought_pos[i] == pos)
+                write_thought(w, &r->reason->thoughts[i]);
     jw_arr_end(w);
     if (done) {
         jw_key(w, "summary");
@@ -291,10 +320,15 @@ static void workflow_open(struct model_agent_run *r)
     id_new("wf_", r->wf_id);
     r->wf_created = clock_wall_us();
     r->wf_start_mono = clock_mono_us();
-    r->nthought_tasks = 0;
+    if (!r->reason) {
+        r->reason = xcalloc(1, sizeof *r->reason);
+        for (int i = 0; i < THOUGHTS_MAX; i++)
+            buf_init(&r->reason->thoughts[i], TEXT_MAX);
+    }
+    r->reason->nthought_tasks = 0;
     for (int i = 0; i < THOUGHTS_MAX; i++) {
-        buf_reset(&r->thoughts[i]);
-        r->thought_pos[i] = -1;
+        buf_reset(&r->reason->thoughts[i]);
+        r->reason->thought_pos[i] = -1;
     }
     struct buf b;
     buf_init(&b, EVENT_JSON_MAX);
@@ -414,16 +448,47 @@ static bool convert_citation(const cJSON *c, struct jw *w)
 
 /* ---- back-pressure ---- */
 
+static void drain_wait_stop(struct model_agent_run *r)
+{
+    if (r->drain_waiting)
+        ck_turn_on_drain(r->t, NULL, NULL);
+    r->drain_waiting = false;
+}
+
+static void on_drain(struct ck_turn *t, void *data);
+
+/* Resumes the model stream once the client caught up (or the run has stopped). */
+static void pause_check(struct model_agent_run *r)
+{
+    if (r->paused && !r->cancelled && !r->ended && r->call && ck_turn_backlog(r->t) > PAUSE_LOW) {
+        if (!r->drain_waiting) {
+            r->drain_waiting = true;
+            ck_turn_on_drain(r->t, on_drain, r);
+        }
+        return;
+    }
+    uv_timer_stop(&r->pause_timer);
+    drain_wait_stop(r);
+    r->paused = false;
+    if (r->call)
+        model_call_pause(r->call, false); /* may deliver buffered events right here */
+}
+
+static void on_drain(struct ck_turn *t, void *data)
+{
+    (void)t;
+    struct model_agent_run *r = data;
+    r->drain_waiting = false; /* the engine dropped the one-shot waiter */
+    enter(r);
+    pause_check(r);
+    leave(r);
+}
+
 static void on_pause_poll(uv_timer_t *t)
 {
     struct model_agent_run *r = t->data;
     enter(r);
-    if (!r->paused || r->cancelled || r->ended || !r->call || ck_turn_backlog(r->t) <= PAUSE_LOW) {
-        uv_timer_stop(t);
-        r->paused = false;
-        if (r->call)
-            model_call_pause(r->call, false); /* may deliver buffered events right here */
-    }
+    pause_check(r);
     leave(r);
 }
 
@@ -438,7 +503,8 @@ static void maybe_pause(struct model_agent_run *r)
     }
     r->paused = true;
     model_call_pause(r->call, true);
-    uv_timer_start(&r->pause_timer, on_pause_poll, PAUSE_POLL_MS, PAUSE_POLL_MS);
+    uv_timer_start(&r->pause_timer, on_pause_poll, PAUSE_FIRST_MS, PAUSE_POLL_MS);
+    pause_check(r);
 }
 
 /* ---- the model's events ---- */
@@ -448,13 +514,18 @@ static void on_text(void *d, const char *item_id, const char *text, size_t len)
     (void)item_id; /* our own message id: upstream ids are not unique across steps */
     struct model_agent_run *r = d;
     enter(r);
+    bool data_only = r->p.output_schema_json != NULL; /* collected for the caller, unseen */
     if (!r->cancelled && !r->ended) {
-        message_open(r);
-        if (buf_append(&r->text, text, len) == 0) {
+        if (data_only)
+            workflow_close(r);
+        else
+            message_open(r);
+        if (buf_append(&r->text, text, len) != 0)
+            run_end(r, ERR_TOO_BIG, "The answer is longer than this server allows.", false);
+        else if (!data_only) {
             ck_turn_emit_text_delta(r->t, r->msg_id, 0, text, len);
             maybe_pause(r);
-        } else
-            run_end(r, ERR_TOO_BIG, "The answer is longer than this server allows.", false);
+        }
     }
     leave(r);
 }
@@ -465,18 +536,19 @@ static void on_reasoning(void *d, int index, const char *text, size_t len)
     enter(r);
     if (!r->cancelled && !r->ended && index >= 0 && index < THOUGHTS_MAX && !r->msg_open) {
         workflow_open(r);
-        buf_append(&r->thoughts[index], text, len);
-        bool added = r->thought_pos[index] >= 0;
+        struct reasoning *rs = r->reason;
+        buf_append(&rs->thoughts[index], text, len);
+        bool added = rs->thought_pos[index] >= 0;
         if (!added)
-            r->thought_pos[index] = r->nthought_tasks++;
+            rs->thought_pos[index] = rs->nthought_tasks++;
         struct buf b;
         buf_init(&b, EVENT_JSON_MAX);
         struct jw w;
         jw_init(&w, &b);
         update_begin(&w, r->wf_id, added ? "workflow.task.updated" : "workflow.task.added");
-        jw_kv_int(&w, "task_index", r->thought_pos[index]);
+        jw_kv_int(&w, "task_index", rs->thought_pos[index]);
         jw_key(&w, "task");
-        write_thought(&w, &r->thoughts[index]);
+        write_thought(&w, &rs->thoughts[index]);
         update_send(r, &w, &b);
     }
     leave(r);
@@ -492,7 +564,8 @@ static void on_annotation(void *d, const char *item_id, const char *json)
     buf_init(&one, 64 * 1024);
     struct jw w;
     jw_init(&w, &one);
-    if (!r->cancelled && !r->ended && convert_citation(c, &w) && !jw_error(&w)) {
+    if (!r->cancelled && !r->ended && !r->p.output_schema_json && convert_citation(c, &w) &&
+        !jw_error(&w)) {
         message_open(r);
         if (r->annotations.len)
             buf_append_char(&r->annotations, ',');
@@ -513,11 +586,119 @@ static void on_annotation(void *d, const char *item_id, const char *json)
     leave(r);
 }
 
+/* ---- generated images (spec §16.1) ---- */
+
+/* {"id": the image call's id, "url": a data: URL of b64}. */
+static void write_image(struct jw *w, const struct gen_image *im, const char *b64,
+                        const char *format)
+{
+    struct buf url;
+    buf_init(&url, EVENT_JSON_MAX);
+    buf_appendf(&url, "data:image/%s;base64,%s", format, b64);
+    jw_obj_begin(w);
+    jw_kv_str(w, "id", im->upstream_id);
+    jw_key(w, "url");
+    jw_str_len(w, url.data ? url.data : "", url.len);
+    jw_obj_end(w);
+    buf_free(&url);
+}
+
+/* A generated_image item; with b64, its image as a data: URL. */
+static int write_image_item(struct model_agent_run *r, struct buf *b, const char *b64,
+                            const char *format)
+{
+    struct jw w;
+    jw_init(&w, b);
+    ck_write_item_head(&w, r->image->item_id, thread_id(r), r->image->created, "generated_image");
+    if (b64) {
+        jw_key(&w, "image");
+        write_image(&w, r->image, b64, format);
+    }
+    jw_obj_end(&w);
+    return jw_error(&w);
+}
+
+/* The image being shown when image_id names it; a new one replaces an unfinished one. */
+static struct gen_image *image_for(struct model_agent_run *r, const char *image_id, bool start)
+{
+    if (r->image && strcmp(r->image->upstream_id, image_id) == 0)
+        return r->image;
+    if (!start || strlen(image_id) >= sizeof r->image->upstream_id)
+        return NULL;
+    message_close(r); /* an image is its own item: the text before it is done */
+    workflow_close(r);
+    if (!r->image)
+        r->image = xcalloc(1, sizeof *r->image);
+    snprintf(r->image->upstream_id, sizeof r->image->upstream_id, "%s", image_id);
+    id_new("msg_", r->image->item_id);
+    r->image->created = clock_wall_us();
+    struct buf b;
+    buf_init(&b, EVENT_JSON_MAX);
+    if (write_image_item(r, &b, NULL, NULL) == 0)
+        ck_turn_emit_item_added(r->t, r->image->item_id, "generated_image", b.data);
+    buf_free(&b);
+    return r->image;
+}
+
+static void on_image_started(void *d, const char *image_id)
+{
+    struct model_agent_run *r = d;
+    enter(r);
+    if (!r->cancelled && !r->ended)
+        image_for(r, image_id, true);
+    leave(r);
+}
+
+static void on_image_partial(void *d, const char *image_id, int index, const char *b64)
+{
+    struct model_agent_run *r = d;
+    enter(r);
+    struct gen_image *im = r->cancelled || r->ended ? NULL : image_for(r, image_id, true);
+    if (im) {
+        double progress = 0;
+        if (r->expected_partials > 0)
+            progress = index >= r->expected_partials ? 1.0 : (double)index / r->expected_partials;
+        struct buf b;
+        buf_init(&b, EVENT_JSON_MAX);
+        struct jw w;
+        jw_init(&w, &b);
+        update_begin(&w, im->item_id, "generated_image.updated");
+        jw_key(&w, "image");
+        write_image(&w, im, b64, "png");
+        jw_key(&w, "progress");
+        jw_double(&w, progress);
+        update_send(r, &w, &b);
+        maybe_pause(r);
+    }
+    leave(r);
+}
+
+static void on_image_done(void *d, const char *image_id, const char *b64, const char *format)
+{
+    struct model_agent_run *r = d;
+    enter(r);
+    struct gen_image *im = r->cancelled || r->ended ? NULL : image_for(r, image_id, true);
+    if (im) {
+        struct buf b;
+        buf_init(&b, EVENT_JSON_MAX);
+        if (write_image_item(r, &b, b64, format) == 0)
+            ck_turn_emit_item_done(r->t, im->item_id, "generated_image", im->created, b.data);
+        else
+            run_end(r, ERR_TOO_BIG, "The generated image is larger than this server allows.",
+                    false);
+        buf_free(&b);
+        im->upstream_id[0] = '\0'; /* done: a later event for it starts nothing */
+    }
+    leave(r);
+}
+
 static void on_tool_call(void *d, const char *call_id, const char *name, const char *args)
 {
     struct model_agent_run *r = d;
     if (r->ntools == TOOL_CALLS_MAX)
         return; /* chat_compat caps calls at the same number */
+    if (!r->tools)
+        r->tools = xcalloc(TOOL_CALLS_MAX, sizeof *r->tools);
     struct tool_call *tc = &r->tools[r->ntools++];
     tc->call_id = xstrdup(call_id);
     tc->name = xstrdup(name);
@@ -565,6 +746,26 @@ static void on_tool_result(const struct tasks_result *res, void *data)
     leave(r);
 }
 
+static const struct model_agent_tool *extra_tool(const struct model_agent_run *r, const char *name)
+{
+    for (size_t i = 0; i < r->p.nextra_tools; i++)
+        if (strcmp(r->p.extra_tools[i].name, name) == 0)
+            return &r->p.extra_tools[i];
+    return NULL;
+}
+
+static void on_extra_tool_done(void *call, const char *output)
+{
+    struct model_agent_run *r = call;
+    r->async = false;
+    enter(r);
+    if (!r->cancelled && !r->ended) {
+        tool_record(r, output ? output : "{\"error\":\"the tool failed\"}");
+        tool_next(r);
+    }
+    leave(r);
+}
+
 /* Runs the calls of the last step one after the other, then asks the model again. */
 static void tool_next(struct model_agent_run *r)
 {
@@ -581,8 +782,15 @@ static void tool_next(struct model_agent_run *r)
         tool_next(r);
         return;
     }
-    r->async = true;
-    tasks_tool_run(r->a->tasks, ck_turn_user_id(r->t), tc->name, args, on_tool_result, r);
+    const struct model_agent_tool *extra = extra_tool(r, tc->name);
+    r->async = true; /* before run: a tool may cancel the run from inside it */
+    if (!extra) {
+        tasks_tool_run(r->a->tasks, ck_turn_user_id(r->t), tc->name, args, on_tool_result, r);
+    } else if (extra->run(extra->data, extra, tc->args, on_extra_tool_done, r) != 0) {
+        r->async = false;
+        tool_record(r, "{\"error\":\"the tool could not run\"}");
+        tool_next(r);
+    }
     cJSON_Delete(args);
 }
 
@@ -626,6 +834,9 @@ static const struct model_call_events call_events = {
     .reasoning_delta = on_reasoning,
     .annotation = on_annotation,
     .tool_call = on_tool_call,
+    .image_started = on_image_started,
+    .image_partial = on_image_partial,
+    .image_done = on_image_done,
     .done = on_done,
     .failed = on_failed,
 };
@@ -657,17 +868,20 @@ static void step_start(struct model_agent_run *r)
         return;
     }
     const char *previous = r->step > 0 ? r->response_id : r->prev_id;
+    const char *tools = r->tools_all ? r->tools_all : r->p.tools_json;
     r->step++;
+    if (r->p.output_schema_json)
+        buf_reset(&r->text); /* the data is the last step's answer */
     struct model_call_params p = {.instructions = r->p.instructions,
                                   .input_json = input.data,
-                                  .tools_json = r->p.tools_json,
+                                  .tools_json = tools,
                                   .tool_choice = r->step == 1 ? r->p.tool_choice : "auto",
                                   .output_schema_json = r->p.output_schema_json,
                                   .output_schema_name = r->p.output_schema_name,
                                   .previous_response_id = r->chain ? previous : NULL,
                                   .store = r->chain,
                                   .temperature = -1};
-    if (!r->p.tools_json)
+    if (!tools)
         p.tool_choice = NULL;
     char why[256];
     int rc = model_call_start(r->a->models, r->p.model_ref, &p, &call_events, r, &r->call, why,
@@ -760,6 +974,8 @@ static void collect_images(struct model_agent_run *r, const cJSON *item)
         if (strcmp(type, "image") || json_get_str(at, "id", &id) || r->nimages == IMAGES_MAX ||
             strlen(id) >= ID_MAX || strlen(mime) >= sizeof r->images[0].mime || strpbrk(id, "/."))
             continue;
+        if (!r->images)
+            r->images = xcalloc(IMAGES_MAX, sizeof *r->images);
         struct image *im = &r->images[r->nimages++];
         snprintf(im->id, sizeof im->id, "%s", id);
         snprintf(im->mime, sizeof im->mime, "%s", mime);
@@ -839,6 +1055,58 @@ static void chain_setup(struct model_agent_run *r)
     cJSON_Delete(doc);
 }
 
+/* The task tools with the extra tools (an extra tool replaces a task tool of its name), for the
+ * run's requests; NULL when there are no extra tools (the shared task tools go as they are). */
+static char *tools_with_extras(const struct model_agent_params *p)
+{
+    if (!p->nextra_tools)
+        return NULL;
+    cJSON *all = p->tools_json ? cJSON_Parse(p->tools_json) : NULL;
+    if (!cJSON_IsArray(all)) {
+        cJSON_Delete(all);
+        all = cJSON_CreateArray();
+    }
+    for (size_t i = 0; i < p->nextra_tools; i++) {
+        const struct model_agent_tool *x = &p->extra_tools[i];
+        for (int j = cJSON_GetArraySize(all); j-- > 0;) {
+            const char *name = NULL;
+            if (json_get_str(cJSON_GetArrayItem(all, j), "name", &name) == 0 &&
+                strcmp(name, x->name) == 0)
+                cJSON_DeleteItemFromArray(all, j);
+        }
+        cJSON *def = cJSON_CreateObject();
+        cJSON_AddStringToObject(def, "type", "function");
+        cJSON_AddStringToObject(def, "name", x->name);
+        cJSON_AddStringToObject(def, "description", x->description ? x->description : "");
+        cJSON_AddItemToObject(def, "parameters",
+                              x->parameters ? cJSON_Duplicate(x->parameters, true)
+                                            : cJSON_Parse("{\"type\":\"object\"}"));
+        cJSON_AddItemToArray(all, def);
+    }
+    char *json = cJSON_PrintUnformatted(all);
+    cJSON_Delete(all);
+    return json;
+}
+
+/* The partial images an image_generation tool asks for (0 when none or unknown): the progress
+ * of each partial image is its index over this count (spec §16.1). */
+static int expected_partials(const char *tools_json)
+{
+    if (!tools_json || !strstr(tools_json, "\"image_generation\""))
+        return 0;
+    cJSON *tools = cJSON_Parse(tools_json);
+    const cJSON *t;
+    int64_t n = 0;
+    cJSON_ArrayForEach(t, tools)
+    {
+        const char *type = NULL;
+        if (json_get_str(t, "type", &type) == 0 && strcmp(type, "image_generation") == 0)
+            json_get_int(t, "partial_images", 0, 16, &n);
+    }
+    cJSON_Delete(tools);
+    return (int)n;
+}
+
 struct model_agent_run *model_agent_run(struct model_agent *a, struct ck_turn *t,
                                         const struct model_agent_params *p,
                                         model_agent_done_fn done, void *data)
@@ -849,13 +1117,13 @@ struct model_agent_run *model_agent_run(struct model_agent *a, struct ck_turn *t
     r->done = done;
     r->done_data = data;
     params_copy(&r->p, p);
+    r->tools_all = tools_with_extras(p);
+    r->expected_partials = expected_partials(r->tools_all ? r->tools_all : p->tools_json);
     chain_setup(r);
     buf_init(&r->base, INPUT_MAX);
     buf_init(&r->extra, INPUT_MAX);
     buf_init(&r->text, TEXT_MAX);
     buf_init(&r->annotations, TEXT_MAX);
-    for (int i = 0; i < THOUGHTS_MAX; i++)
-        buf_init(&r->thoughts[i], TEXT_MAX);
     r->job = xmalloc(sizeof *r->job);
     store_job_init(r->job, STORE_ITEM_LIST, history_done, r);
     snprintf(r->job->user_id, sizeof r->job->user_id, "%s", ck_turn_user_id(t));

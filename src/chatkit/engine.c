@@ -76,7 +76,8 @@ struct ck_turn {
     struct ck_sink *sink; /* not owned */
     const struct ck_responder *resp;
     struct ck_event *head, *tail; /* owned queue */
-    struct store_job job;         /* one store job at a time */
+    struct store_job *job; /* owned; one store job at a time (3.7 KB: allocated for each write
+                            * and freed once it is done, so a streaming turn does not keep it) */
     bool job_busy;
     bool pumping; /* inside turn_pump (no re-entry) */
     enum turn_state state;
@@ -100,7 +101,9 @@ struct ck_turn {
     void *delegate_data;
     char *delegate_text;           /* owned; NULL = the turn's own text */
     char delegate_item_id[ID_MAX]; /* "" = the turn's own */
-    char last_answer_id[ID_MAX];   /* the newest assistant message done in this turn */
+    /* ck_turn_on_drain's waiter, or NULL. */
+    void (*drain_fn)(struct ck_turn *t, void *data);
+    void *drain_data;
 };
 
 struct ck_engine {
@@ -204,6 +207,23 @@ static void event_free(struct ck_event *ev)
     free(ev);
 }
 
+/* The turn's job, cleared (allocated when it has none). */
+static void turn_job_new(struct ck_turn *t)
+{
+    if (!t->job)
+        t->job = xcalloc(1, sizeof *t->job);
+    store_job_clear(t->job);
+}
+
+static void turn_job_release(struct ck_turn *t)
+{
+    if (!t->job)
+        return;
+    store_job_clear(t->job);
+    free(t->job);
+    t->job = NULL;
+}
+
 static void turn_free(struct ck_turn *t)
 {
     lock_release(t);
@@ -218,7 +238,7 @@ static void turn_free(struct ck_turn *t)
         buf_free(&p->text);
         free(p);
     }
-    store_job_clear(&t->job);
+    turn_job_release(t);
     free(t->thread.title);
     free(t->thread.status_json);
     free(t->thread.allowed_image_domains_json);
@@ -340,20 +360,20 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
     default:
         return false;
     }
-    store_job_clear(&t->job);
-    store_job_init(&t->job, op, persist_done, t);
-    snprintf(t->job.user_id, sizeof t->job.user_id, "%s", t->user_id);
+    turn_job_new(t);
+    store_job_init(t->job, op, persist_done, t);
+    snprintf(t->job->user_id, sizeof t->job->user_id, "%s", t->user_id);
     if (op == STORE_THREAD_CREATE || op == STORE_THREAD_UPDATE) {
-        copy_thread_strings(&t->job.thread, &t->thread);
-        t->job.thread.updated_us = clock_wall_us();
+        copy_thread_strings(&t->job->thread, &t->thread);
+        t->job->thread.updated_us = clock_wall_us();
     } else if (op == STORE_ATTACHMENT_UPDATE) {
-        t->job.attachment = *ev->att;
+        t->job->attachment = *ev->att;
     } else {
-        t->job.item = ev->item;
-        t->job.item.json = ev->item.json ? xstrdup(ev->item.json) : NULL;
+        t->job->item = ev->item;
+        t->job->item.json = ev->item.json ? xstrdup(ev->item.json) : NULL;
     }
     t->job_busy = true;
-    if (store_submit(t->e->cfg.store, &t->job)) {
+    if (store_submit(t->e->cfg.store, t->job)) {
         t->job_busy = false;
         turn_store_failed(t, "the store is closing");
     }
@@ -404,6 +424,7 @@ static void persist_done(struct store_job *job)
         turn_maybe_free(t);
         return;
     }
+    turn_job_release(t);
     struct ck_event *ev = t->head;
     if (ev)
         ev->kind = ev->kind == EV_END ? EV_END : EV_SEND; /* persisted: only sending is left */
@@ -498,18 +519,18 @@ static void prepare_store_done(struct store_job *job)
 /* Prepares the turn's job for op; the caller fills inputs, then calls prepare_submit. */
 static struct store_job *prepare_job(struct ck_turn *t, enum store_op op)
 {
-    store_job_clear(&t->job);
-    store_job_init(&t->job, op, prepare_store_done, t);
-    snprintf(t->job.user_id, sizeof t->job.user_id, "%s", t->user_id);
-    return &t->job;
+    turn_job_new(t);
+    store_job_init(t->job, op, prepare_store_done, t);
+    snprintf(t->job->user_id, sizeof t->job->user_id, "%s", t->user_id);
+    return t->job;
 }
 
 static void prepare_submit(struct ck_turn *t)
 {
     t->job_busy = true;
-    if (store_submit(t->e->cfg.store, &t->job)) {
+    if (store_submit(t->e->cfg.store, t->job)) {
         t->job_busy = false;
-        t->job.status = ERR_UNAVAILABLE;
+        t->job->status = ERR_UNAVAILABLE;
         prepare_next(t);
     }
 }
@@ -599,15 +620,15 @@ static int check_item(struct ck_turn *t, const char **code, const char **msg)
 
 static void prepare_after_thread(struct ck_turn *t)
 {
-    if (t->job.status == ERR_NOT_FOUND) {
+    if (t->job->status == ERR_NOT_FOUND) {
         prepare_fail(t, 404, "thread_not_found", "no such thread");
         return;
     }
-    if (t->job.status) {
+    if (t->job->status) {
         prepare_fail(t, 503, "store_unavailable", "the store failed; try again shortly");
         return;
     }
-    copy_thread_strings(&t->thread, &t->job.thread);
+    copy_thread_strings(&t->thread, &t->job->thread);
     const char *status = t->thread.status_json;
     if (status && !strstr(status, "\"active\"") &&
         (t->req.type == CK_THREADS_ADD_USER_MESSAGE || t->req.type == CK_THREADS_CUSTOM_ACTION)) {
@@ -637,24 +658,24 @@ static void prepare_after_item(struct ck_turn *t)
 {
     const char *code = NULL, *msg = NULL;
     if (t->req.type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
-        if (t->job.status || t->job.list.n == 0) {
-            prepare_fail(t, t->job.status && t->job.status != ERR_NOT_FOUND ? 503 : 400,
+        if (t->job->status || t->job->list.n == 0) {
+            prepare_fail(t, t->job->status && t->job->status != ERR_NOT_FOUND ? 503 : 400,
                          "invalid_request", "the thread has no pending client tool call");
             return;
         }
-        t->item = t->job.list.items[0];
-        t->item.json = xstrdup(t->job.list.items[0].json);
+        t->item = t->job->list.items[0];
+        t->item.json = xstrdup(t->job->list.items[0].json);
     } else {
-        if (t->job.status == ERR_NOT_FOUND) {
+        if (t->job->status == ERR_NOT_FOUND) {
             prepare_fail(t, 404, "item_not_found", "no such item in this thread");
             return;
         }
-        if (t->job.status) {
+        if (t->job->status) {
             prepare_fail(t, 503, "store_unavailable", "the store failed; try again shortly");
             return;
         }
-        t->item = t->job.item;
-        t->item.json = xstrdup(t->job.item.json);
+        t->item = t->job->item;
+        t->item.json = xstrdup(t->job->item.json);
     }
     int status = check_item(t, &code, &msg);
     if (status) {
@@ -672,16 +693,16 @@ static void prepare_attachments(struct ck_turn *t)
     json_get_arr(t->req.input, "attachments", &ids);
     int n = cJSON_GetArraySize(ids);
     if (t->atts_loaded > 0) {
-        const struct store_attachment *a = &t->job.attachment;
-        if (t->job.status == ERR_NOT_FOUND ||
-            (t->job.status == 0 && a->state != STORE_ATTACHMENT_UPLOADED)) {
-            prepare_fail(t, t->job.status ? 404 : 400,
-                         t->job.status ? "attachment_not_found" : "attachment_not_uploaded",
-                         t->job.status ? "an attachment of the message does not exist"
-                                       : "an attachment of the message has no bytes yet");
+        const struct store_attachment *a = &t->job->attachment;
+        if (t->job->status == ERR_NOT_FOUND ||
+            (t->job->status == 0 && a->state != STORE_ATTACHMENT_UPLOADED)) {
+            prepare_fail(t, t->job->status ? 404 : 400,
+                         t->job->status ? "attachment_not_found" : "attachment_not_uploaded",
+                         t->job->status ? "an attachment of the message does not exist"
+                                        : "an attachment of the message has no bytes yet");
             return;
         }
-        if (t->job.status) {
+        if (t->job->status) {
             prepare_fail(t, 503, "store_unavailable", "the store failed; try again shortly");
             return;
         }
@@ -748,7 +769,7 @@ static void prepare_next(struct ck_turn *t)
         }
         /* fall through */
     case STEP_THREAD_LOADED:
-        if (!t->job_busy && t->job.op != STORE_THREAD_GET) {
+        if (!t->job_busy && (!t->job || t->job->op != STORE_THREAD_GET)) {
             struct store_job *job = prepare_job(t, STORE_THREAD_GET);
             snprintf(job->thread.id, sizeof job->thread.id, "%s", t->thread.id);
             t->prepare_step = STEP_THREAD_LOADED;
@@ -1086,15 +1107,8 @@ void ck_turn_emit_item_done(struct ck_turn *t, const char *item_id, const char *
         buf_free(&p->text);
         free(p);
     }
-    if (strcmp(type, "assistant_message") == 0)
-        snprintf(t->last_answer_id, sizeof t->last_answer_id, "%s", item_id);
     queue_item(t, EV_DONE, "thread.item.done", item_id, type, created_us, item_json, true);
     turn_pump(t);
-}
-
-const char *ck_turn_last_answer_id(const struct ck_turn *t)
-{
-    return t->last_answer_id;
 }
 
 void ck_turn_emit_item_replaced(struct ck_turn *t, const char *item_id, const char *type,
@@ -1319,6 +1333,20 @@ const char *ck_turn_user_text(const struct ck_turn *t)
     if (t->outer_resp && t->delegate_text)
         return t->delegate_text;
     return t->user_text.len ? t->user_text.data : NULL;
+}
+
+void ck_turn_on_drain(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data)
+{
+    t->drain_fn = fn;
+    t->drain_data = data;
+}
+
+void ck_turn_drained(struct ck_turn *t)
+{
+    void (*fn)(struct ck_turn *, void *) = t->drain_fn;
+    t->drain_fn = NULL; /* one-shot: the waiter registers again when it still waits */
+    if (fn && t->state == TURN_RUNNING && !t->cancelled)
+        fn(t, t->drain_data);
 }
 
 size_t ck_turn_backlog(const struct ck_turn *t)

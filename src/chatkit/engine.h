@@ -134,6 +134,12 @@ void ck_turn_when_written(struct ck_turn *t, void (*fn)(struct ck_turn *t, void 
 /* Bytes of this turn's stream the client has not read yet (0 without a sink that can tell): a
  * responder pauses its source while this is high (DESIGN §2, back-pressure). */
 size_t ck_turn_backlog(const struct ck_turn *t);
+/* Runs fn(t, data) once, the next time the client takes some of the turn's stream (the sink
+ * reports it with ck_turn_drained), so a responder paused for a slow reader resumes without
+ * polling. One waiter per turn (a new call replaces it); dropped when the turn ends. */
+void ck_turn_on_drain(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data);
+/* For sinks: the reader took bytes of the stream (runs the waiter above, if any). */
+void ck_turn_drained(struct ck_turn *t);
 /* One pointer of the responder's own state, kept with the turn. */
 void ck_turn_set_context(struct ck_turn *t, void *context);
 void *ck_turn_context(const struct ck_turn *t);
@@ -152,9 +158,6 @@ void ck_turn_emit_item_done(struct ck_turn *t, const char *item_id, const char *
 /* Replaces a done item: stored (update by id), then sent. */
 void ck_turn_emit_item_replaced(struct ck_turn *t, const char *item_id, const char *type,
                                 int64_t created_us, const char *item_json);
-/* The id of the newest assistant message this turn finished with ck_turn_emit_item_done ("" when
- * none): a workflow removes an answer that was data for the next step (a JSON output). */
-const char *ck_turn_last_answer_id(const struct ck_turn *t);
 /* Removes an item: deleted, then sent. */
 void ck_turn_emit_item_removed(struct ck_turn *t, const char *item_id);
 /* A whole assistant message streamed the way a model would: item.added, content_part.added,

@@ -87,8 +87,15 @@ static void sink_end(struct ck_sink *s)
 {
     struct http_sink *hs = (struct http_sink *)s;
     hs->req->on_abort = NULL;
+    hs->req->on_drain = NULL;
     http_sse_end(hs->req);
     free(hs);
+}
+
+static void request_drained(struct http_request *req)
+{
+    struct http_sink *hs = req->ctx;
+    ck_turn_drained(hs->turn);
 }
 
 static void request_aborted(struct http_request *req)
@@ -113,6 +120,7 @@ static void turn_prepared(struct ck_turn *t, int status, const char *code, const
     hs->turn = t;
     req->ctx = hs;
     req->on_abort = request_aborted;
+    req->on_drain = request_drained;
     /* A client gone during preparation fails the first send, which cancels the turn cleanly. */
     http_sse_begin(req);
     ck_turn_run(t, &hs->base);

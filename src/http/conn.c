@@ -584,6 +584,11 @@ void http_conn_on_write_done(struct http_conn *c, int status)
         http_conn_close(c, true);
         return;
     }
+    if (c->req && c->req->on_drain) {
+        c->req->on_drain(c->req);
+        if (c->closing)
+            return;
+    }
     bool input_left = c->pending.len > c->pending_off;
     /* A response still being produced (an event stream whose writes drained while the reader
      * was slow) keeps its connection: http_conn_finish closes it once the answer is whole. */

@@ -59,6 +59,10 @@ struct http_request {
     /* Called (once, from the loop, never from inside a call the handler made) when the client
      * goes away or the server is forced to drop the request before it was finished. */
     void (*on_abort)(struct http_request *req);
+    /* Optional: called from the loop each time a write of this request's answer completed (the
+     * client took bytes: http_sse_queued shrank), so a producer paused for a slow reader can
+     * resume at once. It may send or finish the request. */
+    void (*on_drain)(struct http_request *req);
     void *ctx; /* the handler's state; not owned */
 };
 

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 
 /* Descriptors kept back from the connection cap for the listener, the database, log files and
@@ -365,6 +367,24 @@ void http_server_close(struct http_server *s, void (*on_closed)(void *data), voi
     uv_close((uv_handle_t *)&s->flush_prepare, server_handle_closed);
 }
 
+/* Worker thread: a descriptor numbered fd_table_size - 1 makes the kernel size the table for it
+ * (tables never shrink); it is closed at once. */
+static void fd_table_grow(uv_work_t *w)
+{
+    struct http_server *s = w->data;
+    int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, s->fd_table_size - 1);
+    if (fd < 0)
+        fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, s->fd_table_size - 1);
+    if (fd >= 0)
+        close(fd);
+}
+
+static void fd_table_grown(uv_work_t *w, int status)
+{
+    (void)w;
+    (void)status; /* an unsized table only costs the stalls it was meant to avoid */
+}
+
 void http_server_fit_fd_limit(struct http_server *s)
 {
     struct rlimit rl;
@@ -385,4 +405,12 @@ void http_server_fit_fd_limit(struct http_server *s)
                  (unsigned long long)rl.rlim_cur, cap, s->limits.max_connections);
         s->limits.max_connections = cap;
     }
+    uint64_t want = 2 * (uint64_t)s->limits.max_connections + FD_RESERVE;
+    if (rl.rlim_cur != RLIM_INFINITY && want > rl.rlim_cur)
+        want = rl.rlim_cur;
+    if (want > INT32_MAX / 2)
+        want = INT32_MAX / 2;
+    s->fd_table_size = (int)want;
+    s->fd_table_work.data = s;
+    uv_queue_work(s->loop, &s->fd_table_work, fd_table_grow, fd_table_grown);
 }

@@ -60,6 +60,8 @@ struct http_server {
     int handles_open;          /* listener, timers, prepare: closed by http_server_close */
     void (*on_closed)(void *data);
     void *closed_data;
+    uv_work_t fd_table_work; /* grows the file table off the loop (http_server_fit_fd_limit) */
+    int fd_table_size;       /* descriptors it makes room for */
 };
 
 /* Sets up s on loop (no socket yet). router and log must outlive the server. */
@@ -75,7 +77,11 @@ void http_server_drain(struct http_server *s, void (*on_drained)(void *data), vo
 /* Closes the server's own handles (after drain); on_closed runs when they are closed. */
 void http_server_close(struct http_server *s, void (*on_closed)(void *data), void *data);
 /* Raises the process's open-file soft limit to its hard limit and lowers max_connections when
- * the limit cannot hold them (logged). Call before listening. */
+ * the limit cannot hold them (logged). Then grows the process's file table, on a worker thread,
+ * to the descriptors max_connections can use (each connection and one upstream call): the kernel
+ * grows it by doubling, and each growth of a table shared by threads waits for an RCU grace
+ * period (milliseconds) inside whatever call opened the descriptor, which would otherwise be
+ * accept() or a model call's socket() on the loop. Call before listening. */
 void http_server_fit_fd_limit(struct http_server *s);
 /* The current "Date: ...\r\n" header line (cached per second). */
 const char *http_server_date_header(struct http_server *s);

@@ -33,7 +33,8 @@ struct model_call {
     void *data;
     char *url;       /* owned */
     char **headers;  /* owned */
-    struct buf body; /* the request, built once */
+    struct buf body; /* the request, built once; freed once sent and output arrived (no retry
+                      * can follow then) */
     struct http_call *http;
     uv_timer_t timer; /* first token, idle, backoff; the call is freed in its close callback */
     enum call_state state;
@@ -49,14 +50,30 @@ struct model_call {
     uint64_t last_activity; /* uv_now of the last body bytes */
     int pending_code;       /* CALL_FAIL_PENDING: what to report */
     char pending_msg[256];
-    struct chat_stream chat;
-    struct responses_stream resp;
+    union { /* the dialect's stream state: chat for MODEL_API_CHAT, resp otherwise */
+        struct chat_stream chat;
+        struct responses_stream resp;
+    };
     /* Text deltas of one upstream read, joined: one event downstream instead of one per token
      * when tokens arrive faster than they can be shown. Flushed at the end of every read and
      * before any other event, so nothing waits longer than the read that brought it. */
     struct buf text;
     char text_item[128];
 };
+
+static void dialect_free(struct model_call *c)
+{
+    if (c->prov->api == MODEL_API_CHAT)
+        chat_stream_free(&c->chat);
+}
+
+static void dialect_init(struct model_call *c)
+{
+    if (c->prov->api == MODEL_API_CHAT)
+        chat_stream_init(&c->chat, TOOL_ARGS_MAX);
+    else
+        responses_stream_init(&c->resp);
+}
 
 static void on_timer_closed(uv_handle_t *h)
 {
@@ -66,7 +83,7 @@ static void on_timer_closed(uv_handle_t *h)
     buf_free(&c->body);
     buf_free(&c->errbody);
     sse_parser_free(&c->sse);
-    chat_stream_free(&c->chat);
+    dialect_free(c);
     buf_free(&c->text);
     free(c);
 }
@@ -124,6 +141,10 @@ static bool deliverable(struct model_call *c)
     if (c->state != CALL_RUNNING)
         return false;
     c->started = true;
+    /* A started call is never tried again: once curl is done with the request, it goes (its
+     * history and tool schemas are most of what a streaming call holds). */
+    if (c->body.data && c->http && http_call_body_sent(c->http))
+        buf_free(&c->body);
     return true;
 }
 
@@ -176,11 +197,38 @@ static void w_tool(void *d, const char *call_id, const char *name, const char *a
         c->ev.tool_call(c->data, call_id, name, args);
 }
 
+static void w_image_started(void *d, const char *image_id)
+{
+    struct model_call *c = d;
+    flush_text(c);
+    if (deliverable(c) && c->ev.image_started)
+        c->ev.image_started(c->data, image_id);
+}
+
+static void w_image_partial(void *d, const char *image_id, int index, const char *b64)
+{
+    struct model_call *c = d;
+    flush_text(c);
+    if (deliverable(c) && c->ev.image_partial)
+        c->ev.image_partial(c->data, image_id, index, b64);
+}
+
+static void w_image_done(void *d, const char *image_id, const char *b64, const char *format)
+{
+    struct model_call *c = d;
+    flush_text(c);
+    if (deliverable(c) && c->ev.image_done)
+        c->ev.image_done(c->data, image_id, b64, format);
+}
+
 static const struct model_call_events wrapped = {
     .text_delta = w_text,
     .reasoning_delta = w_reasoning,
     .annotation = w_annotation,
     .tool_call = w_tool,
+    .image_started = w_image_started,
+    .image_partial = w_image_partial,
+    .image_done = w_image_done,
 };
 
 /* ---- attempts ---- */
@@ -385,9 +433,8 @@ static void attempt_start(struct model_call *c)
     buf_reset(&c->text);
     sse_parser_free(&c->sse);
     sse_parser_init(&c->sse, lim->max_event_bytes);
-    chat_stream_free(&c->chat);
-    chat_stream_init(&c->chat, TOOL_ARGS_MAX);
-    responses_stream_init(&c->resp);
+    dialect_free(c);
+    dialect_init(c);
     struct http_call_params hp = {.method = "POST",
                                   .url = c->url,
                                   .headers = (const char *const *)c->headers,
@@ -434,7 +481,7 @@ int model_call_start(struct model_registry *reg, const char *model_ref,
     buf_init(&c->errbody, ERROR_BODY_MAX);
     buf_init(&c->text, TEXT_JOIN_MAX);
     sse_parser_init(&c->sse, reg->cfg.limits.max_event_bytes);
-    chat_stream_init(&c->chat, TOOL_ARGS_MAX);
+    dialect_init(c);
     struct buf url;
     buf_init(&url, 4096);
     buf_appendf(&url, "%s/v1/%s", prov->base_url,

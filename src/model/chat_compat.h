@@ -38,7 +38,8 @@ struct chat_stream {
     char finish_reason[32];
     char item_id[ID_MAX]; /* generated "msg_" id for the text of this answer */
     struct model_usage usage;
-    struct chat_tool_frag tools[CHAT_MAX_TOOL_CALLS];
+    struct chat_tool_frag *tools; /* owned: CHAT_MAX_TOOL_CALLS entries from the first tool-call
+                                   * fragment on (most answers have none: 1 KB saved per call) */
     bool tools_reported;
     bool token_seen; /* some output (text, reasoning, a tool-call fragment) arrived */
     size_t max_args_bytes;

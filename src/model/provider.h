@@ -71,6 +71,13 @@ struct model_call_events {
     /* A complete function call (arguments reassembled from their fragments). */
     void (*tool_call)(void *data, const char *call_id, const char *name,
                       const char *arguments_json);
+    /* An image the model generates (Responses image_generation_call; optional, NULL ignores
+     * them): it started; a partial image (base64, partial_index counting from 0); the final
+     * image (base64) and its format ("png", "jpeg", "webp"; "png" when the upstream does not
+     * say). image_id is the upstream's image call id. */
+    void (*image_started)(void *data, const char *image_id);
+    void (*image_partial)(void *data, const char *image_id, int partial_index, const char *b64);
+    void (*image_done)(void *data, const char *image_id, const char *b64, const char *format);
     /* Exactly one of done / failed ends every started call, once. */
     void (*done)(void *data, const struct model_call_result *r);
     void (*failed)(void *data, const struct model_call_error *e);

@@ -142,13 +142,65 @@ static int take_failure(struct responses_stream *s, const cJSON *doc)
     return ERR_UNAVAILABLE;
 }
 
+/* An output item of type image_generation_call: its id, or NULL. */
+static const char *image_item_id(const cJSON *item)
+{
+    const char *type = NULL, *id = NULL;
+    if (json_get_str(item, "type", &type) != 0 || strcmp(type, "image_generation_call") != 0 ||
+        json_get_str(item, "id", &id) != 0)
+        return NULL;
+    return id;
+}
+
+static void take_item_added(struct responses_stream *s, const cJSON *doc,
+                            const struct model_call_events *ev, void *data)
+{
+    const cJSON *item = NULL;
+    json_get_obj(doc, "item", &item);
+    const char *id = image_item_id(item);
+    if (!id || !ev->image_started)
+        return;
+    s->token_seen = true;
+    ev->image_started(data, id);
+}
+
+static void take_partial_image(struct responses_stream *s, const cJSON *doc,
+                               const struct model_call_events *ev, void *data)
+{
+    const char *id = NULL, *b64 = NULL;
+    int64_t index = 0;
+    if (json_get_str(doc, "item_id", &id) != 0 || json_get_str(doc, "partial_image_b64", &b64) ||
+        !b64[0] || !ev->image_partial)
+        return;
+    json_get_int(doc, "partial_image_index", 0, INT32_MAX, &index);
+    s->token_seen = true;
+    ev->image_partial(data, id, (int)index, b64);
+}
+
+static void take_image_done(const cJSON *item, const char *id, const struct model_call_events *ev,
+                            void *data)
+{
+    const char *b64 = NULL, *format = NULL;
+    if (json_get_str(item, "result", &b64) != 0 || !b64[0] || !ev->image_done)
+        return;
+    if (json_get_str(item, "output_format", &format) != 0 || !format[0] ||
+        strspn(format, "abcdefghijklmnopqrstuvwxyz") != strlen(format) || strlen(format) > 8)
+        format = "png";
+    ev->image_done(data, id, b64, format);
+}
+
 static void take_item_done(struct responses_stream *s, const cJSON *doc,
                            const struct model_call_events *ev, void *data)
 {
     const cJSON *item = NULL;
     const char *type = NULL, *call_id = NULL, *name = NULL, *args = NULL;
-    if (json_get_obj(doc, "item", &item) != 0 || json_get_str(item, "type", &type) != 0 ||
-        strcmp(type, "function_call") != 0)
+    json_get_obj(doc, "item", &item);
+    const char *image_id = image_item_id(item);
+    if (image_id) {
+        take_image_done(item, image_id, ev, data);
+        return;
+    }
+    if (!item || json_get_str(item, "type", &type) != 0 || strcmp(type, "function_call") != 0)
         return;
     if (json_get_str(item, "call_id", &call_id) != 0 || json_get_str(item, "name", &name) != 0)
         return;
@@ -214,6 +266,10 @@ int responses_stream_feed(struct responses_stream *s, const char *name, const ch
         take_annotation(doc, ev, data);
     else if (!strcmp(name, "response.output_item.done"))
         take_item_done(s, doc, ev, data);
+    else if (!strcmp(name, "response.output_item.added"))
+        take_item_added(s, doc, ev, data);
+    else if (!strcmp(name, "response.image_generation_call.partial_image"))
+        take_partial_image(s, doc, ev, data);
     else if (!strcmp(name, "response.completed"))
         rc = take_end(s, doc, true);
     else if (!strcmp(name, "response.incomplete"))

@@ -5,6 +5,8 @@
  * (`event: response.output_text.delta` ...); the ones a turn needs become the provider events:
  * output_text.delta -> text_delta, output_text.annotation.added -> annotation,
  * reasoning_summary_text.delta -> reasoning_delta, a finished function_call item -> tool_call,
+ * an image_generation_call item -> image_started (added), image_partial
+ * (image_generation_call.partial_image) and image_done (the finished item with its result),
  * response.completed / response.incomplete -> the end (with usage), response.failed and error
  * -> a failure with the upstream's message. Other events are ignored.
  */

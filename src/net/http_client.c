@@ -24,6 +24,7 @@ struct http_call {
     void *data;
     char retry_after[64];
     char errbuf[CURL_ERROR_SIZE];
+    curl_off_t body_len;           /* the request body's size */
     bool responded;                /* ev.response has run */
     bool cancelled;                /* no more callbacks; freed at the next safe point */
     bool pause_wanted;             /* the caller asked for a pause */
@@ -331,7 +332,8 @@ static void call_setopts(struct http_call *c, const struct http_call_params *p)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->total_timeout_ms);
     if (strcmp(p->method, "POST") == 0) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body_len);
+        c->body_len = (curl_off_t)p->body_len;
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, c->body_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body ? p->body : "");
     }
     for (const char *const *h = p->headers; h && *h; h++)
@@ -384,6 +386,17 @@ void http_call_cancel(struct http_call *c)
     c->cancelled = true;
     c->hc->to_reap++;
     reap(c->hc);
+}
+
+bool http_call_body_sent(const struct http_call *c)
+{
+    curl_off_t sent = 0;
+    long status = 0;
+    if (!c || c->cancelled)
+        return false;
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+    return status > 0 && sent >= c->body_len;
 }
 
 void http_call_pause(struct http_call *c, bool paused)

@@ -36,7 +36,8 @@ struct http_call_params {
     const char *url;            /* http:// or https:// */
     const char *const *headers; /* "Name: value" strings, NULL-terminated; copied */
     const char *body;           /* request body, or NULL; NOT copied: it must stay valid
-                                 * until the call ended (done ran or cancel returned) */
+                                 * until the call ended (done ran or cancel returned), or
+                                 * until http_call_body_sent() is true */
     size_t body_len;
     uint64_t connect_timeout_ms; /* 0: curl's default */
     uint64_t total_timeout_ms;   /* 0: none (streams use their own idle timers) */
@@ -65,6 +66,10 @@ int http_call_start(struct http_client *hc, const struct http_call_params *p,
                     const struct http_call_events *ev, void *data, struct http_call **out);
 /* Stops the call: the connection is closed, no callback runs afterwards, the call is freed. */
 void http_call_cancel(struct http_call *c);
+/* True once the whole request body went out and the answer has begun (a status line came):
+ * the call never reads the body again, so its owner may free it. Until then curl may need it
+ * to send, or to send again on a fresh connection when a reused one turned out dead. */
+bool http_call_body_sent(const struct http_call *c);
 /* Pauses or resumes receiving (back pressure). Resuming may deliver buffered body bytes before
  * it returns. */
 void http_call_pause(struct http_call *c, bool paused);

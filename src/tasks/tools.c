@@ -570,9 +570,6 @@ static int tool_start(struct tasks_app *app, const char *user_id, struct tool_ru
 int tasks_tool_run(struct tasks_app *app, const char *user_id, const char *name, const cJSON *args,
                    tasks_cb cb, void *data)
 {
-    if (name && tool_find(name) < 0 && app->hook.run &&
-        app->hook.run(app->hook.data, user_id, name, args, cb, data) == 0)
-        return 0;
     struct tool_run *run = xcalloc(1, sizeof *run);
     run->cb = cb;
     run->data = data;

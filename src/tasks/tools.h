@@ -36,20 +36,9 @@ struct tasks_config {
     const struct logger *log; /* not owned */
 };
 
-/* Runs tools that are not the task app's own (a workflow's HTTP tools): tasks_tool_run hands it
- * every name it does not know. run returns 0 when it took the call (cb then runs once, later,
- * with res->json set) or ERR_NOT_FOUND when it does not know the tool either. */
-struct tasks_result;
-struct tasks_tool_hook {
-    int (*run)(void *data, const char *user_id, const char *name, const cJSON *args,
-               void (*cb)(const struct tasks_result *res, void *cb_data), void *cb_data);
-    void *data;
-};
-
 struct tasks_app {
     struct tasks_config cfg;
-    struct tasks_events events;  /* GET /api/events feeds */
-    struct tasks_tool_hook hook; /* zeroed by tasks_app_init: no other tools */
+    struct tasks_events events; /* GET /api/events feeds */
 };
 
 void tasks_app_init(struct tasks_app *app, const struct tasks_config *cfg);

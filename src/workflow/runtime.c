@@ -28,14 +28,23 @@ struct wf_run {
     char *input; /* owned: the text this run answers ("" when none) */
     char input_item_id[ID_MAX];
     struct model_agent_run *model_run; /* the model agent answering, or NULL */
-    struct wf_run *next_model_run;     /* in rt->model_runs while model_run is set */
+    char *tools_json;                  /* owned: the model node's task tools, or NULL */
+    struct model_agent_tool *extra;    /* owned: its HTTP and client tools for the model agent */
+    struct node_tool *extra_ctx;       /* owned: what each of them runs (extra[i].data) */
+    size_t nextra;
     const struct wf_tool *client_tool; /* the client tool the model called (pauses the run) */
     char *client_args;                 /* owned: its arguments (JSON text) */
     bool waiting_written;              /* a resume waits for the tool output to be stored */
-    char answer_before[ID_MAX];        /* the turn's newest answer when the model node began */
+};
+
+/* A workflow tool offered to the model agent (struct model_agent_tool's data). */
+struct node_tool {
+    struct wf_run *run;
+    const struct wf_tool *tool;
 };
 
 static void run_walk(struct wf_run *r);
+static void node_extra_tools(struct wf_run *r, const struct wf_node *n);
 
 /* ---- substitution ---- */
 
@@ -105,6 +114,9 @@ static void run_release(struct wf_run *r)
     cJSON_Delete(r->meta);
     free(r->input);
     free(r->client_args);
+    free(r->tools_json);
+    free(r->extra);
+    free(r->extra_ctx);
     free(r);
 }
 
@@ -371,22 +383,11 @@ static void agent_done(struct ck_turn *t, bool failed, void *data)
 }
 
 /* The node's task tools, in the provider's function-tool shape (owned by the caller); NULL when
- * the node has none. */
+ * the node has none. Its HTTP and client tools go to the model agent as extra tools. */
 static char *node_tools_json(const struct wf_node *n)
 {
     const char *all = tasks_tools_schema_json();
     cJSON *defs = cJSON_Parse(all), *out = cJSON_CreateArray();
-    for (size_t i = 0; i < n->ntools; i++) {
-        const struct wf_tool *tool = &n->tools[i];
-        if (tool->kind == WF_TOOL_TASK)
-            continue;
-        cJSON *def = cJSON_CreateObject();
-        cJSON_AddStringToObject(def, "type", "function");
-        cJSON_AddStringToObject(def, "name", tool->name);
-        cJSON_AddStringToObject(def, "description", tool->description);
-        cJSON_AddItemToObject(def, "parameters", cJSON_Duplicate(tool->parameters, true));
-        cJSON_AddItemToArray(out, def);
-    }
     const cJSON *def;
     cJSON_ArrayForEach(def, defs)
     {
@@ -501,21 +502,10 @@ static void pause_for_client(struct wf_run *r, const struct wf_node *n)
     run_finish(r);
 }
 
-static void model_runs_remove(struct wf_run *r)
-{
-    for (struct wf_run **p = &r->rt->model_runs; *p; p = &(*p)->next_model_run) {
-        if (*p == r) {
-            *p = r->next_model_run;
-            break;
-        }
-    }
-}
-
 static void model_done(void *data, const struct model_agent_outcome *o)
 {
     struct wf_run *r = data;
     r->model_run = NULL;
-    model_runs_remove(r);
     const struct wf_node *n = &r->w->nodes[r->node];
     record_usage(r, o);
     if (r->client_tool && !ck_turn_cancelled(r->t)) {
@@ -541,13 +531,10 @@ static void model_done(void *data, const struct model_agent_outcome *o)
             run_fail(r, msg);
             return;
         }
+        /* The model agent did not show the JSON (it is data for the workflow); the widget, if
+         * any, is what the user sees of it. */
         cJSON_DeleteItemFromObjectCaseSensitive(r->run, "last");
         cJSON_AddItemToObject(r->run, "last", last);
-        /* The JSON was data for the workflow, not an answer: the message the model agent
-         * streamed with it goes (the widget, if any, is what the user keeps). */
-        const char *answer = ck_turn_last_answer_id(r->t);
-        if (answer[0] && strcmp(answer, r->answer_before) != 0)
-            ck_turn_emit_item_removed(r->t, answer);
         if (n->output == WF_OUTPUT_WIDGET && emit_rendered_widget(r, n, last))
             return;
     }
@@ -559,7 +546,11 @@ static void run_model_agent(struct wf_run *r, const struct wf_node *n)
     struct buf instructions;
     buf_init(&instructions, TEXT_MAX);
     wf_substitute(&instructions, n->instructions, r->state, r->input);
-    char *tools = node_tools_json(n), *schema = NULL;
+    char *schema = NULL;
+    free(r->tools_json); /* the previous model node's, done with */
+    r->tools_json = node_tools_json(n);
+    node_extra_tools(r, n);
+    const char *tools = r->tools_json;
     if (n->output == WF_OUTPUT_JSON)
         schema = cJSON_PrintUnformatted(n->output_schema);
     else if (n->output == WF_OUTPUT_WIDGET)
@@ -567,7 +558,9 @@ static void run_model_agent(struct wf_run *r, const struct wf_node *n)
     struct model_agent_params p = {.model_ref = n->model,
                                    .instructions = instructions.data,
                                    .tools_json = tools,
-                                   .tool_choice = tools ? "auto" : NULL,
+                                   .extra_tools = r->extra,
+                                   .nextra_tools = r->nextra,
+                                   .tool_choice = tools || r->nextra ? "auto" : NULL,
                                    .output_schema_json = schema,
                                    .output_schema_name = !schema ? NULL
                                                          : n->output == WF_OUTPUT_JSON
@@ -575,68 +568,34 @@ static void run_model_agent(struct wf_run *r, const struct wf_node *n)
                                                              : n->id,
                                    .history = n->history,
                                    .max_steps = n->max_steps};
-    snprintf(r->answer_before, sizeof r->answer_before, "%s", ck_turn_last_answer_id(r->t));
     r->model_run = model_agent_run(r->rt->cfg.models, r->t, &p, model_done, r);
     buf_free(&instructions);
-    free(tools);
     free(schema);
-    if (!r->model_run) {
+    if (!r->model_run)
         run_fail(r, "The server is shutting down.");
-        return;
-    }
-    r->next_model_run = r->rt->model_runs;
-    r->rt->model_runs = r;
 }
 
-/* ---- HTTP tools called by a model agent ---- */
+/* ---- HTTP and client tools called by a model agent ---- */
 
 struct tool_call {
-    void (*cb)(const struct tasks_result *res, void *data);
-    void *data;
+    model_agent_tool_done_fn done;
+    void *call;
 };
 
 static void tool_call_done(void *data, bool ok, const char *output)
 {
     (void)ok; /* an error output is still the tool's answer: the model reads it */
     struct tool_call *tc = data;
-    struct tasks_result res = {.json = output, .json_len = strlen(output)};
-    tc->cb(&res, tc->data);
+    tc->done(tc->call, output);
     free(tc);
-}
-
-/* The tool called name of the node a model run is answering. The model agent passes its run
- * as the call-back data, which names the run exactly; otherwise the user's newest answering run
- * that declares the tool is taken. */
-static const struct wf_tool *find_tool(struct wf_runtime *rt, const char *user_id, const char *name,
-                                       const void *cb_data, struct wf_run **run)
-{
-    const struct wf_tool *by_user = NULL;
-    for (struct wf_run *r = rt->model_runs; r; r = r->next_model_run) {
-        if (strcmp(ck_turn_user_id(r->t), user_id) != 0)
-            continue;
-        const struct wf_node *n = &r->w->nodes[r->node];
-        for (size_t i = 0; i < n->ntools; i++) {
-            if (n->tools[i].kind == WF_TOOL_TASK || strcmp(n->tools[i].name, name) != 0)
-                continue;
-            if ((const void *)r->model_run == cb_data) {
-                *run = r;
-                return &n->tools[i];
-            }
-            if (!by_user) {
-                by_user = &n->tools[i];
-                *run = r;
-            }
-        }
-    }
-    return by_user;
 }
 
 /* The model agent waits for every tool's answer, also when it is being stopped: a client tool
  * gets one from a zero-delay timer (the run pauses, so the model never reads it). */
 struct deferred_answer {
     uv_timer_t timer;
-    void (*cb)(const struct tasks_result *res, void *data);
-    void *data;
+    model_agent_tool_done_fn done;
+    void *call;
 };
 
 static void deferred_closed(uv_handle_t *h)
@@ -647,23 +606,20 @@ static void deferred_closed(uv_handle_t *h)
 static void deferred_fire(uv_timer_t *timer)
 {
     struct deferred_answer *d = timer->data;
-    static const char out[] = "{\"error\":\"the page answers this tool\"}";
-    struct tasks_result res = {.json = out, .json_len = sizeof out - 1};
-    d->cb(&res, d->data);
+    d->done(d->call, "{\"error\":\"the page answers this tool\"}");
     uv_close((uv_handle_t *)&d->timer, deferred_closed);
 }
 
-static int client_tool_call(struct wf_run *r, const struct wf_tool *tool, const cJSON *args,
-                            void (*cb)(const struct tasks_result *res, void *cb_data),
-                            void *cb_data)
+static int client_tool_call(struct wf_run *r, const struct wf_tool *tool, const char *args_json,
+                            model_agent_tool_done_fn done, void *call)
 {
     if (r->client_tool) /* one client call per turn: the first one pauses the run */
-        return ERR_NOT_FOUND;
+        return ERR_EXISTS;
     r->client_tool = tool;
-    r->client_args = args ? cJSON_PrintUnformatted(args) : xstrdup("{}");
+    r->client_args = xstrdup(args_json);
     struct deferred_answer *d = xcalloc(1, sizeof *d);
-    d->cb = cb;
-    d->data = cb_data;
+    d->done = done;
+    d->call = call;
     uv_timer_init(r->rt->cfg.http.loop, &d->timer);
     d->timer.data = d;
     uv_timer_start(&d->timer, deferred_fire, 0, 0);
@@ -671,32 +627,46 @@ static int client_tool_call(struct wf_run *r, const struct wf_tool *tool, const 
     return 0;
 }
 
-static int tool_hook_run(void *data, const char *user_id, const char *name, const cJSON *args,
-                         void (*cb)(const struct tasks_result *res, void *cb_data), void *cb_data)
+/* struct model_agent_tool's run for a node's HTTP or client tool. */
+static int node_tool_run(void *data, const struct model_agent_tool *agent_tool,
+                         const char *args_json, model_agent_tool_done_fn done, void *call)
 {
-    struct wf_runtime *rt = data;
-    struct wf_run *run = NULL;
-    const struct wf_tool *tool = find_tool(rt, user_id, name, cb_data, &run);
-    if (!tool)
-        return ERR_NOT_FOUND;
-    if (tool->kind == WF_TOOL_CLIENT)
-        return client_tool_call(run, tool, args, cb, cb_data);
+    (void)agent_tool;
+    struct node_tool *nt = data;
+    if (nt->tool->kind == WF_TOOL_CLIENT)
+        return client_tool_call(nt->run, nt->tool, args_json, done, call);
     struct tool_call *tc = xcalloc(1, sizeof *tc);
-    tc->cb = cb;
-    tc->data = cb_data;
-    char *json = args ? cJSON_PrintUnformatted(args) : xstrdup("{}");
-    struct http_tool_call *call;
-    int rc = http_tool_start(&rt->cfg.http, tool, json, tool_call_done, tc, &call);
-    free(json);
+    tc->done = done;
+    tc->call = call;
+    struct http_tool_call *http;
+    int rc =
+        http_tool_start(&nt->run->rt->cfg.http, nt->tool, args_json, tool_call_done, tc, &http);
     if (rc)
         free(tc);
     return rc;
 }
 
-struct tasks_tool_hook wf_runtime_tool_hook(struct wf_runtime *rt)
+/* The node's HTTP and client tools as the model agent's extra tools (r->extra). */
+static void node_extra_tools(struct wf_run *r, const struct wf_node *n)
 {
-    struct tasks_tool_hook hook = {.run = tool_hook_run, .data = rt};
-    return hook;
+    free(r->extra);
+    free(r->extra_ctx);
+    r->extra = xcalloc(n->ntools ? n->ntools : 1, sizeof *r->extra);
+    r->extra_ctx = xcalloc(n->ntools ? n->ntools : 1, sizeof *r->extra_ctx);
+    r->nextra = 0;
+    for (size_t i = 0; i < n->ntools; i++) {
+        const struct wf_tool *tool = &n->tools[i];
+        if (tool->kind == WF_TOOL_TASK)
+            continue;
+        struct node_tool *nt = &r->extra_ctx[r->nextra];
+        nt->run = r;
+        nt->tool = tool;
+        r->extra[r->nextra++] = (struct model_agent_tool){.name = tool->name,
+                                                          .description = tool->description,
+                                                          .parameters = tool->parameters,
+                                                          .run = node_tool_run,
+                                                          .data = nt};
+    }
 }
 
 /* The model agent's own responder answered (the default workflow): it kept its own part of the

@@ -49,14 +49,9 @@ struct wf_run;
 struct wf_runtime {
     struct wf_runtime_config cfg;
     struct ck_responder responder; /* messages and approval actions */
-    struct wf_run *model_runs;     /* runs whose model agent is answering (not owned) */
 };
 
 void wf_runtime_init(struct wf_runtime *rt, const struct wf_runtime_config *cfg);
-/* The tasks app's hook for tools it does not know (tasks/tools.h): a model agent's call of an
- * HTTP tool is run for the user's turn whose agent node declares that tool. Install it with
- * tasks_app.hook = wf_runtime_tool_hook(rt). */
-struct tasks_tool_hook wf_runtime_tool_hook(struct wf_runtime *rt);
 /* True for the turns besides messages that the runtime answers: approval card actions, and the
  * page's answer to a client tool a workflow's model agent called (the thread's run waits for
  * it). Other actions and tool outputs belong to the task agent. */

@@ -403,6 +403,33 @@ describe('openai provider (Responses API)', () => {
     assert.equal(tasks[0].title, 'Call the bank');
   });
 
+  test('image_generation_call: a generated_image item, partial images with progress, the final data URL', T, async () => {
+    fake.push({ images: [{ partials: ['cGFydDE=', 'cGFydDI='], result: 'ZmluYWw=', format: 'webp' }], text: 'Here it is.' });
+    const user = await ck.session(srv);
+    const { events, threadId } = await ck.create(srv, user, 'draw a cat');
+    const added = events.filter((e) => e.type === 'thread.item.added' && e.item.type === 'generated_image');
+    assert.equal(added.length, 1);
+    assert.match(added[0].item.id, /^msg_/);
+    assert.equal(added[0].item.image, undefined);
+    const updates = events.filter((e) => e.update && e.update.type === 'generated_image.updated');
+    assert.equal(updates.length, 2);
+    assert.ok(updates.every((u) => u.item_id === added[0].item.id));
+    assert.equal(updates[0].update.image.url, 'data:image/png;base64,cGFydDE=');
+    assert.match(updates[0].update.image.id, /^ig_/);
+    assert.equal(updates[1].update.image.url, 'data:image/png;base64,cGFydDI=');
+    assert.equal(updates[0].update.progress, 0); // no image_generation tool in the request: unknown
+    const done = ck.doneItems(events, 'generated_image');
+    assert.equal(done.length, 1);
+    assert.equal(done[0].id, added[0].item.id);
+    assert.deepEqual(done[0].image, { id: updates[0].update.image.id, url: 'data:image/webp;base64,ZmluYWw=' });
+    // The image is an item of its own, before the text that follows it; both are stored.
+    const order = events.filter((e) => e.type === 'thread.item.done').map((e) => e.item.type);
+    assert.ok(order.indexOf('generated_image') < order.indexOf('assistant_message'), order.join());
+    assert.equal(ck.answerText(events), 'Here it is.');
+    const stored = await ck.allItems(srv, user, threadId);
+    assert.equal(stored.find((i) => i.type === 'generated_image').image.url, 'data:image/webp;base64,ZmluYWw=');
+  });
+
   test('a failed response passes its message on', T, async () => {
     fake.push({ status: 401, message: 'Incorrect API key provided' });
     const user = await ck.session(srv);

@@ -584,7 +584,10 @@ test('widget output: the agent answers the widget\'s data and the template rende
     const cards = ck.widgets(events);
     assert.equal(cards.length, 1, JSON.stringify(events));
     assert.deepEqual(cards[0].widget, { type: 'Card', children: [{ type: 'Text', value: 'Pack for the trip' }] });
-    assert.equal(events.filter((e) => e.type === 'thread.item.removed').length, 1);
+    // The JSON was data for the card: it never showed as assistant text (nothing to remove).
+    assert.equal(events.filter((e) => e.type === 'thread.item.removed').length, 0);
+    assert.ok(!JSON.stringify(events).includes('\\"title\\":\\"Pack'), 'the JSON was not streamed');
+    assert.equal(ck.doneItems(events, 'assistant_message').length, 1);
     assert.match(ck.answerText(events), /still open/);
     assert.equal(upstream.seen[0].text.format.schema.required[0], 'title');
   } finally {
@@ -705,11 +708,10 @@ test('the triage-agent example: a model classifies, the planner keeps the conver
     const u = await sessionFor(srv, 'wf_triage_agent');
     const plan = await ck.create(srv, u, 'help me plan my week');
     assert.match(ck.answerText(plan.events), /Planner here\./);
-    // The classification was data for the branch: its message is removed, live and stored.
-    const removed = plan.events.filter((e) => e.type === 'thread.item.removed');
-    assert.equal(removed.length, 1);
-    const json = ck.doneItems(plan.events, 'assistant_message').find((m) => m.id === removed[0].item_id);
-    assert.match(json.content[0].text, /^\{"route":"planner"/);
+    // The classification was data for the branch: it is never shown, live or stored.
+    assert.equal(plan.events.filter((e) => e.type === 'thread.item.removed').length, 0);
+    assert.ok(!JSON.stringify(plan.events).includes('route'), 'the JSON was not streamed');
+    assert.equal(ck.doneItems(plan.events, 'assistant_message').length, 1);
     const stored = await ck.allItems(srv, u, plan.threadId);
     assert.ok(!stored.some((i) => i.type === 'assistant_message' && /"route"/.test(i.content[0].text)));
     const classify = upstream.seen.filter((d) => d.model === 'gpt-4.1-mini');
@@ -830,4 +832,53 @@ test('workflows check: usage errors and an unreadable directory', T, async () =>
   assert.match(missing.stderr, /^\/nonexistent\/workflows: \$: cannot read the directory: /);
   const help = await h.runCli(['--help']);
   assert.match(help.stdout + help.stderr, /chatkitd workflows check DIR/);
+});
+
+test('extra tools: one model step calls an HTTP tool, a task tool and an undeclared one; each gets its own output', T, async () => {
+  const http = require('node:http');
+  const tools = await toolServer();
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const doc = JSON.parse(body);
+      seen.push(doc);
+      const id = `resp_${seen.length}`;
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const send = (type, obj) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...obj })}\n\n`);
+      send('response.created', { response: { id } });
+      const outputs = doc.input.filter((i) => i.type === 'function_call_output');
+      if (!outputs.length) {
+        const calls = [['call_w', 'weather', { city: 'Oslo' }], ['call_l', 'list_tasks', {}], ['call_n', 'nope', {}]];
+        for (const [call_id, name, args] of calls) {
+          send('response.output_item.done', { item: { type: 'function_call', call_id, name, arguments: JSON.stringify(args) } });
+        }
+      } else {
+        send('response.output_text.delta', { item_id: `msg_${id}`, delta: JSON.stringify(outputs.map((o) => [o.call_id, o.output])) });
+      }
+      send('response.completed', { response: { id, usage: { input_tokens: 3, output_tokens: 2 } } });
+      res.end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const model = { url: `http://127.0.0.1:${server.address().port}` };
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), { 'http.json': httpToolFlow(tools.url, '/weather', 5000) });
+  try {
+    const srv = await serve(dir, { env: { ...modelEnv(model), WEATHER_TOKEN: 'Bearer t' } });
+    const u = await sessionFor(srv, 'wf_http');
+    const { events } = await ck.create(srv, u, 'weather and my tasks?');
+    assert.equal(seen.length, 2);
+    const names = seen[0].tools.map((t) => t.name).sort();
+    assert.deepEqual(names, ['list_tasks', 'weather']);
+    const outputs = JSON.parse(ck.answerText(events));
+    assert.deepEqual(outputs.map((o) => o[0]), ['call_w', 'call_l', 'call_n']);
+    assert.deepEqual(JSON.parse(outputs[0][1]), { city: 'Oslo', sky: 'clear' });
+    assert.ok(Array.isArray(JSON.parse(outputs[1][1]).tasks), outputs[1][1]);
+    assert.match(JSON.parse(outputs[2][1]).error, /nope|unknown|tool/i);
+    assert.equal(tools.got.length, 1, 'only the declared HTTP tool reached the network');
+  } finally {
+    tools.close();
+    server.close();
+  }
 });

@@ -17,7 +17,9 @@
 //     fault: 'hang' (headers, then silence) | 'hang-headers' (no answer at all)
 //          | 'malformed' (a broken JSON line) | 'cut' (the connection drops mid-stream)
 //          | 'drip' (one token every dripMs), dripMs: 200,
-//     transcript: 'text', session: {...extra fields} }
+//     transcript: 'text', session: {...extra fields},
+//     images: [{ partials: ['b64', ...], result: 'b64', format: 'png' }] (Responses only:
+//       image_generation_call items with their partial_image events) }
 // Every request is recorded in requests[] ({path, headers, body, json, closedEarly}).
 //
 // Standalone: node tests/fakes/fake_upstream.js [--port N] prints "fake upstream on URL".
@@ -141,7 +143,20 @@ function responsesEvents(reply, json) {
     ev('response.output_item.done', { output_index: oi, item: { id: rsId, type: 'reasoning', summary: reply.reasoning.map((text) => ({ type: 'summary_text', text })) } });
     oi++;
   }
-  const toks = reply.toolCalls && reply.text === undefined ? [] : replyTokens(reply, `You said: ${lastUserText(json)}`);
+  for (const img of reply.images || []) {
+    const igId = rid('ig_');
+    ev('response.output_item.added', { output_index: oi, item: { id: igId, type: 'image_generation_call', status: 'in_progress' } });
+    ev('response.image_generation_call.in_progress', { item_id: igId, output_index: oi });
+    ev('response.image_generation_call.generating', { item_id: igId, output_index: oi });
+    (img.partials || []).forEach((b64, partial_image_index) =>
+      ev('response.image_generation_call.partial_image', { item_id: igId, output_index: oi, partial_image_index, partial_image_b64: b64 }));
+    ev('response.image_generation_call.completed', { item_id: igId, output_index: oi });
+    const item = { id: igId, type: 'image_generation_call', status: 'completed', result: img.result };
+    if (img.format) item.output_format = img.format;
+    ev('response.output_item.done', { output_index: oi, item });
+    oi++;
+  }
+  const toks = (reply.toolCalls || reply.images) && reply.text === undefined ? [] : replyTokens(reply, `You said: ${lastUserText(json)}`);
   if (toks.length) {
     const msgId = rid('msg_');
     const text = toks.join('');

@@ -672,6 +672,50 @@ static void test_when_written(void **state)
     assert_int_equal(r.n, 2);
 }
 
+static int drain_calls;
+static void on_test_drain(struct ck_turn *t, void *data)
+{
+    (void)t;
+    assert_ptr_equal(data, F);
+    drain_calls++;
+}
+
+/* ck_turn_on_drain: one-shot, replaced by a new registration, cleared with NULL, and never
+ * called once the turn is cancelled. */
+static void test_drain_waiter(void **state)
+{
+    (void)state;
+    F->script = SCRIPT_HANG;
+    struct ck_request req;
+    char err[256];
+    assert_int_equal(ck_request_decode(CREATE_HI, strlen(CREATE_HI), &req, err, sizeof err), 0);
+    F->prepared_calls = 0;
+    ck_turn_prepare(F->engine, &req, USER, on_prepared, NULL);
+    while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    ck_turn_run(F->prepared, &F->sink);
+    while (!F->hanging && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    struct ck_turn *t = F->prepared;
+    drain_calls = 0;
+    ck_turn_drained(t); /* nobody waits: nothing happens */
+    assert_int_equal(drain_calls, 0);
+    ck_turn_on_drain(t, on_test_drain, F);
+    ck_turn_drained(t);
+    ck_turn_drained(t); /* one-shot */
+    assert_int_equal(drain_calls, 1);
+    ck_turn_on_drain(t, on_test_drain, F);
+    ck_turn_on_drain(t, NULL, NULL); /* cleared */
+    ck_turn_drained(t);
+    assert_int_equal(drain_calls, 1);
+    ck_turn_on_drain(t, on_test_drain, F);
+    ck_turn_cancel(t);
+    ck_turn_drained(t);
+    assert_int_equal(drain_calls, 1);
+    while (ck_engine_active(F->engine) && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +730,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delegate_and_metadata, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delegate_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_when_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drain_waiter, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

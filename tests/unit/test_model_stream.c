@@ -93,6 +93,66 @@ static void test_chat_text_and_usage(void **state)
     chat_stream_free(&s);
 }
 
+/* The in-place reading of plain text chunks and the full parse agree: each chunk below is fed
+ * alone to a fresh stream and must report exactly what is listed (shapes the fast path reads,
+ * and near misses it must leave to the full parse). */
+static void test_chat_fast_chunks(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        /* payload, what is reported, the response id */
+        {"{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1732,\"model\":\"m\","
+         "\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok \"},"
+         "\"logprobs\":null,\"finish_reason\":null}]}",
+         "T(tok )", "c1"},
+        {" { \"choices\" : [ { \"delta\" : { \"role\" : \"assistant\" , \"content\" : null } } ] "
+         ", \"id\" : \"c2\" } ",
+         "", "c2"},
+        {"{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\\nb \\u00e9\"}}]}",
+         "T(a\nb \xc3\xa9)", ""},
+        {"{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\",\"content\":\"y\"}}]}", "T(x)",
+         ""},
+        {"{\"choices\":[{\"index\":1,\"delta\":{\"content\":\"other\"}}]}", "", ""},
+        {"{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"p\"}},{\"index\":1,\"delta\":{"
+         "\"content\":\"q\"}}]}",
+         "T(p)", ""},
+        {"{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"r\",\"reasoning_content\":\"why\"}}]"
+         "}",
+         "R0(why)T(r)", ""},
+        {"{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"u\"}}],\"usage\":{\"prompt_tokens\""
+         ":2}}",
+         "T(u)", ""},
+        {"{\"id\":7,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"n\"}}]}", "T(n)", ""},
+        {"{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"}}]}", "", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct chat_stream s;
+        chat_stream_init(&s, 1024);
+        buf_reset(&seen);
+        assert_int_equal(chat(&s, cases[i][0]), 0);
+        assert_string_equal(seen.data ? seen.data : "", cases[i][1]);
+        struct model_call_result r;
+        chat_stream_result(&s, &r);
+        assert_string_equal(r.response_id, cases[i][2]);
+        chat_stream_free(&s);
+    }
+    /* Malformed chunks that start like the common one are refused as before. */
+    static const char *const bad[] = {
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}],}",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]} trailing",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\x01\"}}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct chat_stream s;
+        chat_stream_init(&s, 1024);
+        buf_reset(&seen);
+        assert_int_equal(chat(&s, bad[i]), ERR_INVALID);
+        assert_null(seen.data && seen.len ? seen.data : NULL);
+        chat_stream_free(&s);
+    }
+}
+
 static void test_chat_tool_fragments(void **state)
 {
     (void)state;
@@ -247,6 +307,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chat_text_and_usage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chat_fast_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chat_tool_fragments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chat_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chat_request, setup, teardown),
