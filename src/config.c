@@ -95,6 +95,11 @@ static const struct opt opts[] = {
      "MIME types users may upload (comma-separated; image/* style patterns allowed)"},
     {"attachment-ttl", "CHATKITD_ATTACHMENT_TTL", NULL, OPT_SECONDS, F(attachment_ttl_s), 1,
      86400 * 365, "24h", "uploads never attached to a message are deleted after this long"},
+    {"ui-dir", "CHATKITD_UI_DIR", NULL, OPT_STR, F(ui_dir), 0, 0, NULL,
+     "serve the web UI from this directory (a UI build) instead of the embedded copy"},
+    {"chatkit-script-url", "CHATKITD_CHATKIT_SCRIPT_URL", NULL, OPT_URL, F(chatkit_script_url), 0,
+     0, "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js",
+     "OpenAI's ChatKit script, loaded by the page for hosted sessions (and allowed by its CSP)"},
     {"log-level", "CHATKITD_LOG_LEVEL", NULL, OPT_LEVEL, F(log_level), 0, 0, "info",
      "debug, info, warn or error"},
     {"log-format", "CHATKITD_LOG_FORMAT", NULL, OPT_FORMAT, F(log_format), 0, 0, "text",
@@ -477,10 +482,11 @@ static void config_defaults(struct config *cfg)
 
 void config_free(struct config *cfg)
 {
-    char **fields[] = {&cfg->data_dir,       &cfg->database,          &cfg->config_file,
-                       &cfg->openai_api_key, &cfg->openai_base_url,   &cfg->workflow_id,
-                       &cfg->api_key,        &cfg->trust_user_header, &cfg->public_url,
-                       &cfg->cors_origins,   &cfg->attachment_types};
+    char **fields[] = {&cfg->data_dir,          &cfg->database,          &cfg->config_file,
+                       &cfg->openai_api_key,    &cfg->openai_base_url,   &cfg->workflow_id,
+                       &cfg->api_key,           &cfg->trust_user_header, &cfg->public_url,
+                       &cfg->cors_origins,      &cfg->attachment_types,  &cfg->ui_dir,
+                       &cfg->chatkit_script_url};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

@@ -45,6 +45,8 @@ struct config {
     size_t attachment_max_bytes; /* largest uploaded file */
     char *attachment_types;      /* owned; comma-separated MIME types, subtype may be "*" */
     uint64_t attachment_ttl_s;   /* uploads never attached to a message are removed after it */
+    char *ui_dir;                /* owned; serve the UI from this directory, NULL = embedded */
+    char *chatkit_script_url;    /* owned; OpenAI's ChatKit script, used by hosted sessions */
     struct http_limits limits;
     enum log_level log_level;
     enum log_format log_format;

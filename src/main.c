@@ -18,6 +18,8 @@
 #include "ops/ops.h"
 #include "store/store.h"
 #include "tasks/routes.h"
+#include "ui/assets.h"
+#include "ui/static.h"
 #include "workflow/catalog.h"
 
 #include <errno.h>
@@ -46,6 +48,7 @@ struct app {
     struct ck_engine *engine;
     struct attachments attachments;
     struct chatkit chatkit;
+    struct ui_static ui;
     uv_signal_t sigterm, sigint;
     uv_timer_t purge_timer;
     struct store_job purge_job;
@@ -214,7 +217,23 @@ static int app_wire_routes(struct app *app)
     chatkit_init(&app->chatkit, &cc);
     if (!rc)
         rc = chatkit_register_routes(&app->chatkit, &app->router);
+    if (!rc)
+        rc = ui_static_register_routes(&app->ui, &app->router);
     return rc;
+}
+
+/* The web UI: the embedded site, or --ui-dir while developing. Hosted sessions (the page loads
+ * OpenAI's ChatKit script) are not offered by this server yet, so hosted is false. */
+static int app_ui_init(struct app *app, char *err, size_t errlen)
+{
+    struct ui_static_config uc = {.loop = &app->loop,
+                                  .log = &app->log,
+                                  .assets = ui_embedded_assets,
+                                  .nassets = ui_embedded_count,
+                                  .dir = app->cfg.ui_dir,
+                                  .hosted = false,
+                                  .chatkit_script_url = app->cfg.chatkit_script_url};
+    return ui_static_init(&app->ui, &uc, err, errlen);
 }
 
 static int app_serve(struct app *app)
@@ -229,11 +248,18 @@ static int app_serve(struct app *app)
         return 2;
     }
     uv_loop_init(&app->loop);
+    if (app_ui_init(app, err, sizeof err)) {
+        fprintf(stderr, "chatkitd: %s\n", err);
+        ui_static_free(&app->ui);
+        uv_loop_close(&app->loop);
+        return 2;
+    }
     struct store_config sc;
     app_store_config(app, &sc);
     int rc = store_open(&app->loop, &sc, &app->store, err, sizeof err);
     if (rc) {
         fprintf(stderr, "chatkitd: cannot open the database: %s\n", err);
+        ui_static_free(&app->ui);
         uv_loop_close(&app->loop);
         return 1;
     }
@@ -260,6 +286,7 @@ static int app_serve(struct app *app)
         tasks_app_free(&app->tasks);
         ck_engine_free(app->engine);
         auth_free(&app->auth);
+        ui_static_free(&app->ui);
         uv_loop_close(&app->loop);
         return 1;
     }
@@ -286,6 +313,7 @@ static int app_serve(struct app *app)
     tasks_app_free(&app->tasks);
     ck_engine_free(app->engine);
     auth_free(&app->auth);
+    ui_static_free(&app->ui);
     uv_walk(&app->loop, on_handles_closed, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(&app->loop);
