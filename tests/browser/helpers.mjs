@@ -1,0 +1,112 @@
+// Shared helpers of the browser tests: the real binary (through tests/e2e/helpers.js), Debian's
+// chromium driven by playwright-core, and the origin guard.
+//
+// The origin guard: every browser context routes every request; one that would leave the
+// server's origin is aborted and recorded, and so is a WebSocket to anywhere else. Each test file
+// asserts at its end (assertStayedHome) that nothing was recorded over its whole run, so "no
+// request leaves the origin" is checked for every page every test opens.
+//
+// Chromium: $CHROMIUM or /usr/bin/chromium, headless, --no-sandbox when running as root (the
+// sandbox refuses root). Artifacts (screenshots) go to tests/browser/artifacts/ (gitignored).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const e2e = require('../e2e/helpers.js');
+const { chromium } = require('playwright-core');
+
+export const ARTIFACTS = path.join(here, 'artifacts');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export async function launch() {
+  const args = [];
+  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+// A running chatkitd plus a browser, with the origin guard on every context it makes.
+export class Harness {
+  constructor() {
+    this.srv = null;
+    this.browser = null;
+    this.contexts = [];
+    this.foreign = new Set(); // requests that tried to leave the origin
+    this.pageErrors = []; // uncaught exceptions in pages
+  }
+
+  static async start(serverOpts = {}) {
+    const hs = new Harness();
+    hs.srv = await e2e.startServer(serverOpts);
+    hs.browser = await launch();
+    return hs;
+  }
+
+  get origin() {
+    return this.srv.url;
+  }
+
+  // A new context (own cookies, so its own user) with the guard; opts go to newContext.
+  async context(opts = {}) {
+    const ctx = await this.browser.newContext({ baseURL: this.srv.url, ...opts });
+    const origin = new URL(this.srv.url).origin;
+    await ctx.route('**/*', (route) => {
+      const u = route.request().url();
+      if (new URL(u).origin === origin) return route.continue();
+      this.foreign.add(`${route.request().method()} ${u}`);
+      return route.abort('blockedbyclient');
+    });
+    ctx.on('request', (req) => {
+      const u = req.url();
+      if (!/^(data|blob):/.test(u) && new URL(u).origin !== origin) this.foreign.add(`${req.method()} ${u}`);
+    });
+    this.contexts.push(ctx);
+    return ctx;
+  }
+
+  // A page in a fresh context that records its console lines and errors.
+  async page(opts = {}) {
+    const ctx = await this.context(opts);
+    const page = await ctx.newPage();
+    page.consoleLines = [];
+    page.on('console', (m) => page.consoleLines.push({ type: m.type(), text: m.text() }));
+    page.on('pageerror', (e) => this.pageErrors.push(String(e && e.stack || e)));
+    page.on('websocket', (ws) => {
+      if (new URL(ws.url()).host !== new URL(this.srv.url).host) this.foreign.add(`WS ${ws.url()}`);
+    });
+    return page;
+  }
+
+  assertStayedHome() {
+    assert.deepEqual([...this.foreign], [], `requests left the origin ${this.srv.url}`);
+  }
+
+  assertNoPageErrors() {
+    assert.deepEqual(this.pageErrors, [], 'uncaught errors in the page');
+  }
+
+  async stop() {
+    for (const c of this.contexts.splice(0)) await c.close().catch(() => {});
+    if (this.browser) await this.browser.close();
+    if (this.srv) {
+      const code = await this.srv.stop();
+      assert.equal(code, 0, `chatkitd exited ${code}:\n${this.srv.stderrText().slice(-3000)}`);
+    }
+  }
+}
+
+// Console lines that are errors or CSP refusals (Chromium reports CSP blocks on the console).
+export function consoleProblems(page) {
+  return page.consoleLines.filter((l) => l.type === 'error' || /Content Security Policy/i.test(l.text));
+}
+
+export function artifact(name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return path.join(ARTIFACTS, name);
+}
+
+export const { waitUntil, delay } = e2e;

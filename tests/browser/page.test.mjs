@@ -1,0 +1,101 @@
+// The page itself in chromium against the real binary: it loads under its CSP without errors,
+// asks /ui/config.json, refuses inline script, passes an axe-core audit (no serious or critical
+// violations, light and dark), and is captured in dark mode and at 375 px; the origin guard
+// itself is shown to catch a request that leaves.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, test } from 'node:test';
+import { Harness, artifact, consoleProblems } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+let hs;
+before(async () => { hs = await Harness.start(); });
+after(async () => {
+  try {
+    hs.assertStayedHome();
+    hs.assertNoPageErrors();
+  } finally {
+    await hs.stop();
+  }
+});
+
+// Loads / and waits until the page has settled (its config read, its element defined).
+async function open(page, url = '/') {
+  const config = page.waitForResponse((r) => new URL(r.url()).pathname === '/ui/config.json');
+  const res = await page.goto(url, { waitUntil: 'load' });
+  assert.equal(res.status(), 200);
+  assert.equal((await config).status(), 200);
+  await page.waitForLoadState('networkidle');
+  return res;
+}
+
+test('the page loads under its CSP with no console error, and reads /ui/config.json', async () => {
+  const page = await hs.page();
+  const res = await open(page);
+  assert.equal(res.headers()['content-security-policy'], "default-src 'self'");
+  assert.notEqual(await page.title(), '');
+  assert.deepEqual(consoleProblems(page), []);
+  const again = await open(page, '/chatkit');
+  assert.equal(again.status(), 200);
+  assert.deepEqual(consoleProblems(page), []);
+});
+
+test('the CSP refuses inline script', async () => {
+  const page = await hs.page();
+  await open(page);
+  const ran = await page.evaluate(() => new Promise((resolve) => {
+    document.addEventListener('securitypolicyviolation', (e) => resolve(`blocked ${e.violatedDirective}`), { once: true });
+    const s = document.createElement('script');
+    s.textContent = 'window.__inlineRan = true';
+    document.head.append(s);
+    setTimeout(() => resolve(window.__inlineRan ? 'ran' : 'silent'), 2000);
+  }));
+  assert.match(ran, /^blocked script-src/);
+});
+
+async function axeAudit(page) {
+  await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+test('axe-core finds no serious or critical violation, light or dark', async () => {
+  for (const colorScheme of ['light', 'dark']) {
+    const page = await hs.page({ colorScheme });
+    await open(page);
+    assert.deepEqual(await axeAudit(page), [], `${colorScheme} mode`);
+  }
+});
+
+test('screenshots: dark mode and a 375 px wide phone', async () => {
+  const dark = await hs.page({ colorScheme: 'dark', viewport: { width: 1280, height: 800 } });
+  await open(dark);
+  const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await dark.screenshot({ path: artifact('dark.png') });
+  const phone = await hs.page({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+  await open(phone);
+  await phone.screenshot({ path: artifact('phone-375.png') });
+  // Nothing may overflow sideways on a phone.
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow} px wider than the 375 px screen`);
+  for (const f of ['dark.png', 'phone-375.png']) assert.ok(fs.statSync(artifact(f)).size > 1000, f);
+  assert.ok(bg, 'body has a background');
+});
+
+test('the origin guard catches a request that leaves (so its silence means something)', async () => {
+  const probe = await Harness.start();
+  try {
+    const page = await probe.page();
+    await page.setContent('<img src="http://127.0.0.2:9/x.png" alt="">');
+    await page.waitForTimeout(200);
+    assert.deepEqual([...probe.foreign], ['GET http://127.0.0.2:9/x.png']);
+  } finally {
+    await probe.stop();
+  }
+});
