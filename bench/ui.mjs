@@ -1,0 +1,307 @@
+#!/usr/bin/env node
+// bench/ui.mjs - the web UI's figures in chromium (playwright-core from tests/browser), against
+// the real binary on loopback. `make bench` runs it as the "ui" section of bench/run.
+//
+//   node bench/ui.mjs --bin build/chatkitd [--runs 10] [--tokens 2000] [--json FILE]
+//
+// 1. First contentful paint of / : a fresh browser context per run (cold cache), FCP from the
+//    Performance API (paint entry "first-contentful-paint"); median, min and max over --runs.
+// 2. First-load JS+CSS bytes: the bytes on the wire (gzip, as chromium asks for it) of every
+//    script and stylesheet the page fetched from navigation until the network was idle, without
+//    any interaction: chunks loaded lazily later (markdown, code highlighting, math) are not in
+//    it. The gzipped size of every JS/CSS file of the site is printed beside it for scale.
+// 3. Longest main-thread task while the page streams a 2,000-token answer. No model can produce
+//    one offline, so a small proxy in this script stands in front of chatkitd: it passes every
+//    request through, except a POST /chatkit whose message contains BENCH_MARKER, which it
+//    answers itself with a ChatKit stream, byte for byte as the protocol spec frames it
+//    (thread.created, user message, stream_options, assistant message added, content part, one
+//    text_delta event per token, part done, item done), --tokens tokens, 4 tokens every 8 ms.
+//    The page is traced (devtools.timeline) from the send to the last token on screen; the
+//    figure is the longest RunTask on the renderer's main thread, plus the long tasks (> 50 ms)
+//    the page's own PerformanceObserver saw.
+// Figures only; the exit status is non-zero only when the harness broke. The last line is
+// "UI_BENCH key=value ..." for bench/run.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(path.join(root, 'tests/browser/package.json'));
+const { chromium } = require('playwright-core');
+
+const BENCH_MARKER = 'BENCH_LONG_ANSWER';
+const END_WORD = 'BENCHEND';
+
+function args() {
+  const a = { bin: path.join(root, 'build/chatkitd'), runs: 10, tokens: 2000, json: null };
+  const v = process.argv.slice(2);
+  for (let i = 0; i < v.length; i += 2) {
+    const k = v[i].replace(/^--/, '');
+    if (!(k in a) || i + 1 >= v.length) throw new Error(`usage: bench/ui.mjs [--bin F] [--runs N] [--tokens N] [--json F] (bad '${v[i]}')`);
+    a[k] = k === 'bin' || k === 'json' ? v[i + 1] : Number(v[i + 1]);
+  }
+  return a;
+}
+
+function median(xs) {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function startChatkitd(bin) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatkitd-uibench-'));
+  const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data'),
+    '--access-log', 'off', '--session-rate', '100000'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (c) => reject(new Error(`chatkitd exited ${c}: ${err}`)));
+  });
+  return { proc, port, dir, url: `http://127.0.0.1:${port}` };
+}
+
+// ---- the long answer, as ChatKit stream events ----
+
+function answerTokens(n) {
+  const words = ['tasks', 'today', 'plan', 'review', 'the', 'milk', 'report', 'call', 'schedule',
+    'priority', 'done', 'tomorrow', 'meeting', 'notes', 'and', 'with', 'for', 'project', 'list', 'week'];
+  const out = [];
+  let i = 0;
+  while (out.length < n - 1) {
+    const k = out.length;
+    if (k % 120 === 0) out.push(k ? `\n\n## Part ${k / 120 + 1}\n\n` : '## Part 1\n\n');
+    else if (k % 40 === 0) out.push('\n\n- ');
+    else if (k % 33 === 0) out.push(' **important**');
+    else if (k % 51 === 0) out.push(' `code`');
+    else out.push(` ${words[i++ % words.length]}`);
+  }
+  out.push(` ${END_WORD}.`);
+  return out;
+}
+
+function isoNow() {
+  return new Date().toISOString();
+}
+
+// Answers one POST /chatkit with the long stream. The thread it creates is kept so later
+// threads.get_by_id / items.list for it can be answered too.
+function streamLongAnswer(res, request, tokens, memory) {
+  const sse = (obj) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+  const threadId = request.params.thread_id || `thr_bench${Date.now().toString(16)}`;
+  const thread = { id: threadId, title: 'Bench', created_at: isoNow(), status: { type: 'active' }, metadata: {} };
+  if (!request.params.thread_id) sse({ type: 'thread.created', thread: { ...thread, items: { data: [], has_more: false } } });
+  const user = {
+    id: `msg_benchu${Date.now().toString(16)}`, thread_id: threadId, created_at: isoNow(), type: 'user_message',
+    content: request.params.input.content, attachments: [], inference_options: {},
+  };
+  sse({ type: 'thread.item.done', item: user });
+  sse({ type: 'stream_options', stream_options: { allow_cancel: true } });
+  const aid = `msg_bencha${Date.now().toString(16)}`;
+  sse({ type: 'thread.item.added', item: { id: aid, thread_id: threadId, created_at: isoNow(), type: 'assistant_message', content: [] } });
+  sse({ type: 'thread.item.updated', item_id: aid, update: { type: 'assistant_message.content_part.added', content_index: 0, content: { annotations: [], text: '', type: 'output_text' } } });
+  let i = 0;
+  const timer = setInterval(() => {
+    for (let k = 0; k < 4 && i < tokens.length; k++, i++) {
+      sse({ type: 'thread.item.updated', item_id: aid, update: { type: 'assistant_message.content_part.text_delta', content_index: 0, delta: tokens[i] } });
+    }
+    if (i < tokens.length) return;
+    clearInterval(timer);
+    const part = { annotations: [], text: tokens.join(''), type: 'output_text' };
+    sse({ type: 'thread.item.updated', item_id: aid, update: { type: 'assistant_message.content_part.done', content_index: 0, content: part } });
+    const done = { id: aid, thread_id: threadId, created_at: isoNow(), type: 'assistant_message', content: [part] };
+    sse({ type: 'thread.item.done', item: done });
+    memory.set(threadId, { thread, items: [user, done] });
+    res.end();
+  }, 8);
+  res.on('close', () => clearInterval(timer));
+}
+
+// The proxy: everything goes to chatkitd except the bench's own long answer (and reads of the
+// thread it made).
+function startProxy(upstreamPort, tokens) {
+  const memory = new Map();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.method === 'POST' && req.url.split('?')[0] === '/chatkit') {
+        let r = null;
+        try { r = JSON.parse(body); } catch { /* passed through: chatkitd answers the error */ }
+        const text = JSON.stringify(r?.params?.input?.content || '');
+        if (r && /^threads\.(create|add_user_message)$/.test(r.type) && text.includes(BENCH_MARKER)) {
+          streamLongAnswer(res, r, tokens, memory);
+          return;
+        }
+        const known = r?.params?.thread_id && memory.get(r.params.thread_id);
+        if (known && r.type === 'threads.get_by_id') {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ ...known.thread, items: { data: known.items, has_more: false } }));
+          return;
+        }
+        if (known && r.type === 'items.list') {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ data: known.items, has_more: false }));
+          return;
+        }
+      }
+      const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+        res.writeHead(ur.statusCode, ur.headers);
+        ur.pipe(res);
+      });
+      up.on('error', () => { res.writeHead(502); res.end(); });
+      up.end(body);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+// ---- measurements ----
+
+async function firstLoad(browser, url) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const assets = [];
+  page.on('response', async (r) => {
+    const t = r.request().resourceType();
+    if (t === 'script' || t === 'stylesheet') {
+      const h = await r.allHeaders();
+      assets.push({ url: r.url(), type: t, wire: Number(h['content-length'] || 0), enc: h['content-encoding'] || 'identity' });
+    }
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForLoadState('networkidle');
+  const fcp = await page.evaluate(() => new Promise((resolve) => {
+    const e = performance.getEntriesByName('first-contentful-paint')[0];
+    if (e) { resolve(e.startTime); return; }
+    new PerformanceObserver((l) => resolve(l.getEntries()[0].startTime)).observe({ type: 'paint', buffered: true });
+  }));
+  await ctx.close();
+  return { fcp, assets };
+}
+
+function siteBytes(distDir) {
+  let js = 0; let css = 0; let n = 0;
+  if (!fs.existsSync(distDir)) return null;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(js|css)$/.test(e.name)) {
+        const gz = zlib.gzipSync(fs.readFileSync(p), { level: 9 }).length;
+        if (e.name.endsWith('.css')) css += gz; else js += gz;
+        n++;
+      }
+    }
+  };
+  walk(distDir);
+  return { js, css, n };
+}
+
+// Sends the marker message the way a person would: through the element's sendUserMessage
+// (ChatKit's imperative API), else by typing into the composer and pressing Enter.
+async function sendMarker(page) {
+  const text = `${BENCH_MARKER}: please write a long plan`;
+  const viaApi = await page.evaluate(async (t) => {
+    const el = document.querySelector('chatkit-chat');
+    if (!el || typeof el.sendUserMessage !== 'function') return false;
+    await el.sendUserMessage({ text: t });
+    return true;
+  }, text).catch(() => false);
+  if (viaApi) return;
+  const box = page.getByRole('textbox').first();
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+async function streamTask(browser, url) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForLoadState('networkidle');
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.duration); })
+      .observe({ type: 'longtask' });
+  });
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+  const t0 = Date.now();
+  await sendMarker(page);
+  await page.getByText(END_WORD).first().waitFor({ timeout: 120000 });
+  const seconds = (Date.now() - t0) / 1000;
+  const trace = JSON.parse((await browser.stopTracing()).toString());
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  await ctx.close();
+  const events = trace.traceEvents || trace;
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  assert.ok(main, 'the trace names the renderer main thread');
+  const tasks = events.filter((e) => e.ph === 'X' && e.pid === main.pid && e.tid === main.tid &&
+    (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask'));
+  const durations = tasks.map((e) => (e.dur || 0) / 1000).sort((x, y) => y - x);
+  return { seconds, longest: durations[0] || 0, p99: durations[Math.floor(durations.length / 100)] || 0,
+    tasks: durations.length, over50: durations.filter((d) => d > 50).length, observed: longTasks };
+}
+
+async function main() {
+  const a = args();
+  const ck = await startChatkitd(path.resolve(a.bin));
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: process.getuid() === 0 ? ['--no-sandbox'] : [] });
+  let proxy;
+  try {
+    console.log(`== UI in ${browser.version()} (headless), chatkitd ${a.bin} on ${ck.url}`);
+    await firstLoad(browser, ck.url); // one unmeasured load: the binary's pages warm, chromium's disk caches
+    const fcps = [];
+    let assets = [];
+    for (let i = 0; i < a.runs; i++) {
+      const r = await firstLoad(browser, `${ck.url}/`);
+      fcps.push(r.fcp);
+      assets = r.assets;
+    }
+    const js = assets.filter((x) => x.type === 'script').reduce((s, x) => s + x.wire, 0);
+    const css = assets.filter((x) => x.type === 'stylesheet').reduce((s, x) => s + x.wire, 0);
+    console.log(`first contentful paint of /: median ${median(fcps).toFixed(1)} ms (min ${Math.min(...fcps).toFixed(1)}, max ${Math.max(...fcps).toFixed(1)}) over ${a.runs} cold loads`);
+    for (const x of assets) console.log(`  first load: ${x.type.padEnd(10)} ${String(x.wire).padStart(7)} B ${x.enc.padEnd(8)} ${new URL(x.url).pathname}`);
+    console.log(`first-load JS+CSS on the wire: ${js + css} B (JS ${js}, CSS ${css}) in ${assets.length} files`);
+    const site = siteBytes(path.join(path.dirname(path.resolve(a.bin)), 'ui-dist'));
+    if (site) console.log(`  every JS/CSS file of the site, gzipped: ${site.js + site.css} B in ${site.n} files (lazy chunks included)`);
+    proxy = await startProxy(ck.port, answerTokens(a.tokens));
+    const purl = `http://127.0.0.1:${proxy.address().port}/`;
+    const s = await streamTask(browser, purl);
+    console.log(`streaming a ${a.tokens}-token answer (${s.seconds.toFixed(1)} s): longest main-thread task ${s.longest.toFixed(1)} ms, ` +
+      `p99 ${s.p99.toFixed(2)} ms over ${s.tasks} tasks, ${s.over50} over 50 ms; PerformanceObserver long tasks: ${s.observed.length ? s.observed.map((d) => d.toFixed(0)).join(', ') + ' ms' : 'none'}`);
+    const figures = {
+      fcp_ms: +median(fcps).toFixed(1), fcp_min_ms: +Math.min(...fcps).toFixed(1), fcp_max_ms: +Math.max(...fcps).toFixed(1),
+      first_load_bytes: js + css, first_load_js: js, first_load_css: css, first_load_files: assets.length,
+      site_bytes: site ? site.js + site.css : 0, stream_tokens: a.tokens, stream_s: +s.seconds.toFixed(2),
+      longest_task_ms: +s.longest.toFixed(1), tasks_over_50ms: s.over50, observed_long_tasks: s.observed.length,
+    };
+    if (a.json) fs.writeFileSync(a.json, JSON.stringify(figures, null, 2));
+    console.log(`UI_BENCH ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  } finally {
+    await browser.close();
+    if (proxy) proxy.close();
+    ck.proc.kill('SIGTERM');
+    await new Promise((r) => ck.proc.once('exit', r));
+    fs.rmSync(ck.dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench/ui.mjs: ${e && e.stack || e}`);
+  process.exit(1);
+});
