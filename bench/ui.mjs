@@ -11,11 +11,12 @@
 //    any interaction: chunks loaded lazily later (markdown, code highlighting, math) are not in
 //    it. The gzipped size of every JS/CSS file of the site is printed beside it for scale.
 // 3. Longest main-thread task while the page streams a 2,000-token answer. No model can produce
-//    one offline, so a small proxy in this script stands in front of chatkitd: it passes every
-//    request through, except a POST /chatkit whose message contains BENCH_MARKER, which it
+//    one offline, so a small proxy stands in front of chatkitd: it passes every request through,
+//    except a POST /chatkit whose message contains its marker, which it
 //    answers itself with a ChatKit stream, byte for byte as the protocol spec frames it
-//    (thread.created, user message, stream_options, assistant message added, content part, one
-//    text_delta event per token, part done, item done), --tokens tokens, 4 tokens every 8 ms.
+//    (tests/browser/stream_proxy.mjs: thread.created, user message, stream_options, assistant
+//    message added, content part, one text_delta event per token, part done, item done), --tokens
+//    tokens, 4 tokens every 8 ms (500 tokens/s).
 //    The page is traced (devtools.timeline) from the send to the last token on screen; the
 //    figure is the longest RunTask on the renderer's main thread, plus the long tasks (> 50 ms)
 //    the page's own PerformanceObserver saw.
@@ -25,19 +26,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 
+import { END_WORD, MARKER, StreamProxy, answerTokens } from '../tests/browser/stream_proxy.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'tests/browser/package.json'));
 const { chromium } = require('playwright-core');
-
-const BENCH_MARKER = 'BENCH_LONG_ANSWER';
-const END_WORD = 'BENCHEND';
 
 function args() {
   const a = { bin: path.join(root, 'build/chatkitd'), runs: 10, tokens: 2000, json: null };
@@ -71,103 +70,6 @@ async function startChatkitd(bin) {
     proc.once('exit', (c) => reject(new Error(`chatkitd exited ${c}: ${err}`)));
   });
   return { proc, port, dir, url: `http://127.0.0.1:${port}` };
-}
-
-// ---- the long answer, as ChatKit stream events ----
-
-function answerTokens(n) {
-  const words = ['tasks', 'today', 'plan', 'review', 'the', 'milk', 'report', 'call', 'schedule',
-    'priority', 'done', 'tomorrow', 'meeting', 'notes', 'and', 'with', 'for', 'project', 'list', 'week'];
-  const out = [];
-  let i = 0;
-  while (out.length < n - 1) {
-    const k = out.length;
-    if (k % 120 === 0) out.push(k ? `\n\n## Part ${k / 120 + 1}\n\n` : '## Part 1\n\n');
-    else if (k % 40 === 0) out.push('\n\n- ');
-    else if (k % 33 === 0) out.push(' **important**');
-    else if (k % 51 === 0) out.push(' `code`');
-    else out.push(` ${words[i++ % words.length]}`);
-  }
-  out.push(` ${END_WORD}.`);
-  return out;
-}
-
-function isoNow() {
-  return new Date().toISOString();
-}
-
-// Answers one POST /chatkit with the long stream. The thread it creates is kept so later
-// threads.get_by_id / items.list for it can be answered too.
-function streamLongAnswer(res, request, tokens, memory) {
-  const sse = (obj) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
-  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-  const threadId = request.params.thread_id || `thr_bench${Date.now().toString(16)}`;
-  const thread = { id: threadId, title: 'Bench', created_at: isoNow(), status: { type: 'active' }, metadata: {} };
-  if (!request.params.thread_id) sse({ type: 'thread.created', thread: { ...thread, items: { data: [], has_more: false } } });
-  const user = {
-    id: `msg_benchu${Date.now().toString(16)}`, thread_id: threadId, created_at: isoNow(), type: 'user_message',
-    content: request.params.input.content, attachments: [], inference_options: {},
-  };
-  sse({ type: 'thread.item.done', item: user });
-  sse({ type: 'stream_options', stream_options: { allow_cancel: true } });
-  const aid = `msg_bencha${Date.now().toString(16)}`;
-  sse({ type: 'thread.item.added', item: { id: aid, thread_id: threadId, created_at: isoNow(), type: 'assistant_message', content: [] } });
-  sse({ type: 'thread.item.updated', item_id: aid, update: { type: 'assistant_message.content_part.added', content_index: 0, content: { annotations: [], text: '', type: 'output_text' } } });
-  let i = 0;
-  const timer = setInterval(() => {
-    for (let k = 0; k < 4 && i < tokens.length; k++, i++) {
-      sse({ type: 'thread.item.updated', item_id: aid, update: { type: 'assistant_message.content_part.text_delta', content_index: 0, delta: tokens[i] } });
-    }
-    if (i < tokens.length) return;
-    clearInterval(timer);
-    const part = { annotations: [], text: tokens.join(''), type: 'output_text' };
-    sse({ type: 'thread.item.updated', item_id: aid, update: { type: 'assistant_message.content_part.done', content_index: 0, content: part } });
-    const done = { id: aid, thread_id: threadId, created_at: isoNow(), type: 'assistant_message', content: [part] };
-    sse({ type: 'thread.item.done', item: done });
-    memory.set(threadId, { thread, items: [user, done] });
-    res.end();
-  }, 8);
-  res.on('close', () => clearInterval(timer));
-}
-
-// The proxy: everything goes to chatkitd except the bench's own long answer (and reads of the
-// thread it made).
-function startProxy(upstreamPort, tokens) {
-  const memory = new Map();
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (req.method === 'POST' && req.url.split('?')[0] === '/chatkit') {
-        let r = null;
-        try { r = JSON.parse(body); } catch { /* passed through: chatkitd answers the error */ }
-        const text = JSON.stringify(r?.params?.input?.content || '');
-        if (r && /^threads\.(create|add_user_message)$/.test(r.type) && text.includes(BENCH_MARKER)) {
-          streamLongAnswer(res, r, tokens, memory);
-          return;
-        }
-        const known = r?.params?.thread_id && memory.get(r.params.thread_id);
-        if (known && r.type === 'threads.get_by_id') {
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ ...known.thread, items: { data: known.items, has_more: false } }));
-          return;
-        }
-        if (known && r.type === 'items.list') {
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ data: known.items, has_more: false }));
-          return;
-        }
-      }
-      const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
-        res.writeHead(ur.statusCode, ur.headers);
-        ur.pipe(res);
-      });
-      up.on('error', () => { res.writeHead(502); res.end(); });
-      up.end(body);
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 // ---- measurements ----
@@ -215,7 +117,7 @@ function siteBytes(distDir) {
 // Sends the marker message the way a person would: through the element's sendUserMessage
 // (ChatKit's imperative API), else by typing into the composer and pressing Enter.
 async function sendMarker(page) {
-  const text = `${BENCH_MARKER}: please write a long plan`;
+  const text = `${MARKER}: please write a long plan`;
   const viaApi = await page.evaluate(async (t) => {
     const el = document.querySelector('chatkit-chat');
     if (!el || typeof el.sendUserMessage !== 'function') return false;
@@ -279,8 +181,8 @@ async function main() {
     console.log(`first-load JS+CSS on the wire: ${js + css} B (JS ${js}, CSS ${css}) in ${assets.length} files`);
     const site = siteBytes(path.join(path.dirname(path.resolve(a.bin)), 'ui-dist'));
     if (site) console.log(`  every JS/CSS file of the site, gzipped: ${site.js + site.css} B in ${site.n} files (lazy chunks included)`);
-    proxy = await startProxy(ck.port, answerTokens(a.tokens));
-    const purl = `http://127.0.0.1:${proxy.address().port}/`;
+    proxy = await new StreamProxy(ck.port, { tokens: answerTokens(a.tokens) }).listen();
+    const purl = `${proxy.url}/`;
     const s = await streamTask(browser, purl);
     console.log(`streaming a ${a.tokens}-token answer (${s.seconds.toFixed(1)} s): longest main-thread task ${s.longest.toFixed(1)} ms, ` +
       `p99 ${s.p99.toFixed(2)} ms over ${s.tasks} tasks, ${s.over50} over 50 ms; PerformanceObserver long tasks: ${s.observed.length ? s.observed.map((d) => d.toFixed(0)).join(', ') + ' ms' : 'none'}`);
@@ -294,7 +196,7 @@ async function main() {
     console.log(`UI_BENCH ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   } finally {
     await browser.close();
-    if (proxy) proxy.close();
+    if (proxy) await proxy.close();
     ck.proc.kill('SIGTERM');
     await new Promise((r) => ck.proc.once('exit', r));
     fs.rmSync(ck.dir, { recursive: true, force: true });
