@@ -50,10 +50,12 @@ export class Harness {
     return this.srv.url;
   }
 
-  // A new context (own cookies, so its own user) with the guard; opts go to newContext.
-  async context(opts = {}) {
-    const ctx = await this.browser.newContext({ baseURL: this.srv.url, ...opts });
-    const origin = new URL(this.srv.url).origin;
+  // A new context (own cookies, so its own user) with the guard; opts go to newContext, except
+  // opts.home: the origin the pages belong to (default the server's; a test proxy's otherwise).
+  async context({ home, ...opts } = {}) {
+    const origin = new URL(home || this.srv.url).origin;
+    const ctx = await this.browser.newContext({ baseURL: origin, ...opts });
+    ctx.home = origin;
     await ctx.route('**/*', (route) => {
       const u = route.request().url();
       if (new URL(u).origin === origin) return route.continue();
@@ -76,7 +78,7 @@ export class Harness {
     page.on('console', (m) => page.consoleLines.push({ type: m.type(), text: m.text() }));
     page.on('pageerror', (e) => this.pageErrors.push(String(e && e.stack || e)));
     page.on('websocket', (ws) => {
-      if (new URL(ws.url()).host !== new URL(this.srv.url).host) this.foreign.add(`WS ${ws.url()}`);
+      if (new URL(ws.url()).host !== new URL(ctx.home).host) this.foreign.add(`WS ${ws.url()}`);
     });
     return page;
   }
@@ -103,6 +105,20 @@ export class Harness {
 export function consoleProblems(page) {
   return page.consoleLines.filter((l) => l.type === 'error' || /Content Security Policy/i.test(l.text));
 }
+
+// Loads url and waits until the page has settled: its config read, the chat's composer and the
+// task board's list on screen. (The page keeps its live task feed open, so "network idle" never
+// comes.) Returns the navigation response.
+export async function openPage(page, url = '/') {
+  const config = page.waitForResponse((r) => new URL(r.url()).pathname === '/ui/config.json');
+  const res = await page.goto(url, { waitUntil: 'load' });
+  assert.equal((await config).status(), 200);
+  await page.locator('[data-testid="composer-input"]').waitFor();
+  await page.locator('[data-testid="board-list"]').waitFor({ state: 'attached' });
+  return res;
+}
+
+export const tid = (page, id) => page.locator(`[data-testid="${id}"]`);
 
 export function artifact(name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { Harness, artifact, consoleProblems } from './helpers.mjs';
+import { Harness, artifact, consoleProblems, openPage } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -23,13 +23,9 @@ after(async () => {
   }
 });
 
-// Loads / and waits until the page has settled (its config read, its element defined).
 async function open(page, url = '/') {
-  const config = page.waitForResponse((r) => new URL(r.url()).pathname === '/ui/config.json');
-  const res = await page.goto(url, { waitUntil: 'load' });
+  const res = await openPage(page, url);
   assert.equal(res.status(), 200);
-  assert.equal((await config).status(), 200);
-  await page.waitForLoadState('networkidle');
   return res;
 }
 
