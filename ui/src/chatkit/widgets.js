@@ -70,8 +70,7 @@ function sizes(el, n) {
 }
 
 function boxBase(el, n, ctx, direction) {
-  el.classList.add('ck-w-box');
-  el.style.flexDirection = direction === 'row' ? 'row' : 'column';
+  el.classList.add('ck-w-box', direction === 'row' ? 'ck-row' : 'ck-col');
   if (n.align) el.style.alignItems = ALIGN[n.align] || '';
   if (n.justify) el.style.justifyContent = JUSTIFY[n.justify] || '';
   if (n.wrap) el.style.flexWrap = n.wrap;
