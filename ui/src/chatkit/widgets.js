@@ -209,26 +209,32 @@ R.ListView = (n, ctx) => {
 };
 
 R.ListViewItem = (n, ctx) => {
-  const li = h('li', 'ck-w-lvi');
-  if (n.gap != null) li.style.gap = unit(n.gap);
-  if (n.align) li.style.alignItems = ALIGN[n.align] || '';
-  children(li, n.children, ctx);
+  const li = h('li', 'ck-w-lvi-row');
+  const row = h('div', 'ck-w-lvi');
+  if (n.gap != null) row.style.gap = unit(n.gap);
+  if (n.align) row.style.alignItems = ALIGN[n.align] || '';
+  children(row, n.children, ctx);
   const action = actionOf(n.onClickAction);
+  if (action && !row.querySelector('button, a, input, select, textarea')) {
+    // A whole-row action: the row is one button (list semantics stay on the <li>).
+    const btn = h('button', 'ck-w-lvi ck-w-lvi-btn ck-clickable');
+    btn.type = 'button';
+    btn.append(...row.childNodes);
+    btn.style.cssText = row.style.cssText;
+    btn.addEventListener('click', () => ctx.onAction(action, { el: btn, kind: 'item' }));
+    li.append(btn);
+    return li;
+  }
   if (action) {
-    li.classList.add('ck-clickable');
-    li.tabIndex = 0;
-    li.setAttribute('role', 'button');
-    li.addEventListener('click', (ev) => {
-      if (ev.target.closest('button, a, input, select, textarea, label') && ev.target !== li) return;
-      ctx.onAction(action, { el: li, kind: 'item' });
-    });
-    li.addEventListener('keydown', (ev) => {
-      if ((ev.key === 'Enter' || ev.key === ' ') && ev.target === li) {
-        ev.preventDefault();
-        ctx.onAction(action, { el: li, kind: 'item' });
-      }
+    // Rows with their own controls: a click on the row's background fires the action, the
+    // controls inside stay the keyboard route.
+    row.classList.add('ck-clickable');
+    row.addEventListener('click', (ev) => {
+      if (ev.target.closest('button, a, input, select, textarea, label')) return;
+      ctx.onAction(action, { el: row, kind: 'item' });
     });
   }
+  li.append(row);
   return li;
 };
 
