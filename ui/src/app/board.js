@@ -309,8 +309,11 @@ export class Board {
     this.empty.hidden = rows.length > 0;
     this.section.querySelector('.board-loading')?.remove();
     if (focusKey) {
+      // The same control of the same row; when the row left the view (completed under the
+      // "open" filter, deleted), the first row, else the section, so focus is never lost.
       const row = this.list.querySelector(`[data-task-id="${CSS.escape(focusKey[0])}"]`);
-      const target = row && (row.querySelector(`[data-testid="${focusKey[1]}"]`) || row.querySelector('input, button'));
+      const target = row ? row.querySelector(`[data-testid="${focusKey[1]}"]`) || row.querySelector('input, button')
+        : this.list.querySelector('[data-testid="board-row-toggle"]') || this.section;
       if (target) target.focus();
     }
   }

@@ -17,6 +17,7 @@ const THEME_KEY = 'chatkitd.theme';
 const THREAD_KEY = 'chatkitd.thread';
 
 document.documentElement.lang = locale;
+for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
 document.documentElement.dir = isRtl(locale) ? 'rtl' : 'ltr';
 
 const sessions = new Sessions();
@@ -133,19 +134,19 @@ function ourChat(pane) {
     header: { enabled: true },
     history: { enabled: true, showDelete: true, showRename: true },
     startScreen: {
-      greeting: 'What should we get done?',
+      greeting: t('greeting'),
       prompts: [
-        { label: 'What’s on my list?', prompt: 'what\'s on my list', icon: 'notebook' },
-        { label: 'Add a task', prompt: 'add buy milk tomorrow', icon: 'plus' },
-        { label: 'What is due this week?', prompt: 'what is due this week', icon: 'calendar' },
+        { label: t('promptList'), prompt: t('promptListText'), icon: 'notebook' },
+        { label: t('promptAdd'), prompt: t('promptAddText'), icon: 'plus' },
+        { label: t('promptWeek'), prompt: t('promptWeekText'), icon: 'calendar' },
       ],
     },
     composer: {
-      placeholder: 'Ask the assistant or add a task…',
+      placeholder: t('composerPlaceholder'),
       attachments: { enabled: true, maxCount: 5, maxSize: 10 * 1024 * 1024 },
     },
     threadItemActions: { feedback: true, retry: true },
-    disclaimer: { text: 'Runs on your own chatkitd server; nothing leaves it.' },
+    disclaimer: { text: t('disclaimer') },
     widgets: {
       onAction: async (action) => {
         const id = action.payload && (action.payload.task_id || action.payload.id);
@@ -243,7 +244,7 @@ async function start() {
       try {
         await hostedChat(pane, cfg);
       } catch (err) {
-        problem('chat', `Hosted ChatKit could not load from ${cfg.chatkit_script_url}: ${err.message}. Check --chatkit-script-url and the network.`, null);
+        problem('chat', t('hostedFailed', { url: cfg.chatkit_script_url, reason: err.message }), null);
       }
     } else ourChat(pane);
   }

@@ -49,6 +49,18 @@ const en = {
   taskAdded: 'Task added: {title}',
   taskDeleted: 'Task deleted: {title}',
   taskUpdated: 'Task updated: {title}',
+  skipChat: 'Skip to the chat',
+  skipBoard: 'Skip to the task board',
+  greeting: 'What should we get done?',
+  promptList: 'What’s on my list?',
+  promptListText: 'what\'s on my list',
+  promptAdd: 'Add a task',
+  promptAddText: 'add buy milk tomorrow',
+  promptWeek: 'What is due this week?',
+  promptWeekText: 'what is due this week',
+  composerPlaceholder: 'Ask the assistant or add a task…',
+  disclaimer: 'Runs on your own chatkitd server; nothing leaves it.',
+  hostedFailed: 'Hosted ChatKit could not load from {url}: {reason}. Check --chatkit-script-url and that this browser may reach it.',
 };
 
 const fr = {
@@ -73,7 +85,36 @@ const fr = {
   retry: 'Réessayer',
 };
 
-const TABLES = { en, fr };
+const ar = {
+  title: 'المهام',
+  subtitle: 'مع مساعد chatkitd',
+  darkMode: 'الوضع الداكن',
+  assistant: 'المساعد',
+  board: 'لوحة المهام',
+  loading: 'جارٍ تحميل المهام…',
+  addTask: 'إضافة مهمة',
+  newTitle: 'مهمة جديدة',
+  due: 'تاريخ الاستحقاق',
+  priority: 'الأولوية',
+  tags: 'الوسوم',
+  low: 'منخفضة',
+  normal: 'عادية',
+  high: 'عالية',
+  open: 'مفتوحة',
+  done: 'منجزة',
+  all: 'الكل',
+  search: 'البحث في المهام',
+  noTasks: 'لا توجد مهام مطابقة.',
+  save: 'حفظ',
+  cancel: 'إلغاء',
+  retry: 'إعادة المحاولة',
+  greeting: 'ما الذي ننجزه اليوم؟',
+  composerPlaceholder: 'اسأل المساعد أو أضف مهمة…',
+  skipChat: 'انتقل إلى المحادثة',
+  skipBoard: 'انتقل إلى لوحة المهام',
+};
+
+const TABLES = { en, fr, ar };
 
 export function appTranslator(locale) {
   const table = TABLES[baseLanguage(locale)] || en;
