@@ -402,6 +402,35 @@ static void test_init_errors(void **state)
     ui_static_free(&u);
 }
 
+/* A gzipped entry that does not inflate (a build bug) is a 500 for clients without gzip, logged,
+ * and is not kept; clients with gzip still get the stored bytes. */
+static void test_damaged_entry(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new();
+    static const unsigned char junk[] = {0x1f, 0x8b, 8, 0, 1, 2, 3, 4};
+    f->assets[2] = (struct ui_asset){"/broken.js", "text/javascript", junk, sizeof junk, 100, true,
+                                     false,        "\"b1\""};
+    start(f, false, NULL);
+    static char r[65536];
+    size_t hl;
+    exchange(f, "GET /broken.js HTTP/1.1\r\n\r\n", r, sizeof r, &hl);
+    assert_true(has(r, hl, "HTTP/1.1 500"));
+    assert_non_null(strstr(r + hl, "damaged"));
+    assert_int_equal(f->ui.inflations, 0);
+    exchange(f, "GET /broken.js HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n", r, sizeof r, &hl);
+    assert_true(has(r, hl, "HTTP/1.1 200"));
+    fflush(f->logf);
+    rewind(f->logf);
+    char line[512] = "";
+    bool logged = false;
+    while (fgets(line, sizeof line, f->logf))
+        logged |= strstr(line, "/broken.js does not inflate") != NULL;
+    assert_true(logged);
+    void *st = f;
+    teardown(&st);
+}
+
 /* ---- directory mode ---- */
 
 static void write_file(const char *path, const char *text)
@@ -508,6 +537,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_json, setup, teardown),
         cmocka_unit_test(test_hosted_csp),
         cmocka_unit_test(test_init_errors),
+        cmocka_unit_test(test_damaged_entry),
         cmocka_unit_test_setup_teardown(test_dir_serves_files, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_dir_refuses_traversal, setup_dir, teardown),
     };
