@@ -429,8 +429,8 @@ export class Composer {
       this.mentions.append(li);
     });
     this.mentions.hidden = !this.mentionResults.length;
-    this.input.setAttribute('aria-expanded', String(!this.mentions.hidden));
     this.input.setAttribute('aria-controls', 'ck-mentions');
+    this.view.live.textContent = this.mentionResults.map((e) => e.title).join(', ');
     this.highlightMention();
   }
 
@@ -466,7 +466,6 @@ export class Composer {
   closeMentions() {
     this.mentions.hidden = true;
     this.mentionResults = [];
-    this.input.setAttribute('aria-expanded', 'false');
     this.input.removeAttribute('aria-activedescendant');
   }
 }
