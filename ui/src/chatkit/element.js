@@ -254,7 +254,7 @@ export class ChatKitChat extends HTMLElement {
     this.lang && this.setAttribute('lang', this.lang);
     this.rootEl.dir = isRtl(this.lang) ? 'rtl' : 'ltr';
     this.rootEl.lang = this.lang || 'en';
-    loadFonts(applyTheme(this, o.theme), (n, d) => this.log(n, d));
+    loadFonts(applyTheme(this.rootEl, o.theme), (n, d) => this.log(n, d));
     if (!this.schemeQuery && window.matchMedia) {
       this.schemeQuery = matchMedia('(prefers-color-scheme: dark)');
       this.schemeQuery.addEventListener('change', this.onSchemeChange);
