@@ -224,6 +224,11 @@ export class Composer {
       this.mentionKey(ev);
       return;
     }
+    if (ev.key === 'Escape' && this.view.response && !this.stopBtn.hidden) {
+      ev.preventDefault();
+      this.view.abortResponse();
+      return;
+    }
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
       this.send();
@@ -307,6 +312,9 @@ export class Composer {
     this.autosize();
     const tool = (this.view.options.composer?.tools || []).find((x) => x.id === this.toolId);
     if (tool && !tool.persistent) this.selectTool(null);
+    // Keep the keyboard in the composer while the answer streams (the send button turns into
+    // the stop button under the pointer, which would otherwise drop focus).
+    if (this.el.contains(this.view.root.activeElement)) this.input.focus();
     try {
       await this.view.sendUserMessage(msg);
     } catch (err) {
@@ -319,7 +327,6 @@ export class Composer {
       this.view.reportError(err);
     }
     this.updateSend();
-    this.input.focus();
   }
 
   // ---- attachments -----------------------------------------------------------------------

@@ -350,6 +350,7 @@ export class ChatKitChat extends HTMLElement {
 
   async loadThread(threadId, { quiet = false } = {}) {
     if (!quiet) this.emit('chatkit.thread.load.start', { threadId });
+    this.scroller.setAttribute('aria-busy', 'true');
     try {
       const thread = await this.api.json('threads.get_by_id', { thread_id: threadId });
       let page = thread.items || { data: [], has_more: false };
@@ -386,6 +387,7 @@ export class ChatKitChat extends HTMLElement {
         this.showError(this.t('errorRequest', { reason: err.message }), () => this.loadThread(threadId));
       }
     } finally {
+      this.scroller.removeAttribute('aria-busy');
       if (!quiet) this.emit('chatkit.thread.load.end', { threadId });
     }
   }
