@@ -147,6 +147,17 @@ function ourChat(pane) {
     },
     threadItemActions: { feedback: true, retry: true },
     disclaimer: { text: t('disclaimer') },
+    entities: {
+      // @-mentions pick tasks from the board; the tag carries the task id to the server.
+      onTagSearch: async (query) => {
+        const q = query.toLowerCase();
+        return (board ? [...board.tasks.values()] : [])
+          .filter((task) => task.title.toLowerCase().includes(q))
+          .slice(0, 8)
+          .map((task) => ({ id: task.id, title: task.title, group: t(task.status), icon: task.status === 'done' ? 'check-circle' : 'empty-circle', data: { task_id: task.id } }));
+      },
+      onClick: (entity) => focusTask(entity.data && entity.data.task_id ? entity.data.task_id : entity.id),
+    },
     widgets: {
       onAction: async (action) => {
         const id = action.payload && (action.payload.task_id || action.payload.id);

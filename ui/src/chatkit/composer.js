@@ -1,4 +1,5 @@
-// The composer: text, @-mention tags (entities.onTagSearch), attachments (picker, drag and drop,
+// The composer: text with @-mentions (entities.onTagSearch; chosen entities stay inline as
+// `@Title` and are sent as input_tag parts), attachments (picker, drag and drop,
 // paste; uploaded at once with the configured strategy), tool and model pickers, a reply quote,
 // and the send / stop button. Enter sends, Shift+Enter breaks the line.
 
@@ -58,7 +59,6 @@ export class Composer {
     this.quoteEl = h('div', 'ck-reply');
     this.quoteEl.hidden = true;
     this.attachmentsEl = h('div', 'ck-composer-attachments');
-    this.tagsEl = h('div', 'ck-composer-tags');
     this.input = h('textarea', 'ck-input');
     this.input.rows = 1;
     this.input.dir = 'auto';
@@ -92,7 +92,7 @@ export class Composer {
     bar.append(this.attachBtn, this.toolSelect, this.modelSelect, spacer, this.sendBtn, this.stopBtn);
     this.statusEl = h('p', 'ck-composer-status');
     this.statusEl.setAttribute('role', 'status');
-    form.append(this.quoteEl, this.attachmentsEl, this.tagsEl, this.input, this.mentions, bar, this.file, this.statusEl);
+    form.append(this.quoteEl, this.attachmentsEl, this.input, this.mentions, bar, this.file, this.statusEl);
 
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -206,7 +206,7 @@ export class Composer {
 
   updateSend() {
     const uploading = this.pending.some((p) => p.status === 'uploading');
-    const empty = !this.input.value.trim() && !this.tags.length && !this.pending.some((p) => p.attachment);
+    const empty = !this.input.value.trim() && !this.pending.some((p) => p.attachment);
     this.sendBtn.disabled = this.busy || this.locked || uploading || empty;
   }
 
@@ -224,6 +224,11 @@ export class Composer {
       this.mentionKey(ev);
       return;
     }
+    if (ev.key === 'Escape' && this.view.response && !this.stopBtn.hidden) {
+      ev.preventDefault();
+      this.view.abortResponse();
+      return;
+    }
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
       this.send();
@@ -234,10 +239,9 @@ export class Composer {
   setValue(v) {
     if (typeof v.text === 'string') this.input.value = v.text;
     if (Array.isArray(v.content)) {
-      this.input.value = v.content.filter((c) => c.type === 'input_text').map((c) => c.text).join('');
+      this.input.value = v.content.map((c) => (c.type === 'input_tag' ? `@${c.text}` : c.text || '')).join('');
       this.tags = v.content.filter((c) => c.type === 'input_tag')
         .map((c) => ({ id: c.id, title: c.text, group: c.group, data: c.data, interactive: c.interactive }));
-      this.renderTags();
     }
     if ('reply' in v) this.setReply(v.reply || null);
     if (Array.isArray(v.attachments)) {
@@ -266,14 +270,34 @@ export class Composer {
     this.quoteEl.append(h('span', 'ck-reply-label', this.view.t('quoted')), q, close);
   }
 
+  /**
+   * The composer's text as ChatKit content: `@Title` mentions chosen from the suggestions
+   * become input_tag parts in place, the text around them input_text parts.
+   */
+  content() {
+    const text = this.input.value.trim();
+    const parts = [];
+    let rest = text;
+    const live = this.tags.filter((tag) => text.includes(`@${tag.title}`));
+    for (;;) {
+      let best = null;
+      for (const tag of live) {
+        const at = rest.indexOf(`@${tag.title}`);
+        if (at >= 0 && (!best || at < best.at)) best = { at, tag };
+      }
+      if (!best) break;
+      if (best.at > 0) parts.push({ type: 'input_text', text: rest.slice(0, best.at) });
+      const { tag } = best;
+      parts.push({ type: 'input_tag', id: tag.id, text: tag.title, data: tag.data || {}, interactive: !!tag.interactive, ...(tag.group ? { group: tag.group } : {}) });
+      rest = rest.slice(best.at + tag.title.length + 1);
+    }
+    if (rest) parts.push({ type: 'input_text', text: rest });
+    return parts;
+  }
+
   async send() {
     if (this.sendBtn.disabled) return;
-    const text = this.input.value.trim();
-    const content = [];
-    if (text) content.push({ type: 'input_text', text });
-    for (const tag of this.tags) {
-      content.push({ type: 'input_tag', id: tag.id, text: tag.title, data: tag.data || {}, interactive: !!tag.interactive, ...(tag.group ? { group: tag.group } : {}) });
-    }
+    const content = this.content();
     const attachments = this.pending.filter((p) => p.attachment).map((p) => p.attachment.id);
     const msg = { content, attachments };
     if (this.reply) msg.reply = this.reply;
@@ -284,11 +308,13 @@ export class Composer {
     this.tags = [];
     this.pending = [];
     this.setReply(null);
-    this.renderTags();
     this.renderAttachments();
     this.autosize();
     const tool = (this.view.options.composer?.tools || []).find((x) => x.id === this.toolId);
     if (tool && !tool.persistent) this.selectTool(null);
+    // Keep the keyboard in the composer while the answer streams (the send button turns into
+    // the stop button under the pointer, which would otherwise drop focus).
+    if (this.el.contains(this.view.root.activeElement)) this.input.focus();
     try {
       await this.view.sendUserMessage(msg);
     } catch (err) {
@@ -297,12 +323,10 @@ export class Composer {
       this.tags = saved.tags;
       this.pending = saved.pending;
       this.setReply(saved.reply);
-      this.renderTags();
       this.renderAttachments();
       this.view.reportError(err);
     }
     this.updateSend();
-    this.input.focus();
   }
 
   // ---- attachments -----------------------------------------------------------------------
@@ -376,21 +400,6 @@ export class Composer {
 
   // ---- @-mentions (entities.onTagSearch) -----------------------------------------------------
 
-  renderTags() {
-    this.tagsEl.replaceChildren();
-    for (const tag of this.tags) {
-      const chip = h('span', 'ck-tag', `@${tag.title}`);
-      const b = iconButton('close', this.view.t('removeAttachment', { name: tag.title }), 'tag-remove');
-      b.addEventListener('click', () => {
-        this.tags = this.tags.filter((x) => x !== tag);
-        this.renderTags();
-        this.updateSend();
-      });
-      chip.append(b);
-      this.tagsEl.append(chip);
-    }
-  }
-
   async searchMentions() {
     const fn = this.view.options.entities?.onTagSearch;
     if (typeof fn !== 'function') return;
@@ -427,8 +436,8 @@ export class Composer {
       this.mentions.append(li);
     });
     this.mentions.hidden = !this.mentionResults.length;
-    this.input.setAttribute('aria-expanded', String(!this.mentions.hidden));
     this.input.setAttribute('aria-controls', 'ck-mentions');
+    this.view.live.textContent = this.mentionResults.map((e) => e.title).join(', ');
     this.highlightMention();
   }
 
@@ -452,10 +461,10 @@ export class Composer {
     const e = this.mentionResults[i];
     if (!e) return;
     const pos = this.input.selectionStart;
-    const before = this.input.value.slice(0, pos).replace(/@([^\s@]{0,40})$/, '');
+    const before = `${this.input.value.slice(0, pos).replace(/@([^\s@]{0,40})$/, '')}@${e.title} `;
     this.input.value = before + this.input.value.slice(pos);
-    this.tags.push(e);
-    this.renderTags();
+    this.input.setSelectionRange(before.length, before.length);
+    if (!this.tags.some((x) => x.id === e.id)) this.tags.push(e);
     this.closeMentions();
     this.updateSend();
     this.input.focus();
@@ -464,7 +473,6 @@ export class Composer {
   closeMentions() {
     this.mentions.hidden = true;
     this.mentionResults = [];
-    this.input.setAttribute('aria-expanded', 'false');
     this.input.removeAttribute('aria-activedescendant');
   }
 }

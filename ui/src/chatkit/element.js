@@ -118,8 +118,10 @@ export class ChatKitChat extends HTMLElement {
     if (msg.reply) input.quoted_text = String(msg.reply);
     if (msg.newThread || !this.threadId) {
       if (msg.newThread) this.clearThread();
+      this.scrollToBottom(true);
       await this.runStream('threads.create', { input });
     } else {
+      this.scrollToBottom(true);
       await this.runStream('threads.add_user_message', { thread_id: this.threadId, input });
     }
   }
@@ -190,6 +192,10 @@ export class ChatKitChat extends HTMLElement {
     this.scroller.part = 'messages';
     this.scroller.dataset.testid = 'message-list';
     this.scroller.tabIndex = 0;
+    this.scroller.addEventListener('scroll', () => {
+      const s = this.scroller;
+      this.stuck = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+    }, { passive: true });
     this.startScreen = h('div', 'ck-start');
     this.startScreen.part = 'start-screen';
     this.olderBtn = h('button', 'ck-older');
@@ -248,7 +254,7 @@ export class ChatKitChat extends HTMLElement {
     this.lang && this.setAttribute('lang', this.lang);
     this.rootEl.dir = isRtl(this.lang) ? 'rtl' : 'ltr';
     this.rootEl.lang = this.lang || 'en';
-    loadFonts(applyTheme(this, o.theme), (n, d) => this.log(n, d));
+    loadFonts(applyTheme(this.rootEl, o.theme), (n, d) => this.log(n, d));
     if (!this.schemeQuery && window.matchMedia) {
       this.schemeQuery = matchMedia('(prefers-color-scheme: dark)');
       this.schemeQuery.addEventListener('change', this.onSchemeChange);
@@ -288,8 +294,13 @@ export class ChatKitChat extends HTMLElement {
 
   applyScheme() {
     const scheme = colorScheme(this.options.theme);
+    const changed = this.rootEl.dataset.scheme && this.rootEl.dataset.scheme !== scheme;
     this.rootEl.dataset.scheme = scheme;
     this.dataset.scheme = scheme;
+    if (changed) {
+      // Widget colours resolve per scheme when rendered: render the widgets again.
+      for (const [id, item] of this.items) if (item.type === 'widget') this.views.get(id)?.update(item, true);
+    }
   }
 
   get dark() {
@@ -339,6 +350,7 @@ export class ChatKitChat extends HTMLElement {
 
   async loadThread(threadId, { quiet = false } = {}) {
     if (!quiet) this.emit('chatkit.thread.load.start', { threadId });
+    this.scroller.setAttribute('aria-busy', 'true');
     try {
       const thread = await this.api.json('threads.get_by_id', { thread_id: threadId });
       let page = thread.items || { data: [], has_more: false };
@@ -375,6 +387,7 @@ export class ChatKitChat extends HTMLElement {
         this.showError(this.t('errorRequest', { reason: err.message }), () => this.loadThread(threadId));
       }
     } finally {
+      this.scroller.removeAttribute('aria-busy');
       if (!quiet) this.emit('chatkit.thread.load.end', { threadId });
     }
   }
@@ -971,13 +984,21 @@ export class ChatKitChat extends HTMLElement {
     return u.protocol === 'https:' && allowed.some((d) => u.hostname === d || u.hostname.endsWith(`.${d}`));
   }
 
+  /**
+   * Keeps the newest content in view: at most once per frame (after the Markdown renders of that
+   * frame), and only while the reader is at the bottom (`stuck`, kept by a scroll listener) or
+   * when forced (own message sent, thread opened). Reading layout here and not per event keeps
+   * streaming free of forced reflows.
+   */
   scrollToBottom(force) {
-    const s = this.scroller;
-    const near = s.scrollHeight - s.scrollTop - s.clientHeight < 120;
-    if (force || near || this.response) {
-      if (!force && this.options.thread && this.options.thread.autoScroll === false && !near) return;
-      requestAnimationFrame(() => { s.scrollTop = s.scrollHeight; });
-    }
+    if (force) this.scrollForce = true;
+    if (this.scrollFrame) return;
+    this.scrollFrame = requestAnimationFrame(() => {
+      this.scrollFrame = 0;
+      const follow = this.scrollForce || (this.stuck !== false && this.options.thread?.autoScroll !== false);
+      this.scrollForce = false;
+      if (follow) this.scroller.scrollTop = this.scroller.scrollHeight;
+    });
   }
 
   emit(name, detail) {

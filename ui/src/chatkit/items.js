@@ -282,6 +282,9 @@ function renderImage(view, item) {
       el.src = view.api.imageUrl(img.url);
       el.alt = view.t('generatedImage');
       li.append(el);
+    } else if (img && img.url) {
+      // data: URLs and other hosts are outside the page's CSP (`default-src 'self'`).
+      li.append(h('p', 'ck-img-blocked', view.t('imageBlocked', { alt: view.t('generatedImage') })));
     }
     if (!img || progress !== undefined) {
       const p = h('div', 'ck-progress-line');

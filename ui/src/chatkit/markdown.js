@@ -165,6 +165,43 @@ function queueMath(root) {
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const LIST_OR_INDENT = /^(?:[ \t]+\S|[-*+][ \t]|\d{1,9}[.)][ \t])/;
 
+/**
+ * The newest offset in `text`, at or after `from` (itself a boundary), before which the Markdown
+ * can no longer change as text is appended: the start of a line that begins a new top-level
+ * block after a blank line, outside code fences and display maths, and that is not a list item
+ * or an indented continuation (those can join the block before). Only complete lines count.
+ */
+export function stableBoundary(text, from) {
+  let boundary = from;
+  let pos = from;
+  let inFence = null; // the opening fence while inside a code block
+  let inMath = false;
+  let prevBlank = false;
+  for (;;) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) break; // the last line may still grow
+    const line = text.slice(pos, nl);
+    const blank = line.trim() === '';
+    const fence = FENCE.exec(line);
+    if (!inFence && !inMath && !blank && prevBlank && !LIST_OR_INDENT.test(line)) {
+      boundary = pos; // a new top-level block (paragraph, heading, fence, maths…) starts here
+    }
+    if (inFence) {
+      if (fence && fence[1][0] === inFence[0] && fence[1].length >= inFence.length &&
+          line.trim() === fence[1]) inFence = null;
+    } else if (inMath) {
+      if (/(\$\$|\\\])\s*$/.test(line)) inMath = false;
+    } else if (fence) {
+      inFence = fence[1];
+    } else if (/^ {0,3}(\$\$|\\\[)/.test(line) && !/^ {0,3}(\$\$.*\$\$|\\\[.*\\\])\s*$/.test(line)) {
+      inMath = true;
+    }
+    prevBlank = blank && !inFence && !inMath;
+    pos = nl + 1;
+  }
+  return boundary;
+}
+
 /** Incremental renderer for one streaming Markdown part. */
 export class StreamingMarkdown {
   /**
@@ -216,39 +253,7 @@ export class StreamingMarkdown {
     this.tail.replaceChildren(renderMarkdown(this.text.slice(this.frozenEnd), this.ctx));
     this.renderedText = this.text;
   }
-
-  /**
-   * Scans the complete lines after the frozen part (always starting outside any fence, since a
-   * boundary is never placed inside one); answers the newest safe boundary offset.
-   */
   scanBoundary() {
-    const text = this.text;
-    let boundary = this.frozenEnd;
-    let pos = this.frozenEnd;
-    let inFence = null; // the opening fence while inside a code block
-    let inMath = false;
-    let prevBlank = false;
-    for (;;) {
-      const nl = text.indexOf('\n', pos);
-      if (nl < 0) break; // the last line may still grow
-      const line = text.slice(pos, nl);
-      const blank = line.trim() === '';
-      const fence = FENCE.exec(line);
-      if (inFence) {
-        if (fence && fence[1][0] === inFence[0] && fence[1].length >= inFence.length &&
-            line.trim() === fence[1]) inFence = null;
-      } else if (inMath) {
-        if (/(\$\$|\\\])\s*$/.test(line)) inMath = false;
-      } else if (fence) {
-        inFence = fence[1];
-      } else if (/^ {0,3}(\$\$|\\\[)/.test(line) && !/^ {0,3}(\$\$.*\$\$|\\\[.*\\\])\s*$/.test(line)) {
-        inMath = true;
-      } else if (!blank && prevBlank && !LIST_OR_INDENT.test(line)) {
-        boundary = pos; // a new top-level block starts here after a blank line
-      }
-      prevBlank = blank && !inFence && !inMath;
-      pos = nl + 1;
-    }
-    return boundary;
+    return stableBoundary(this.text, this.frozenEnd);
   }
 }

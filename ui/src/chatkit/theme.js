@@ -1,6 +1,7 @@
-// ChatKit's ThemeOption (spec-client §1.3) → the element's CSS custom properties. Options set
-// properties on the host element through the CSSOM, so page CSS can still override any of them
-// (a page rule on `chatkit-chat { --ck-accent: … }` loses only to what the option set).
+// ChatKit's ThemeOption (spec-client §1.3) → the element's CSS custom properties, set through
+// the CSSOM on the element's inner root (where the light/dark palettes are defined), so what the
+// option sets wins over both schemes' defaults; properties the option leaves alone keep the
+// stylesheet's values and whatever the page set.
 
 const RADII = { pill: ['999px', '16px'], round: ['12px', '12px'], soft: ['8px', '8px'], sharp: ['2px', '0px'] };
 const DENSITY = { compact: '3px', normal: '4px', spacious: '5px' };
@@ -38,7 +39,9 @@ export function applyTheme(host, theme) {
   if (color.accent && color.accent.primary && CSS.supports('color', color.accent.primary)) {
     const level = Math.max(0, Math.min(3, Number(color.accent.level ?? 1)));
     // Higher levels use the colour more fully; level 0 keeps it close to the grayscale.
-    set('--ck-accent', `color-mix(in srgb, ${color.accent.primary} ${55 + level * 15}%, var(--ck-text-primary))`);
+    set('--ck-accent', level >= 3 ? color.accent.primary
+      : `color-mix(in srgb, ${color.accent.primary} ${55 + level * 15}%, var(--ck-text-primary))`);
+    set('--ck-accent-fg', readableOn(host, color.accent.primary));
   }
   if (color.grayscale && typeof color.grayscale.hue === 'number') {
     set('--ck-gray-hue', color.grayscale.hue);
@@ -50,6 +53,20 @@ export function applyTheme(host, theme) {
     if (CSS.supports('color', color.surface.foreground || '')) set('--ck-text-primary', color.surface.foreground);
   }
   return Array.isArray(typo.fontSources) ? typo.fontSources : [];
+}
+
+/** Black or white, whichever reads better on `color` (by relative luminance). */
+function readableOn(el, color) {
+  const probe = document.createElement('span');
+  probe.style.color = color;
+  el.append(probe);
+  const rgb = getComputedStyle(probe).color.match(/[\d.]+/g) || ['0', '0', '0'];
+  probe.remove();
+  const [r, g, b] = rgb.slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.4 ? '#0b1220' : '#ffffff';
 }
 
 const loadedFonts = new Set();
