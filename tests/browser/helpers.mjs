@@ -125,4 +125,9 @@ export function artifact(name) {
   return path.join(ARTIFACTS, name);
 }
 
-export const { waitUntil, delay } = e2e;
+export const { delay } = e2e;
+
+// e2e's waitUntil with a longer default: chromium and an ASan build share 2 CPUs with the rest.
+export function waitUntil(fn, opts = {}) {
+  return e2e.waitUntil(fn, { timeout: 15000, ...opts });
+}
