@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Harness, artifact, consoleProblems, openPage, tid, waitUntil } from './helpers.mjs';
+import { Harness, artifact, axeAudit, consoleProblems, openPage, tid, waitUntil } from './helpers.mjs';
 import { END_WORD, MARKER, StreamProxy, answerTokens } from './stream_proxy.mjs';
 
 let hs;
@@ -157,6 +157,18 @@ test('a widget form submit: Edit on a card, change the title, Save', async () =>
     (await page.locator(`[data-item-id="${itemId}"] form`).count()) === 0, { timeout: 10000, what: 'the saved card' });
   await boardRow(page, 'renew passport and ID').waitFor();
   await page.screenshot({ path: artifact('conversation.png') });
+});
+
+test('axe-core on a conversation (answer, task card, task list, board rows), light and dark', async () => {
+  for (const colorScheme of ['light', 'dark']) {
+    const page = await hs.page({ colorScheme });
+    await openPage(page);
+    await ask(page, 'add pay the rent friday, high priority', 'widget');
+    await ask(page, 'add book a table #family', 'widget');
+    await ask(page, "what's on my list?", 'widget');
+    await ask(page, 'thanks');
+    assert.deepEqual(await axeAudit(page), [], `${colorScheme} mode`);
+  }
 });
 
 test('stop mid-stream: the stream is cut, the partial answer stays, the composer works again', async () => {

@@ -19,6 +19,7 @@ const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const e2e = require('../e2e/helpers.js');
 const { chromium } = require('playwright-core');
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 export const ARTIFACTS = path.join(here, 'artifacts');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -116,6 +117,16 @@ export async function openPage(page, url = '/') {
   await page.locator('[data-testid="composer-input"]').waitFor();
   await page.locator('[data-testid="board-list"]').waitFor({ state: 'attached' });
   return res;
+}
+
+// Runs axe-core in the page (evaluated through the DevTools protocol, which the page's CSP does
+// not govern) and returns its serious and critical violations as lines.
+export async function axeAudit(page) {
+  await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 export const tid = (page, id) => page.locator(`[data-testid="${id}"]`);

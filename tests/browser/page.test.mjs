@@ -5,12 +5,8 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { Harness, artifact, consoleProblems, openPage } from './helpers.mjs';
-
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+import { Harness, artifact, axeAudit, consoleProblems, openPage } from './helpers.mjs';
 
 let hs;
 before(async () => { hs = await Harness.start(); });
@@ -52,14 +48,6 @@ test('the CSP refuses inline script', async () => {
   }));
   assert.match(ran, /^blocked script-src/);
 });
-
-async function axeAudit(page) {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 test('axe-core finds no serious or critical violation, light or dark', async () => {
   for (const colorScheme of ['light', 'dark']) {
