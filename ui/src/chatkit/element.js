@@ -60,11 +60,13 @@ export class ChatKitChat extends HTMLElement {
   connectedCallback() {
     if (!this.shellBuilt) this.buildShell();
     if (this.options.api && !this.ready) this.start();
+    else if (this.options.api) this.applyOptions(); // re-attach the prefers-color-scheme listener
   }
 
   disconnectedCallback() {
     this.abortResponse();
     if (this.schemeQuery) this.schemeQuery.removeEventListener('change', this.onSchemeChange);
+    this.schemeQuery = null;
   }
 
   // ---- public API (spec-client §2) ------------------------------------------------------
