@@ -222,6 +222,7 @@ function queueMath(root) {
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const REF_DEFINITION = /^ {0,3}\[[^\]\n]+\]:\s*\S/m;
 const LIST_OR_INDENT = /^(?:[ \t]+\S|[-*+][ \t]|\d{1,9}[.)][ \t])/;
 
 /**
@@ -287,13 +288,30 @@ export class StreamingMarkdown {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
-  /** Renders the final text once, as a whole, so the result equals a non-streamed render. */
+  /**
+   * Renders the final text. When it continues what was streamed, only the unfinished tail is
+   * rendered again (the frozen blocks already show the same Markdown), which keeps the end of a
+   * long answer as cheap as any frame. A whole render happens for text never streamed here, for
+   * citations (their markers go anywhere), and for reference-style link definitions (they can
+   * change earlier blocks).
+   */
   finish(text, citations) {
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
+    const continues = this.renderedText !== null && this.frozenEnd > 0 &&
+      text.startsWith(this.renderedText.slice(0, this.frozenEnd));
+    if (continues && !(citations && citations.length) && !REF_DEFINITION.test(text)) {
+      this.text = text;
+      this.flush();
+      this.finished = true;
+      return;
+    }
     this.text = text;
-    this.container.replaceChildren(renderMarkdown(text, this.ctx, citations));
+    this.frozenEnd = 0;
+    this.frozen.replaceChildren(renderMarkdown(text, this.ctx, citations));
+    this.tail.replaceChildren();
     this.renderedText = text;
+    this.finished = true;
   }
 
   flush() {
