@@ -60,6 +60,12 @@ const en = {
   promptWeekText: 'what is due this week',
   composerPlaceholder: 'Ask the assistant or add a task…',
   disclaimer: 'Runs on your own chatkitd server; nothing leaves it.',
+  cmdList: 'List',
+  cmdListHelp: 'Ask for the open tasks',
+  cmdWeek: 'This week',
+  cmdWeekHelp: 'Ask what is due this week',
+  cmdTask: 'Task…',
+  cmdTaskHelp: 'Mention a task from the board',
   hostedFailed: 'Hosted ChatKit could not load from {url}: {reason}. Check --chatkit-script-url and that this browser may reach it.',
 };
 

@@ -75,6 +75,8 @@ function renderUser(view, item) {
     else if (part.type === 'input_tag') {
       const tag = h('span', 'ck-tag', `@${part.text || part.id}`);
       tag.dataset.entityId = part.id;
+      view.entityOf.set(tag, { id: part.id, title: part.text, group: part.group, data: part.data || {}, interactive: !!part.interactive });
+      if (view.options.entities?.onRequestPreview || (part.interactive && view.options.entities?.onClick)) tag.tabIndex = 0;
       text.append(tag);
     }
   }
@@ -160,6 +162,7 @@ function renderAssistant(view, item, streaming) {
         chip = h('button', 'ck-source', `${i + 1}. ${src.inline_label || src.label || src.title}`);
         chip.type = 'button';
         chip.addEventListener('click', () => view.options.entities.onClick({ id: src.id, title: src.title, data: src.data, group: src.group }));
+        view.entityOf.set(chip, { id: src.id, title: src.title, icon: src.icon, group: src.group, data: src.data || {}, interactive: true });
       } else {
         chip = h('span', 'ck-source', text);
       }
