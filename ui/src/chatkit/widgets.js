@@ -153,7 +153,7 @@ R.Card = (n, ctx) => {
       if (primary && asForm) {
         card.addEventListener('submit', (ev) => {
           ev.preventDefault();
-          if (action) ctx.onAction(action, { el: btn, kind: 'confirm', form: card });
+          if (action) ctx.onAction(action, { el: btn, kind: 'confirm', form: card, collapse: n.collapsed ? body : null });
         });
       } else if (action) {
         btn.addEventListener('click', () => ctx.onAction(action, { el: btn, kind: 'confirm', form: asForm ? card : null, collapse: n.collapsed ? body : null }));
