@@ -3,13 +3,7 @@
 // the assistant, by another tab, or here all arrive the same way).
 
 import { readEventStream } from '../chatkit/sse.js';
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
+import { h } from '../chatkit/dom.js';
 
 const PRIORITY_RANK = { high: 0, normal: 1, low: 2 };
 

@@ -1,7 +1,7 @@
 // The app page's string table (the board, banner and header); same conventions as the
 // element's table in ../chatkit/strings.js.
 
-import { baseLanguage } from '../chatkit/strings.js';
+import { makeTranslator } from '../chatkit/strings.js';
 
 const en = {
   title: 'Tasks',
@@ -191,10 +191,5 @@ const ar = {
 const TABLES = { en, fr, ar };
 
 export function appTranslator(locale) {
-  const table = TABLES[baseLanguage(locale)] || en;
-  return (key, vars) => {
-    let s = table[key] ?? en[key] ?? key;
-    if (vars) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
-    return s;
-  };
+  return makeTranslator(TABLES, locale);
 }

@@ -6,13 +6,7 @@
 
 import { icon } from './icons.js';
 import { iconButton } from './items.js';
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
+import { h } from './dom.js';
 
 const MB = 1024 * 1024;
 

@@ -13,6 +13,7 @@ import { isRtl, translator } from './strings.js';
 import { applyTheme, colorScheme, loadFonts } from './theme.js';
 import { formValues, mergePayload, renderWidget } from './widgets.js';
 import sheetText from './chatkit.shadow.css';
+import { h } from './dom.js';
 
 const STREAMING_TYPES = new Set([
   'threads.create', 'threads.add_user_message', 'threads.add_client_tool_output',
@@ -27,13 +28,6 @@ function styleSheet() {
     sheet.replaceSync(sheetText);
   }
   return sheet;
-}
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
 }
 
 export class ChatKitChat extends HTMLElement {

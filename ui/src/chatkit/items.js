@@ -5,13 +5,7 @@
 import { icon } from './icons.js';
 import { StreamingMarkdown } from './markdown.js';
 import { renderWidget } from './widgets.js';
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
+import { h } from './dom.js';
 
 /** An icon button with an accessible name and a test id. */
 export function iconButton(name, label, testid, className = 'ck-icon-btn') {

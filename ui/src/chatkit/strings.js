@@ -269,12 +269,21 @@ export function isRtl(locale) {
   return RTL_LANGS.has(baseLanguage(locale));
 }
 
-/** Builds t(key, vars) for a locale. */
-export function translator(locale) {
-  const table = TABLES[baseLanguage(locale)] || en;
+/**
+ * Builds t(key, vars) over string tables ({lang: {key: text}}, `en` complete): the locale's
+ * table, then English, then the key itself.
+ */
+export function makeTranslator(tables, locale) {
+  const fallback = tables.en;
+  const table = tables[baseLanguage(locale)] || fallback;
   return (key, vars) => {
-    let s = table[key] ?? en[key] ?? key;
+    let s = table[key] ?? fallback[key] ?? key;
     if (vars) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
     return s;
   };
+}
+
+/** The element's t(key, vars) for a locale. */
+export function translator(locale) {
+  return makeTranslator(TABLES, locale);
 }
