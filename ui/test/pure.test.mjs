@@ -110,7 +110,8 @@ test('colours: tokens map to custom properties, pairs pick the scheme, ramps mir
 test('strings: fallback to English, placeholders, RTL detection', () => {
   const fr = translator('fr-CA');
   assert.equal(fr('send'), 'Envoyer le message');
-  assert.equal(fr('imageBlocked', { alt: 'x' }), 'Image from another site (not loaded): x');
+  assert.equal(fr('imageBlocked', { alt: 'x' }), 'Image d’un autre site (non chargée) : x');
+  assert.equal(translator('he')('imageBlocked', { alt: 'x' }), 'Image from another site (not loaded): x');
   assert.equal(translator('zz')('copy'), 'Copy');
   assert.equal(isRtl('ar-EG'), true);
   assert.equal(isRtl('he'), true);

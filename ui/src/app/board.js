@@ -3,13 +3,7 @@
 // the assistant, by another tab, or here all arrive the same way).
 
 import { readEventStream } from '../chatkit/sse.js';
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
+import { h } from '../chatkit/dom.js';
 
 const PRIORITY_RANK = { high: 0, normal: 1, low: 2 };
 
@@ -209,6 +203,7 @@ export class Board {
     if (!ev || !ev.task || !ev.task.id) return;
     if (ev.type === 'task.deleted') {
       this.tasks.delete(ev.task.id);
+      if (this.editing === ev.task.id) this.editing = null;
       this.announce(this.t('taskDeleted', { title: ev.task.title }));
     } else if (ev.type === 'task.created' || ev.type === 'task.updated') {
       const known = this.tasks.has(ev.task.id);
@@ -304,7 +299,13 @@ export class Board {
     this.tagSelect.value = tags.has(tagValue) ? tagValue : '';
     this.filter.tag = this.tagSelect.value;
 
-    const rows = this.visible().map((task) => (task.id === this.editing ? this.editRow(task) : this.row(task)));
+    // The row being edited is kept as it is (a live update must not wipe what the user typed).
+    const rows = this.visible().map((task) => {
+      if (task.id !== this.editing) return this.row(task);
+      if (!this.editEl || this.editEl.dataset.taskId !== task.id) this.editEl = this.editRow(task);
+      return this.editEl;
+    });
+    if (!this.editing) this.editEl = null;
     this.list.replaceChildren(...rows);
     this.empty.hidden = rows.length > 0;
     this.section.querySelector('.board-loading')?.remove();

@@ -116,6 +116,36 @@ function focusTask(taskId) {
   return true;
 }
 
+function findTasks(query) {
+  const q = query.toLowerCase();
+  return (board ? [...board.tasks.values()] : []).filter((task) => task.title.toLowerCase().includes(q)).slice(0, 8);
+}
+
+function taskEntity(task) {
+  return { id: task.id, title: task.title, group: t(task.status), icon: task.status === 'done' ? 'check-circle' : 'empty-circle', interactive: true, data: { task_id: task.id } };
+}
+
+/** The hover card of a mentioned task: a Basic widget root. */
+function taskPreview(task) {
+  const badges = [];
+  if (task.due_date) badges.push({ type: 'Badge', label: t('dueOn', { date: task.due_date }), color: 'info' });
+  if (task.priority !== 'normal') badges.push({ type: 'Badge', label: t(task.priority), color: task.priority === 'high' ? 'danger' : 'secondary' });
+  for (const tag of task.tags || []) badges.push({ type: 'Badge', label: `#${tag}` });
+  return {
+    type: 'Basic', gap: 2, children: [
+      { type: 'Text', value: task.title, weight: 'semibold', lineThrough: task.status === 'done' },
+      ...(badges.length ? [{ type: 'Row', gap: 1, wrap: 'wrap', children: badges }] : []),
+      ...(task.notes ? [{ type: 'Caption', value: task.notes, maxLines: 3 }] : []),
+    ],
+  };
+}
+
+const COMMANDS = [
+  { id: 'list', label: t('cmdList'), description: t('cmdListHelp'), icon: 'notebook', text: t('promptListText') },
+  { id: 'week', label: t('cmdWeek'), description: t('cmdWeekHelp'), icon: 'calendar', text: t('promptWeekText') },
+  { id: 'task', label: t('cmdTask'), description: t('cmdTaskHelp'), icon: 'search' },
+];
+
 function ourChat(pane) {
   chat = document.createElement('chatkit-chat');
   chat.dataset.testid = 'chat';
@@ -149,14 +179,27 @@ function ourChat(pane) {
     disclaimer: { text: t('disclaimer') },
     entities: {
       // @-mentions pick tasks from the board; the tag carries the task id to the server.
-      onTagSearch: async (query) => {
-        const q = query.toLowerCase();
-        return (board ? [...board.tasks.values()] : [])
-          .filter((task) => task.title.toLowerCase().includes(q))
-          .slice(0, 8)
-          .map((task) => ({ id: task.id, title: task.title, group: t(task.status), icon: task.status === 'done' ? 'check-circle' : 'empty-circle', data: { task_id: task.id } }));
-      },
+      onTagSearch: async (query) => findTasks(query).map(taskEntity),
+      showComposerMenu: true,
       onClick: (entity) => focusTask(entity.data && entity.data.task_id ? entity.data.task_id : entity.id),
+      onRequestPreview: async (entity) => {
+        const task = board && board.tasks.get(entity.data && entity.data.task_id ? entity.data.task_id : entity.id);
+        return { preview: task ? taskPreview(task) : null };
+      },
+    },
+    commands: {
+      enabled: true,
+      onSearch: async (query) => COMMANDS.filter((c) => c.label.toLowerCase().includes(query.toLowerCase()) || c.id.startsWith(query)),
+      onSelect: async (command) => {
+        if (command.id === 'task') return { type: 'menu', commands: findTasks('').map((task) => ({ id: `task:${task.id}`, label: task.title, group: t(task.status) })) };
+        if (command.id.startsWith('task:')) {
+          const task = board && board.tasks.get(command.id.slice(5));
+          return task ? { type: 'entity', entity: taskEntity(task) } : undefined;
+        }
+        const chosen = COMMANDS.find((c) => c.id === command.id);
+        if (chosen && chosen.text) await chat.setComposerValue({ text: chosen.text });
+        return undefined;
+      },
     },
     widgets: {
       onAction: async (action) => {

@@ -1,7 +1,7 @@
 // The app page's string table (the board, banner and header); same conventions as the
 // element's table in ../chatkit/strings.js.
 
-import { baseLanguage } from '../chatkit/strings.js';
+import { makeTranslator } from '../chatkit/strings.js';
 
 const en = {
   title: 'Tasks',
@@ -60,6 +60,12 @@ const en = {
   promptWeekText: 'what is due this week',
   composerPlaceholder: 'Ask the assistant or add a task…',
   disclaimer: 'Runs on your own chatkitd server; nothing leaves it.',
+  cmdList: 'List',
+  cmdListHelp: 'Ask for the open tasks',
+  cmdWeek: 'This week',
+  cmdWeekHelp: 'Ask what is due this week',
+  cmdTask: 'Task…',
+  cmdTaskHelp: 'Mention a task from the board',
   hostedFailed: 'Hosted ChatKit could not load from {url}: {reason}. Check --chatkit-script-url and that this browser may reach it.',
 };
 
@@ -67,22 +73,60 @@ const fr = {
   title: 'Tâches',
   subtitle: 'avec l’assistant chatkitd',
   darkMode: 'Mode sombre',
+  assistant: 'Assistant',
   board: 'Tableau des tâches',
+  loading: 'Chargement des tâches…',
   addTask: 'Ajouter',
   newTitle: 'Nouvelle tâche',
+  newTitlePlaceholder: 'Que faut-il faire ?',
   due: 'Échéance',
+  dueTime: 'Heure',
   priority: 'Priorité',
   tags: 'Étiquettes',
+  tagsPlaceholder: 'maison, travail',
+  notes: 'Notes',
   low: 'Basse',
   normal: 'Normale',
   high: 'Haute',
+  anyPriority: 'Toute priorité',
+  status: 'État',
   open: 'Ouvertes',
   done: 'Terminées',
   all: 'Toutes',
+  tag: 'Étiquette',
+  anyTag: 'Toute étiquette',
+  search: 'Chercher une tâche',
+  filters: 'Filtres',
+  noTasks: 'Aucune tâche.',
+  complete: 'Marquer « {title} » comme faite',
+  reopen: 'Rouvrir « {title} »',
+  edit: 'Modifier « {title} »',
+  delete: 'Supprimer « {title} »',
   save: 'Enregistrer',
   cancel: 'Annuler',
-  noTasks: 'Aucune tâche.',
+  dueOn: 'pour le {date}',
+  overdue: 'en retard',
+  counts: '{open} ouvertes · {done} terminées',
+  saveFailed: 'Enregistrement impossible : {reason}',
+  liveLost: 'Les mises à jour en direct se sont arrêtées ; reconnexion…',
   retry: 'Réessayer',
+  taskAdded: 'Tâche ajoutée : {title}',
+  taskDeleted: 'Tâche supprimée : {title}',
+  taskUpdated: 'Tâche modifiée : {title}',
+  skipChat: 'Aller à la discussion',
+  skipBoard: 'Aller au tableau des tâches',
+  greeting: 'Qu’allons-nous accomplir ?',
+  promptList: 'Qu’y a-t-il sur ma liste ?',
+  promptAdd: 'Ajouter une tâche',
+  promptWeek: 'Qu’est-ce qui est dû cette semaine ?',
+  composerPlaceholder: 'Demandez à l’assistant ou ajoutez une tâche…',
+  disclaimer: 'Fonctionne sur votre propre serveur chatkitd ; rien n’en sort.',
+  cmdList: 'Liste',
+  cmdListHelp: 'Demander les tâches ouvertes',
+  cmdWeek: 'Cette semaine',
+  cmdWeekHelp: 'Demander ce qui est dû cette semaine',
+  cmdTask: 'Tâche…',
+  cmdTaskHelp: 'Mentionner une tâche du tableau',
 };
 
 const ar = {
@@ -112,15 +156,40 @@ const ar = {
   composerPlaceholder: 'اسأل المساعد أو أضف مهمة…',
   skipChat: 'انتقل إلى المحادثة',
   skipBoard: 'انتقل إلى لوحة المهام',
+  newTitlePlaceholder: 'ما الذي يجب فعله؟',
+  tagsPlaceholder: 'المنزل، العمل',
+  notes: 'ملاحظات',
+  anyPriority: 'أي أولوية',
+  status: 'الحالة',
+  tag: 'وسم',
+  anyTag: 'أي وسم',
+  filters: 'عوامل التصفية',
+  complete: 'إنجاز «{title}»',
+  reopen: 'إعادة فتح «{title}»',
+  edit: 'تعديل «{title}»',
+  delete: 'حذف «{title}»',
+  dueOn: 'الاستحقاق {date}',
+  overdue: 'متأخرة',
+  counts: '{open} مفتوحة · {done} منجزة',
+  saveFailed: 'تعذّر الحفظ: {reason}',
+  liveLost: 'توقفت التحديثات المباشرة؛ جارٍ إعادة الاتصال…',
+  taskAdded: 'أضيفت مهمة: {title}',
+  taskDeleted: 'حُذفت مهمة: {title}',
+  taskUpdated: 'عُدّلت مهمة: {title}',
+  promptList: 'ما الموجود في قائمتي؟',
+  promptAdd: 'إضافة مهمة',
+  promptWeek: 'ما المستحق هذا الأسبوع؟',
+  disclaimer: 'يعمل على خادم chatkitd الخاص بك؛ لا يغادره شيء.',
+  cmdList: 'القائمة',
+  cmdListHelp: 'اطلب المهام المفتوحة',
+  cmdWeek: 'هذا الأسبوع',
+  cmdWeekHelp: 'اسأل عمّا يستحق هذا الأسبوع',
+  cmdTask: 'مهمة…',
+  cmdTaskHelp: 'أشر إلى مهمة من اللوحة',
 };
 
 const TABLES = { en, fr, ar };
 
 export function appTranslator(locale) {
-  const table = TABLES[baseLanguage(locale)] || en;
-  return (key, vars) => {
-    let s = table[key] ?? en[key] ?? key;
-    if (vars) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
-    return s;
-  };
+  return makeTranslator(TABLES, locale);
 }

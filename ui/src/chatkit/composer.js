@@ -1,17 +1,12 @@
-// The composer: text with @-mentions (entities.onTagSearch; chosen entities stay inline as
-// `@Title` and are sent as input_tag parts), attachments (picker, drag and drop,
+// The composer: text with @-mentions (entities.onTagSearch, and an "@" button with
+// entities.showComposerMenu; chosen entities stay inline as `@Title` and are sent as input_tag
+// parts), a "/" command menu (commands.onSearch / onSelect), attachments (picker, drag and drop,
 // paste; uploaded at once with the configured strategy), tool and model pickers, a reply quote,
 // and the send / stop button. Enter sends, Shift+Enter breaks the line.
 
 import { icon } from './icons.js';
 import { iconButton } from './items.js';
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
+import { h } from './dom.js';
 
 const MB = 1024 * 1024;
 
@@ -78,6 +73,10 @@ export class Composer {
     this.file.setAttribute('aria-hidden', 'true');
     const bar = h('div', 'ck-composer-bar');
     this.attachBtn = iconButton('attach', '', 'attach-button');
+    this.mentionBtn = h('button', 'ck-icon-btn ck-at', '@');
+    this.mentionBtn.type = 'button';
+    this.mentionBtn.dataset.testid = 'mention-button';
+    this.mentionBtn.addEventListener('click', () => this.startMention());
     this.toolSelect = h('select', 'ck-select');
     this.toolSelect.dataset.testid = 'tool-select';
     this.modelSelect = h('select', 'ck-select');
@@ -89,7 +88,7 @@ export class Composer {
     this.stopBtn.part = 'stop-button';
     this.stopBtn.hidden = true;
     const spacer = h('span', 'ck-grow');
-    bar.append(this.attachBtn, this.toolSelect, this.modelSelect, spacer, this.sendBtn, this.stopBtn);
+    bar.append(this.attachBtn, this.mentionBtn, this.toolSelect, this.modelSelect, spacer, this.sendBtn, this.stopBtn);
     this.statusEl = h('p', 'ck-composer-status');
     this.statusEl.setAttribute('role', 'status');
     form.append(this.quoteEl, this.attachmentsEl, this.input, this.mentions, bar, this.file, this.statusEl);
@@ -138,6 +137,10 @@ export class Composer {
     this.stopBtn.setAttribute('aria-label', t('stop'));
     this.stopBtn.title = t('stop');
     this.attachBtn.hidden = !this.attachmentsEnabled();
+    const ent = this.view.options.entities || {};
+    this.mentionBtn.hidden = !(ent.showComposerMenu && typeof ent.onTagSearch === 'function');
+    this.mentionBtn.setAttribute('aria-label', t('mentions'));
+    this.mentionBtn.title = t('mentions');
     const att = o.attachments || {};
     if (att.accept && typeof att.accept === 'object') {
       this.file.accept = Object.entries(att.accept).flatMap(([m, e]) => [m, ...(e || [])]).join(',');
@@ -400,24 +403,36 @@ export class Composer {
 
   // ---- @-mentions (entities.onTagSearch) -----------------------------------------------------
 
+  /**
+   * The suggestion list: `@query` searches entities (entities.onTagSearch), `/query` at the start
+   * of the composer searches commands (commands.onSearch). Answers are shown as a listbox driven
+   * from the textarea (aria-activedescendant).
+   */
   async searchMentions() {
-    const fn = this.view.options.entities?.onTagSearch;
-    if (typeof fn !== 'function') return;
     const before = this.input.value.slice(0, this.input.selectionStart);
-    const m = /(?:^|\s)@([^\s@]{0,40})$/.exec(before);
-    if (!m) {
+    const entities = this.view.options.entities?.onTagSearch;
+    const commands = this.view.options.commands;
+    let mode = null;
+    let m = /(?:^|\s)@([^\s@]{0,40})$/.exec(before);
+    if (m && typeof entities === 'function') mode = 'entity';
+    else if ((m = /^\/(\S{0,40})$/.exec(before)) && commands && commands.enabled !== false && typeof commands.onSearch === 'function') mode = 'command';
+    if (!mode) {
       this.closeMentions();
       return;
     }
-    const query = m[1];
     const seq = (this.mentionSeq = (this.mentionSeq || 0) + 1);
     let results = [];
     try {
-      results = (await fn(query)) || [];
+      results = (await (mode === 'entity' ? entities(m[1]) : commands.onSearch(m[1]))) || [];
     } catch (err) {
       this.view.reportError(err);
     }
     if (seq !== this.mentionSeq) return;
+    this.showSuggestions(mode, results);
+  }
+
+  showSuggestions(mode, results) {
+    this.mentionMode = mode;
     this.mentionResults = results.slice(0, 8);
     this.mentionIndex = 0;
     this.mentions.replaceChildren();
@@ -425,10 +440,13 @@ export class Composer {
       const li = h('li', 'ck-mention');
       li.id = `ck-mention-${i}`;
       li.setAttribute('role', 'option');
-      li.dataset.testid = 'mention-option';
+      li.dataset.testid = mode === 'entity' ? 'mention-option' : 'command-option';
       if (e.icon) li.append(icon(e.icon));
-      li.append(h('span', '', e.title));
+      const label = h('span', 'ck-mention-label', mode === 'entity' ? e.title : e.label);
+      if (e.description) label.append(h('small', 'ck-mention-desc', e.description));
+      li.append(label);
       if (e.group) li.append(h('span', 'ck-mention-group', e.group));
+      li.dir = 'auto';
       li.addEventListener('mousedown', (ev) => {
         ev.preventDefault();
         this.chooseMention(i);
@@ -436,8 +454,9 @@ export class Composer {
       this.mentions.append(li);
     });
     this.mentions.hidden = !this.mentionResults.length;
+    this.mentions.setAttribute('aria-label', this.view.t(mode === 'entity' ? 'mentions' : 'commands'));
     this.input.setAttribute('aria-controls', 'ck-mentions');
-    this.view.live.textContent = this.mentionResults.map((e) => e.title).join(', ');
+    this.view.live.textContent = this.mentionResults.map((e) => e.title || e.label).join(', ');
     this.highlightMention();
   }
 
@@ -457,17 +476,61 @@ export class Composer {
     return undefined;
   }
 
-  chooseMention(i) {
+  async chooseMention(i) {
     const e = this.mentionResults[i];
     if (!e) return;
+    if (this.mentionMode === 'command') {
+      await this.runCommand(e);
+      return;
+    }
+    this.insertTag(e, /@([^\s@]{0,40})$/);
+  }
+
+  /** Replaces the trigger text before the caret with `@Title ` and remembers the entity. */
+  insertTag(e, trigger) {
     const pos = this.input.selectionStart;
-    const before = `${this.input.value.slice(0, pos).replace(/@([^\s@]{0,40})$/, '')}@${e.title} `;
+    const before = `${this.input.value.slice(0, pos).replace(trigger, '')}@${e.title} `;
     this.input.value = before + this.input.value.slice(pos);
     this.input.setSelectionRange(before.length, before.length);
     if (!this.tags.some((x) => x.id === e.id)) this.tags.push(e);
     this.closeMentions();
     this.updateSend();
     this.input.focus();
+  }
+
+  /** commands.onSelect: an entity to insert, a sub-menu to show, or a side effect only. */
+  async runCommand(command) {
+    let result;
+    try {
+      result = await this.view.options.commands.onSelect(command);
+    } catch (err) {
+      this.view.reportError(err);
+      this.closeMentions();
+      return;
+    }
+    if (result && result.type === 'menu' && Array.isArray(result.commands)) {
+      this.showSuggestions('command', result.commands);
+      return;
+    }
+    if (result && result.type === 'entity' && result.entity) {
+      this.insertTag(result.entity, /^\/\S*$/);
+      return;
+    }
+    this.input.value = this.input.value.replace(/^\/\S*/, '');
+    this.closeMentions();
+    this.updateSend();
+    this.input.focus();
+  }
+
+  /** The "@" button (entities.showComposerMenu): starts a mention at the caret. */
+  startMention() {
+    const pos = this.input.selectionStart ?? this.input.value.length;
+    const left = this.input.value.slice(0, pos);
+    const insert = left && !/\s$/.test(left) ? ' @' : '@';
+    this.input.value = left + insert + this.input.value.slice(pos);
+    this.input.setSelectionRange(pos + insert.length, pos + insert.length);
+    this.input.focus();
+    this.searchMentions();
   }
 
   closeMentions() {

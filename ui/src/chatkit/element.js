@@ -11,8 +11,9 @@ import { assistantText, iconButton, renderItem } from './items.js';
 import { renderMarkdown } from './markdown.js';
 import { isRtl, translator } from './strings.js';
 import { applyTheme, colorScheme, loadFonts } from './theme.js';
-import { formValues, mergePayload } from './widgets.js';
+import { formValues, mergePayload, renderWidget } from './widgets.js';
 import sheetText from './chatkit.shadow.css';
+import { h } from './dom.js';
 
 const STREAMING_TYPES = new Set([
   'threads.create', 'threads.add_user_message', 'threads.add_client_tool_output',
@@ -29,13 +30,6 @@ function styleSheet() {
   return sheet;
 }
 
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
-
 export class ChatKitChat extends HTMLElement {
   constructor() {
     super();
@@ -49,6 +43,7 @@ export class ChatKitChat extends HTMLElement {
     this.olderCursor = null; // items.list cursor (desc) for earlier messages
     this.ready = false;
     this.schemeQuery = null;
+    this.entityOf = new WeakMap(); // tag / source element → its entity (previews, clicks)
     this.mdCtx = {
       allowImage: (url) => this.allowImage(url),
       t: (...a) => this.t(...a),
@@ -60,11 +55,13 @@ export class ChatKitChat extends HTMLElement {
   connectedCallback() {
     if (!this.shellBuilt) this.buildShell();
     if (this.options.api && !this.ready) this.start();
+    else if (this.options.api) this.applyOptions(); // re-attach the prefers-color-scheme listener
   }
 
   disconnectedCallback() {
     this.abortResponse();
     if (this.schemeQuery) this.schemeQuery.removeEventListener('change', this.onSchemeChange);
+    this.schemeQuery = null;
   }
 
   // ---- public API (spec-client §2) ------------------------------------------------------
@@ -246,6 +243,74 @@ export class ChatKitChat extends HTMLElement {
       }
     });
     this.onSchemeChange = () => this.applyScheme();
+    this.setupEntityPreviews(root);
+  }
+
+  /**
+   * Entity tags and sources: click → entities.onClick (interactive ones), hover or keyboard
+   * focus → entities.onRequestPreview, whose `preview` widget shows in a small card.
+   */
+  setupEntityPreviews(root) {
+    this.previewEl = h('div', 'ck-preview');
+    this.previewEl.setAttribute('role', 'tooltip');
+    this.previewEl.id = 'ck-preview';
+    this.previewEl.hidden = true;
+    root.append(this.previewEl);
+    let current = null;
+    let seq = 0;
+    const hide = () => {
+      seq++;
+      current = null;
+      this.previewEl.hidden = true;
+    };
+    const show = async (el) => {
+      const entity = this.entityOf.get(el);
+      const fn = this.options.entities?.onRequestPreview;
+      if (!entity || typeof fn !== 'function' || current === el) return;
+      current = el;
+      const mine = ++seq;
+      let answer = null;
+      try {
+        answer = await fn(entity);
+      } catch (err) {
+        this.reportError(err);
+      }
+      if (mine !== seq || !answer || !answer.preview) return;
+      this.previewEl.replaceChildren(renderWidget(answer.preview, this.widgetCtx(null)));
+      const box = el.getBoundingClientRect();
+      const base = root.getBoundingClientRect();
+      this.previewEl.style.top = `${box.bottom - base.top + 6}px`;
+      this.previewEl.style.insetInlineStart = `${Math.max(8, (this.rootEl.dir === 'rtl' ? base.right - box.right : box.left - base.left))}px`;
+      this.previewEl.hidden = false;
+      el.setAttribute('aria-describedby', 'ck-preview');
+    };
+    const target = (ev) => ev.target.closest && ev.target.closest('.ck-tag[data-entity-id], .ck-source');
+    root.addEventListener('mouseover', (ev) => {
+      const el = target(ev);
+      if (el) show(el);
+      else if (current && !this.previewEl.contains(ev.target)) hide();
+    });
+    root.addEventListener('focusin', (ev) => {
+      const el = target(ev);
+      if (el) show(el);
+      else hide();
+    });
+    root.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && !this.previewEl.hidden) hide();
+    });
+    root.addEventListener('click', (ev) => {
+      const el = ev.target.closest && ev.target.closest('.ck-tag[data-entity-id]');
+      const entity = el && this.entityOf.get(el);
+      if (entity && entity.interactive && typeof this.options.entities?.onClick === 'function') this.options.entities.onClick(entity);
+    });
+    root.addEventListener('keydown', (ev) => {
+      const el = (ev.key === 'Enter' || ev.key === ' ') && ev.target.closest && ev.target.closest('.ck-tag[data-entity-id]');
+      const entity = el && this.entityOf.get(el);
+      if (entity && entity.interactive && typeof this.options.entities?.onClick === 'function') {
+        ev.preventDefault();
+        this.options.entities.onClick(entity);
+      }
+    });
   }
 
   applyOptions() {
@@ -748,7 +813,8 @@ export class ChatKitChat extends HTMLElement {
       if ('disabled' in busy) busy.disabled = true;
     }
     try {
-      const params = { thread_id: this.threadId, item_id: itemId, action: act };
+      const params = { thread_id: this.threadId, action: act };
+      if (itemId) params.item_id = itemId;
       if (sync) {
         const res = await this.api.json('threads.sync_custom_action', params);
         if (res.updated_item) this.upsertItem(res.updated_item, true);

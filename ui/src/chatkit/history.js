@@ -3,13 +3,7 @@
 // option enables them. Escape closes the panel and gives focus back to its button.
 
 import { iconButton } from './items.js';
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
+import { h } from './dom.js';
 
 export class HistoryPanel {
   constructor(view) {

@@ -5,13 +5,7 @@
 import { icon } from './icons.js';
 import { StreamingMarkdown } from './markdown.js';
 import { renderWidget } from './widgets.js';
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
+import { h } from './dom.js';
 
 /** An icon button with an accessible name and a test id. */
 export function iconButton(name, label, testid, className = 'ck-icon-btn') {
@@ -75,6 +69,8 @@ function renderUser(view, item) {
     else if (part.type === 'input_tag') {
       const tag = h('span', 'ck-tag', `@${part.text || part.id}`);
       tag.dataset.entityId = part.id;
+      view.entityOf.set(tag, { id: part.id, title: part.text, group: part.group, data: part.data || {}, interactive: !!part.interactive });
+      if (view.options.entities?.onRequestPreview || (part.interactive && view.options.entities?.onClick)) tag.tabIndex = 0;
       text.append(tag);
     }
   }
@@ -116,42 +112,71 @@ function renderAssistant(view, item, streaming) {
     }
     return parts[i];
   };
-  const renderSources = (it) => {
-    const anns = (it.content || []).flatMap((c) => c.annotations || []);
-    sourcesEl.replaceChildren();
-    if (!anns.length) return;
-    sourcesEl.append(h('span', 'ck-sources-label', view.t('sources')));
-    const seen = new Set();
-    for (const a of anns) {
+  // Sources are numbered in order of first appearance; inline markers use the same numbers.
+  const numberSources = (it) => {
+    const numbers = new Map();
+    const list = [];
+    for (const c of it.content || []) {
+      for (const a of c.annotations || []) {
+        const src = a.source || {};
+        const key = `${src.type}:${src.url || src.filename || src.id}`;
+        if (!numbers.has(key)) {
+          numbers.set(key, list.length + 1);
+          list.push(src);
+        }
+      }
+    }
+    return { numbers, list };
+  };
+  const citationsFor = (c, numbers) => (c.annotations || [])
+    .filter((a) => typeof a.index === 'number')
+    .map((a) => {
       const src = a.source || {};
-      const key = `${src.type}:${src.url || src.filename || src.id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+      return {
+        index: a.index,
+        number: numbers.get(`${src.type}:${src.url || src.filename || src.id}`),
+        url: src.type === 'url' && /^https?:/i.test(src.url || '') ? src.url : '',
+        title: src.title || '',
+      };
+    })
+    .sort((x, y) => x.index - y.index);
+  const renderSources = (list) => {
+    sourcesEl.replaceChildren();
+    if (!list.length) return;
+    sourcesEl.append(h('span', 'ck-sources-label', view.t('sources')));
+    list.forEach((src, i) => {
+      const text = `${i + 1}. ${src.title || src.filename || src.label || src.id || ''}`;
       let chip;
       if (src.type === 'url' && /^https?:/i.test(src.url || '')) {
-        chip = h('a', 'ck-source', src.title || src.url);
+        chip = h('a', 'ck-source', text);
         chip.href = src.url;
         chip.target = '_blank';
         chip.rel = 'noopener noreferrer';
       } else if (src.type === 'entity' && src.interactive && view.options.entities?.onClick) {
-        chip = h('button', 'ck-source', src.inline_label || src.label || src.title);
+        chip = h('button', 'ck-source', `${i + 1}. ${src.inline_label || src.label || src.title}`);
         chip.type = 'button';
         chip.addEventListener('click', () => view.options.entities.onClick({ id: src.id, title: src.title, data: src.data, group: src.group }));
+        view.entityOf.set(chip, { id: src.id, title: src.title, icon: src.icon, group: src.group, data: src.data || {}, interactive: true });
       } else {
-        chip = h('span', 'ck-source', src.title || src.filename || src.label || src.id);
+        chip = h('span', 'ck-source', text);
       }
       if (src.description) chip.title = src.description;
       chip.dir = 'auto';
       sourcesEl.append(chip);
-    }
+    });
   };
+  let sourceCount = -1;
   const update = (it, done) => {
+    const { numbers, list } = numberSources(it);
     (it.content || []).forEach((c, i) => {
       const p = ensure(i);
-      if (done) p.md.finish(c.text || '');
+      if (done) p.md.finish(c.text || '', citationsFor(c, numbers));
       else p.md.set(c.text || '');
     });
-    renderSources(it);
+    if (done || list.length !== sourceCount) {
+      renderSources(list);
+      sourceCount = list.length;
+    }
     li.classList.toggle('ck-streaming', !done);
     actions.hidden = !done;
   };

@@ -84,10 +84,69 @@ export function markdownToHtml(text) {
  * @param {string} text
  * @param {{allowImage: (url: URL) => boolean, t: Function}} ctx
  */
-export function renderMarkdown(text, ctx) {
-  const frag = DOMPurify.sanitize(marked.parse(String(text || '')), PURIFY_CONFIG);
+export function renderMarkdown(text, ctx, citations) {
+  let source = String(text || '');
+  if (citations && citations.length) source = insertCitationMarks(source, citations);
+  const frag = DOMPurify.sanitize(marked.parse(source), PURIFY_CONFIG);
   decorate(frag, ctx);
+  if (citations && citations.length) placeCitations(frag, citations);
   return frag;
+}
+
+// Inline citations: annotations with an `index` (a character offset into the text) get a
+// numbered marker there. The offsets refer to the raw text, so a private-use sentinel is put in
+// before parsing and turned into the marker after sanitizing.
+const MARK_OPEN = '\uE000';
+const MARK_CLOSE = '\uE001';
+
+/** citations: [{index, number}] sorted by index. */
+function insertCitationMarks(text, citations) {
+  let out = '';
+  let last = 0;
+  for (const c of citations) {
+    let at = Math.max(last, Math.min(text.length, c.index));
+    // Never split a word or a URL: move to the end of the run of non-space characters.
+    while (at > 0 && at < text.length && /\S/.test(text[at - 1]) && /\S/.test(text[at])) at++;
+    out += text.slice(last, at) + MARK_OPEN + c.number + MARK_CLOSE;
+    last = at;
+  }
+  return out + text.slice(last);
+}
+
+function placeCitations(root, citations) {
+  const byNumber = new Map(citations.map((c) => [String(c.number), c]));
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const hits = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.data.includes(MARK_OPEN)) hits.push(n);
+  const re = new RegExp(`${MARK_OPEN}(\\d+)${MARK_CLOSE}`, 'g');
+  for (const node of hits) {
+    const parts = node.data.split(re);
+    const frag = document.createDocumentFragment();
+    parts.forEach((part, i) => {
+      if (i % 2 === 0) {
+        if (part) frag.append(part);
+        return;
+      }
+      const c = byNumber.get(part);
+      const sup = document.createElement('sup');
+      sup.className = 'ck-cite';
+      const label = `[${part}]`;
+      if (c && c.url) {
+        const a = document.createElement('a');
+        a.href = c.url;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+        a.textContent = label;
+        if (c.title) a.title = c.title;
+        sup.append(a);
+      } else {
+        sup.textContent = label;
+        if (c && c.title) sup.title = c.title;
+      }
+      frag.append(sup);
+    });
+    node.replaceWith(frag);
+  }
 }
 
 function decorate(root, ctx) {
@@ -163,6 +222,7 @@ function queueMath(root) {
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const REF_DEFINITION = /^ {0,3}\[[^\]\n]+\]:\s*\S/m;
 const LIST_OR_INDENT = /^(?:[ \t]+\S|[-*+][ \t]|\d{1,9}[.)][ \t])/;
 
 /**
@@ -228,13 +288,30 @@ export class StreamingMarkdown {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
-  /** Renders the final text once, as a whole, so the result equals a non-streamed render. */
-  finish(text) {
+  /**
+   * Renders the final text. When it continues what was streamed, only the unfinished tail is
+   * rendered again (the frozen blocks already show the same Markdown), which keeps the end of a
+   * long answer as cheap as any frame. A whole render happens for text never streamed here, for
+   * citations (their markers go anywhere), and for reference-style link definitions (they can
+   * change earlier blocks).
+   */
+  finish(text, citations) {
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
+    const continues = this.renderedText !== null && this.frozenEnd > 0 &&
+      text.startsWith(this.renderedText.slice(0, this.frozenEnd));
+    if (continues && !(citations && citations.length) && !REF_DEFINITION.test(text)) {
+      this.text = text;
+      this.flush();
+      this.finished = true;
+      return;
+    }
     this.text = text;
-    this.container.replaceChildren(renderMarkdown(text, this.ctx));
+    this.frozenEnd = 0;
+    this.frozen.replaceChildren(renderMarkdown(text, this.ctx, citations));
+    this.tail.replaceChildren();
     this.renderedText = text;
+    this.finished = true;
   }
 
   flush() {

@@ -71,7 +71,9 @@ const en = {
   math: 'Formula',
   imageBlocked: 'Image from another site (not loaded): {alt}',
   quoted: 'Replying to',
-  mentions: 'Suggestions',
+  mentions: 'Mention',
+  commands: 'Commands',
+  preview: 'Preview',
   notice: 'Notice',
   dismiss: 'Dismiss',
   chart: 'Chart',
@@ -87,6 +89,9 @@ const fr = {
   removeAttachment: 'Retirer {name}',
   uploading: 'Envoi de {name}…',
   uploadFailed: 'Impossible d’envoyer {name} : {reason}',
+  tooLarge: '{name} dépasse {size}',
+  tooMany: 'Au plus {count} pièces jointes par message',
+  typeNotAccepted: '{name} : ce type de fichier n’est pas accepté',
   dropFiles: 'Déposez des fichiers pour les joindre',
   newChat: 'Nouvelle discussion',
   history: 'Historique des discussions',
@@ -94,7 +99,9 @@ const fr = {
   hideHistory: 'Fermer l’historique',
   noThreads: 'Aucune discussion',
   loadMore: 'Charger plus',
+  loadOlder: 'Charger les messages précédents',
   rename: 'Renommer',
+  renamePrompt: 'Nouveau titre',
   save: 'Enregistrer',
   cancel: 'Annuler',
   delete: 'Supprimer',
@@ -108,13 +115,45 @@ const fr = {
   retry: 'Réessayer',
   goodResponse: 'Bonne réponse',
   badResponse: 'Mauvaise réponse',
+  feedbackThanks: 'Merci pour votre avis',
   responding: 'L’assistant répond…',
+  responseDone: 'L’assistant a répondu : {text}',
   responseStopped: 'Réponse arrêtée',
   errorGeneric: 'Une erreur est survenue pendant la réponse.',
+  errorRequest: 'La requête a échoué : {reason}',
+  threadLocked: 'Cette discussion est verrouillée.',
+  threadClosed: 'Cette discussion est fermée.',
   showMore: 'Afficher plus',
   showLess: 'Afficher moins',
+  steps: 'Étapes',
+  thoughtFor: 'Réflexion de {seconds} s',
+  toolRunning: '{name} en cours…',
+  toolDone: '{name} terminé',
+  toolFailed: 'Échec de {name} : {reason}',
+  questions: 'Questions',
   skip: 'Passer',
+  submitAnswers: 'Envoyer les réponses',
+  answered: 'Répondu',
+  skipped: 'Passé',
+  otherAnswer: 'Autre réponse',
+  generatingImage: 'Création de l’image…',
+  generatedImage: 'Image générée',
+  tools: 'Outils',
+  model: 'Modèle',
+  noTool: 'Aucun outil',
+  clear: 'Effacer',
   messages: 'Messages',
+  composer: 'Zone de saisie',
+  sources: 'Sources',
+  math: 'Formule',
+  imageBlocked: 'Image d’un autre site (non chargée) : {alt}',
+  quoted: 'En réponse à',
+  mentions: 'Mentionner',
+  commands: 'Commandes',
+  preview: 'Aperçu',
+  notice: 'Information',
+  dismiss: 'Fermer',
+  chart: 'Graphique',
 };
 
 const ar = {
@@ -124,24 +163,74 @@ const ar = {
   send: 'إرسال الرسالة',
   stop: 'إيقاف الرد',
   attach: 'إرفاق ملفات',
+  removeAttachment: 'إزالة {name}',
+  uploading: 'جارٍ رفع {name}…',
+  uploadFailed: 'تعذّر رفع {name}: {reason}',
+  tooLarge: '{name} أكبر من {size}',
+  tooMany: '{count} مرفقات على الأكثر لكل رسالة',
+  typeNotAccepted: '{name}: نوع الملف غير مقبول',
+  dropFiles: 'أفلت الملفات لإرفاقها',
   newChat: 'محادثة جديدة',
   history: 'سجل المحادثات',
   showHistory: 'عرض السجل',
   hideHistory: 'إغلاق السجل',
   noThreads: 'لا توجد محادثات بعد',
+  loadMore: 'تحميل المزيد',
+  loadOlder: 'تحميل الرسائل السابقة',
   rename: 'إعادة تسمية',
+  renamePrompt: 'العنوان الجديد',
   save: 'حفظ',
   cancel: 'إلغاء',
   delete: 'حذف',
+  deleteConfirm: 'حذف «{title}»؟',
   untitled: 'محادثة بلا عنوان',
   you: 'أنت',
   assistant: 'المساعد',
   copy: 'نسخ',
   copied: 'تم النسخ',
+  copyCode: 'نسخ الشيفرة',
   retry: 'إعادة المحاولة',
+  goodResponse: 'رد جيد',
+  badResponse: 'رد سيئ',
+  feedbackThanks: 'شكرًا على رأيك',
   responding: 'المساعد يرد…',
+  responseDone: 'أجاب المساعد: {text}',
+  responseStopped: 'تم إيقاف الرد',
   errorGeneric: 'حدث خطأ أثناء إنشاء الرد.',
+  errorRequest: 'فشل الطلب: {reason}',
+  threadLocked: 'هذه المحادثة مقفلة.',
+  threadClosed: 'هذه المحادثة مغلقة.',
+  showMore: 'عرض المزيد',
+  showLess: 'عرض أقل',
+  steps: 'الخطوات',
+  thoughtFor: 'فكّر لمدة {seconds} ث',
+  toolRunning: 'جارٍ تشغيل {name}…',
+  toolDone: 'تم تشغيل {name}',
+  toolFailed: 'فشل {name}: {reason}',
+  questions: 'أسئلة',
+  skip: 'تخطٍّ',
+  submitAnswers: 'إرسال الإجابات',
+  answered: 'تمت الإجابة',
+  skipped: 'تم التخطي',
+  otherAnswer: 'إجابة أخرى',
+  generatingImage: 'جارٍ إنشاء الصورة…',
+  generatedImage: 'صورة منشأة',
+  tools: 'الأدوات',
+  model: 'النموذج',
+  noTool: 'بلا أداة',
+  clear: 'مسح',
   messages: 'الرسائل',
+  composer: 'مربع كتابة الرسالة',
+  sources: 'المصادر',
+  math: 'معادلة',
+  imageBlocked: 'صورة من موقع آخر (لم تُحمَّل): {alt}',
+  quoted: 'ردًا على',
+  mentions: 'إشارة',
+  commands: 'الأوامر',
+  preview: 'معاينة',
+  notice: 'تنبيه',
+  dismiss: 'إغلاق',
+  chart: 'مخطط',
 };
 
 const he = {
@@ -150,11 +239,22 @@ const he = {
   placeholder: 'כתבו הודעה',
   send: 'שליחת הודעה',
   stop: 'עצירת התשובה',
+  attach: 'צירוף קבצים',
   newChat: 'שיחה חדשה',
   history: 'היסטוריית שיחות',
+  showHistory: 'הצגת ההיסטוריה',
+  hideHistory: 'סגירת ההיסטוריה',
+  rename: 'שינוי שם',
+  save: 'שמירה',
+  cancel: 'ביטול',
+  delete: 'מחיקה',
   copy: 'העתקה',
+  copied: 'הועתק',
   retry: 'ניסיון חוזר',
+  responding: 'העוזר עונה…',
+  errorGeneric: 'אירעה שגיאה ביצירת התשובה.',
   messages: 'הודעות',
+  composer: 'תיבת כתיבה',
 };
 
 const TABLES = { en, fr, ar, he };
@@ -169,12 +269,21 @@ export function isRtl(locale) {
   return RTL_LANGS.has(baseLanguage(locale));
 }
 
-/** Builds t(key, vars) for a locale. */
-export function translator(locale) {
-  const table = TABLES[baseLanguage(locale)] || en;
+/**
+ * Builds t(key, vars) over string tables ({lang: {key: text}}, `en` complete): the locale's
+ * table, then English, then the key itself.
+ */
+export function makeTranslator(tables, locale) {
+  const fallback = tables.en;
+  const table = tables[baseLanguage(locale)] || fallback;
   return (key, vars) => {
-    let s = table[key] ?? en[key] ?? key;
+    let s = table[key] ?? fallback[key] ?? key;
     if (vars) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
     return s;
   };
+}
+
+/** The element's t(key, vars) for a locale. */
+export function translator(locale) {
+  return makeTranslator(TABLES, locale);
 }

@@ -8,6 +8,7 @@
 import { resolveColor } from './colors.js';
 import { icon } from './icons.js';
 import { renderChart } from './chart.js';
+import { h } from './dom.js';
 
 const RADIUS = {
   none: '0', '2xs': '2px', xs: '4px', sm: '6px', md: '8px', lg: '12px', xl: '16px', '2xl': '20px',
@@ -21,13 +22,6 @@ const JUSTIFY = {
 
 const unit = (v) => (typeof v === 'number' ? `calc(var(--ck-space) * ${v})` : String(v));
 const dim = (v) => (typeof v === 'number' ? `${v}px` : String(v));
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined && text !== null) el.textContent = String(text);
-  return el;
-}
 
 function spacing(el, prop, value) {
   if (value == null) return;
@@ -153,7 +147,7 @@ R.Card = (n, ctx) => {
       if (primary && asForm) {
         card.addEventListener('submit', (ev) => {
           ev.preventDefault();
-          if (action) ctx.onAction(action, { el: btn, kind: 'confirm', form: card });
+          if (action) ctx.onAction(action, { el: btn, kind: 'confirm', form: card, collapse: n.collapsed ? body : null });
         });
       } else if (action) {
         btn.addEventListener('click', () => ctx.onAction(action, { el: btn, kind: 'confirm', form: asForm ? card : null, collapse: n.collapsed ? body : null }));
