@@ -5,8 +5,9 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Harness, artifact, axeAudit, consoleProblems, openPage } from './helpers.mjs';
+import { Harness, artifact, axeAudit, consoleProblems, e2e, openPage, tid, waitUntil } from './helpers.mjs';
 
 let hs;
 before(async () => { hs = await Harness.start(); });
@@ -81,5 +82,24 @@ test('the origin guard catches a request that leaves (so its silence means somet
     assert.deepEqual([...probe.foreign], ['GET http://127.0.0.2:9/x.png']);
   } finally {
     await probe.stop();
+  }
+});
+
+test('--ui-dir serves the same site from disk, and the chat works from it', async () => {
+  const dist = path.join(path.dirname(e2e.BIN), 'ui-dist'); // the build's own copy of the site
+  assert.ok(fs.existsSync(path.join(dist, 'index.html')), `${dist} holds the built site`);
+  const disk = await Harness.start({ args: ['--ui-dir', dist] });
+  try {
+    const page = await disk.page();
+    const res = await open(page);
+    assert.match(res.headers().etag, /^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$/, 'an mtime-size ETag: read from disk');
+    await tid(page, 'composer-input').fill('hello');
+    await tid(page, 'send-button').click();
+    await waitUntil(async () => (await page.locator('[data-item-type="assistant_message"]').count()) > 0, { what: 'an answer' });
+    assert.deepEqual(consoleProblems(page), []);
+    disk.assertStayedHome();
+    disk.assertNoPageErrors();
+  } finally {
+    await disk.stop();
   }
 });
