@@ -28,7 +28,18 @@ async function open(page, url = '/') {
 
 test('the page loads under its CSP with no console error, and reads /ui/config.json', async () => {
   const page = await hs.page();
+  const assets = [];
+  page.on('response', (r) => {
+    if (/^(script|stylesheet)$/.test(r.request().resourceType())) assets.push(r);
+  });
   const res = await open(page);
+  // What the browser got: the embedded gzip bytes, cacheable forever (hashed names).
+  assert.ok(assets.length >= 2, 'scripts and a stylesheet');
+  for (const r of assets) {
+    const h = await r.allHeaders();
+    assert.equal(h['content-encoding'], 'gzip', r.url());
+    assert.equal(h['cache-control'], 'public, max-age=31536000, immutable', r.url());
+  }
   assert.equal(res.headers()['content-security-policy'], "default-src 'self'");
   assert.notEqual(await page.title(), '');
   assert.deepEqual(consoleProblems(page), []);
