@@ -806,6 +806,7 @@ export class ChatKitChat extends HTMLElement {
       : { button: 'self', item: 'self', select: 'none', confirm: 'container' }[origin.kind] || 'self';
     const view = this.views.get(itemId);
     const busy = behaviour === 'self' ? origin.el : behaviour === 'container' ? view?.el : null;
+    const hadFocus = this.root.activeElement === origin.el ? origin.el.dataset.testid || '' : null;
     if (busy) {
       busy.setAttribute('aria-busy', 'true');
       busy.classList.add('ck-loading');
@@ -822,6 +823,7 @@ export class ChatKitChat extends HTMLElement {
         await this.runStream('threads.custom_action', params);
       }
       if (origin.collapse) origin.collapse.hidden = true;
+      if (hadFocus !== null) this.refocusWidget(itemId, hadFocus);
     } catch (err) {
       this.reportError(err);
       this.showError(this.t('errorRequest', { reason: err.message }), null);
@@ -832,6 +834,22 @@ export class ChatKitChat extends HTMLElement {
         busy.inert = false;
         if ('disabled' in busy) busy.disabled = false;
       }
+    }
+  }
+
+  /**
+   * After an action re-rendered a widget, the focused control is gone: focus its counterpart in
+   * the new widget (same test id, i.e. same label), else the first control, else the item.
+   */
+  refocusWidget(itemId, testid) {
+    const view = this.views.get(itemId);
+    if (!view || view.el.contains(this.root.activeElement)) return;
+    const same = testid && view.el.querySelector(`[data-testid="${CSS.escape(testid)}"]`);
+    const target = same || view.el.querySelector('button:not(:disabled), input, select, textarea');
+    if (target) target.focus();
+    else {
+      view.el.tabIndex = -1;
+      view.el.focus();
     }
   }
 
@@ -889,6 +907,7 @@ export class ChatKitChat extends HTMLElement {
         }
       }
       if (this.response) return;
+      this.composer.focus(); // the questions are replaced by their answers
       this.runStream('threads.add_structured_input', {
         thread_id: this.threadId, item_id: item.id, input: { status, answers },
       });
