@@ -184,7 +184,7 @@ export class ChatKitChat extends HTMLElement {
     const body = h('div', 'ck-body');
     this.history = new HistoryPanel(this);
     const main = h('section', 'ck-main');
-    main.setAttribute('aria-labelledby', 'ck-title');
+    this.mainEl = main;
     this.scroller = h('div', 'ck-scroll');
     this.scroller.part = 'messages';
     this.scroller.dataset.testid = 'message-list';
@@ -354,6 +354,14 @@ export class ChatKitChat extends HTMLElement {
       this.disclaimer.classList.toggle('ck-high-contrast', !!disc.highContrast);
     }
     this.olderBtn.textContent = t('loadOlder');
+    // frameTitle names the chat region (ChatKit's iframe title); otherwise the thread title does.
+    if (o.frameTitle) {
+      this.mainEl.setAttribute('aria-label', String(o.frameTitle));
+      this.mainEl.removeAttribute('aria-labelledby');
+    } else {
+      this.mainEl.removeAttribute('aria-label');
+      this.mainEl.setAttribute('aria-labelledby', 'ck-title');
+    }
     this.scroller.setAttribute('aria-label', t('messages'));
   }
 
