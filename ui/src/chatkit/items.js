@@ -278,9 +278,26 @@ function renderWorkflow(view, item) {
   return { el: li, update };
 }
 
+/** A stand-alone task: collapsible (closed by default) when it has more than its title line. */
 function renderTask(view, item) {
   const li = shell(item, 'task-item');
-  const update = (it) => li.replaceChildren(taskView(view, it.task || {}));
+  let open = false;
+  const update = (it) => {
+    const body = taskView(view, it.task || {});
+    const head = body.querySelector('.ck-task-head');
+    if (body.children.length < 2) {
+      li.replaceChildren(body);
+      return;
+    }
+    const details = h('details', 'ck-task-details');
+    details.open = open;
+    details.addEventListener('toggle', () => { open = details.open; });
+    const summary = h('summary', 'ck-workflow-summary');
+    summary.append(...head.childNodes);
+    head.remove();
+    details.append(summary, body);
+    li.replaceChildren(details);
+  };
   update(item);
   return { el: li, update };
 }
