@@ -236,6 +236,12 @@ export class ChatKitChat extends HTMLElement {
       this.composer.addFiles([...ev.dataTransfer.files]);
     });
     root.addEventListener('click', (ev) => {
+      const link = ev.target.closest && ev.target.closest('a.ck-deeplink');
+      if (link) {
+        ev.preventDefault();
+        this.emit('chatkit.deeplink', deeplink(link.getAttribute('href')));
+        return;
+      }
       const btn = ev.target.closest && ev.target.closest('.ck-copy-code');
       if (btn) {
         const code = btn.closest('.ck-code-block')?.querySelector('code');
@@ -1106,6 +1112,15 @@ export class ChatKitChat extends HTMLElement {
     const error = err instanceof Error ? err : new Error(String(err));
     this.emit('chatkit.error', { error });
   }
+}
+
+/** `chatkit-link://name/more?k=v` → {name: "name/more", data: {k: "v"}}. */
+function deeplink(href) {
+  const rest = String(href).replace(/^chatkit-link:(\/\/)?/i, '');
+  const q = rest.indexOf('?');
+  const name = decodeURIComponent(q < 0 ? rest : rest.slice(0, q));
+  const data = q < 0 ? {} : Object.fromEntries(new URLSearchParams(rest.slice(q + 1)));
+  return { name, data };
 }
 
 function appendWidgetText(node, id, delta) {

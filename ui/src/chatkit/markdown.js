@@ -62,7 +62,11 @@ const marked = new Marked({
   },
 });
 
+// DOMPurify's default URI rule, plus chatkit-link: (deep links the host page handles).
+const ALLOWED_URI = /^(?:(?:https?|mailto|tel|chatkit-link):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i;
+
 const PURIFY_CONFIG = {
+  ALLOWED_URI_REGEXP: ALLOWED_URI,
   ADD_ATTR: ['data-tex', 'data-display', 'data-lang', 'target'],
   FORBID_ATTR: ['style'],
   FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
@@ -151,9 +155,13 @@ function placeCitations(root, citations) {
 
 function decorate(root, ctx) {
   for (const a of root.querySelectorAll('a[href]')) {
+    a.dir = 'auto';
+    if (/^chatkit-link:/i.test(a.getAttribute('href'))) {
+      a.classList.add('ck-deeplink'); // handled by the element (chatkit.deeplink)
+      continue;
+    }
     a.target = '_blank';
     a.rel = 'noopener noreferrer';
-    a.dir = 'auto';
   }
   for (const img of root.querySelectorAll('img')) {
     let url = null;
