@@ -162,23 +162,30 @@ export class Board {
     this.render();
   }
 
-  /** Follows /api/events; reconnects with backoff and reloads the list after a gap. */
+  /**
+   * Follows /api/events; reconnects with backoff. After a gap the list is reloaded at once (in
+   * parallel with the new feed, whose response may only start with its first event), and that
+   * reload is what tells the page the server is back.
+   */
   async follow() {
     for (;;) {
       const controller = new AbortController();
       this.feedAbort = controller;
+      const feed = this.sessions.fetch('/api/events', { signal: controller.signal, headers: { Accept: 'text/event-stream' } });
+      feed.catch(() => {}); // handled below; a failed reload may abandon it first
       try {
-        const res = await this.sessions.fetch('/api/events', { signal: controller.signal, headers: { Accept: 'text/event-stream' } });
-        if (!res.ok || !res.body) throw new Error(await errorText(res));
         if (this.feedLost) {
-          this.feedLost = false;
           await this.reload();
+          this.feedLost = false;
           this.hooks.onRecovered('feed');
         }
+        const res = await feed;
+        if (!res.ok || !res.body) throw new Error(await errorText(res));
         this.retryDelay = 1000;
         await readEventStream(res.body, (data) => this.onEvent(data));
       } catch (err) {
-        if (controller.signal.aborted && this.stopped) return;
+        controller.abort();
+        if (this.stopped) return;
         this.hooks.onProblem('feed', err);
       }
       if (this.stopped) return;
