@@ -192,7 +192,15 @@ export class ChatKitChat extends HTMLElement {
     this.scroller.addEventListener('scroll', () => {
       const s = this.scroller;
       this.stuck = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+      this.jumpBtn.hidden = this.stuck;
     }, { passive: true });
+    // Shown while the reader is scrolled up: back to the newest message.
+    this.jumpBtn = iconButton('chevron-right', '', 'jump-to-latest', 'ck-icon-btn ck-jump');
+    this.jumpBtn.hidden = true;
+    this.jumpBtn.addEventListener('click', () => {
+      this.scrollToBottom(true);
+      this.composer.focus();
+    });
     this.startScreen = h('div', 'ck-start');
     this.startScreen.part = 'start-screen';
     this.olderBtn = h('button', 'ck-older');
@@ -211,7 +219,7 @@ export class ChatKitChat extends HTMLElement {
     this.composer = new Composer(this);
     this.disclaimer = h('div', 'ck-disclaimer ck-md');
     this.disclaimer.part = 'disclaimer';
-    main.append(this.scroller, this.notices, this.composer.el, this.disclaimer);
+    main.append(this.scroller, this.jumpBtn, this.notices, this.composer.el, this.disclaimer);
     body.append(this.history.el, main);
     this.live = h('div', 'ck-sr-only');
     this.live.setAttribute('aria-live', 'polite');
@@ -360,6 +368,8 @@ export class ChatKitChat extends HTMLElement {
       this.disclaimer.classList.toggle('ck-high-contrast', !!disc.highContrast);
     }
     this.olderBtn.textContent = t('loadOlder');
+    this.jumpBtn.setAttribute('aria-label', t('jumpToLatest'));
+    this.jumpBtn.title = t('jumpToLatest');
     // frameTitle names the chat region (ChatKit's iframe title); otherwise the thread title does.
     if (o.frameTitle) {
       this.mainEl.setAttribute('aria-label', String(o.frameTitle));
