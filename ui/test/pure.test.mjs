@@ -175,3 +175,21 @@ test('streaming Markdown: frozen chunks render exactly like the whole text', () 
     assert.equal(normalize(chunked), normalize(whole));
   }
 });
+
+test('strings: every complete table has exactly the English keys', async () => {
+  const { readFile } = await import('node:fs/promises');
+  for (const [file, complete] of [['../src/chatkit/strings.js', ['fr', 'es', 'de', 'ar']], ['../src/app/strings.js', ['fr', 'es', 'de', 'ar']]]) {
+    const text = await readFile(new URL(file, import.meta.url), 'utf8');
+    const keysOf = (name) => {
+      const m = new RegExp(`const ${name} = \\{([\\s\\S]*?)\\n\\};`).exec(text);
+      return [...m[1].matchAll(/^ {2}(\w+):/gm)].map((x) => x[1]).sort();
+    };
+    // The prompts the start screen sends stay English (the built-in agent reads English).
+    const en = keysOf('en').filter((k) => !/^prompt\w+Text$/.test(k));
+    for (const lang of complete) {
+      const keys = keysOf(lang);
+      assert.deepEqual(en.filter((k) => !keys.includes(k)), [], `${file} ${lang} lacks keys`);
+      assert.deepEqual(keys.filter((k) => !en.includes(k)), [], `${file} ${lang} has unknown keys`);
+    }
+  }
+});
