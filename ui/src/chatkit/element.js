@@ -368,6 +368,7 @@ export class ChatKitChat extends HTMLElement {
       this.disclaimer.classList.toggle('ck-high-contrast', !!disc.highContrast);
     }
     this.olderBtn.textContent = t('loadOlder');
+    this.rootEl.dataset.dropLabel = t('dropFiles');
     this.jumpBtn.setAttribute('aria-label', t('jumpToLatest'));
     this.jumpBtn.title = t('jumpToLatest');
     // frameTitle names the chat region (ChatKit's iframe title); otherwise the thread title does.

@@ -134,4 +134,3 @@ export function icon(name, className = 'ck-icon') {
   return svg;
 }
 
-export const ICON_NAMES = Object.keys(NAMES);

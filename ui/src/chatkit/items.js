@@ -57,6 +57,7 @@ function renderUser(view, item) {
   const li = shell(item, 'user');
   li.part = 'user-message';
   const bubble = h('div', 'ck-bubble');
+  bubble.append(h('span', 'ck-sr-only', `${view.t('you')}: `));
   if (item.quoted_text) {
     const q = h('blockquote', 'ck-quote', item.quoted_text);
     q.dir = 'auto';
@@ -98,7 +99,7 @@ function renderAssistant(view, item, streaming) {
   const li = shell(item, 'assistant');
   li.part = 'assistant-message';
   const body = h('div', 'ck-assistant-body');
-  li.append(body);
+  li.append(h('span', 'ck-sr-only', `${view.t('assistant')}:`), body);
   const parts = []; // per content index: {el, md, sources}
   const sourcesEl = h('div', 'ck-sources');
   const actions = actionRow(view, item, () => assistantText(view.items.get(item.id) || item));

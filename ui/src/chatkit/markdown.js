@@ -73,14 +73,6 @@ const PURIFY_CONFIG = {
   RETURN_DOM_FRAGMENT: true,
 };
 
-/** Markdown → sanitized HTML string (used where no DOM post-processing is needed). */
-export function markdownToHtml(text) {
-  return DOMPurify.sanitize(marked.parse(String(text || '')), {
-    ...PURIFY_CONFIG,
-    RETURN_DOM_FRAGMENT: false,
-  });
-}
-
 /**
  * Renders Markdown into a sanitized DocumentFragment and post-processes it: links open in a new
  * tab without opener, images from origins that are not allowed become text (no third-party
