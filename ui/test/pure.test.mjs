@@ -62,6 +62,19 @@ test('streaming Markdown: list items and indented lines continue the block befor
   assert.equal(stableBoundary(after, 0), after.indexOf('Paragraph'));
 });
 
+test('streaming Markdown: a paragraph starting with a space is a new block, except inside a list', () => {
+  const para = 'A\n\n B\n';
+  assert.equal(stableBoundary(para, 0), para.indexOf(' B'));
+  const list = '- a\n\n b\n\n- c\n';
+  assert.equal(stableBoundary(list, 0), 0);
+  const after = `${list}\nNext\n`;
+  assert.equal(stableBoundary(after, 0), after.indexOf('Next'));
+  const newList = 'Para\n\n- item\n';
+  assert.equal(stableBoundary(newList, 0), newList.indexOf('- item'));
+  const code = 'Para\n\n    code1\n\n    code2\n';
+  assert.equal(stableBoundary(code, 0), 0);
+});
+
 test('streaming Markdown: scanning starts at the frozen offset', () => {
   const text = 'a\n\nb\n\nc\n\nd';
   const first = stableBoundary(text, 0);
@@ -116,4 +129,67 @@ test('strings: fallback to English, placeholders, RTL detection', () => {
   assert.equal(isRtl('ar-EG'), true);
   assert.equal(isRtl('he'), true);
   assert.equal(isRtl('en-US'), false);
+});
+
+// Rendering the frozen chunks one by one must give the same HTML as rendering the whole text:
+// that is what makes freezing (and the cheap end of a stream) correct.
+import { Marked } from 'marked';
+
+function frozenRender(tokens) {
+  const md = new Marked({ gfm: true });
+  let text = '';
+  let frozenEnd = 0;
+  let html = '';
+  for (const tok of tokens) {
+    text += tok;
+    const b = stableBoundary(text, frozenEnd);
+    if (b > frozenEnd) {
+      html += md.parse(text.slice(frozenEnd, b));
+      frozenEnd = b;
+    }
+  }
+  return { chunked: html + md.parse(text.slice(frozenEnd)), whole: md.parse(text) };
+}
+
+const normalize = (html) => html.replace(/\n+/g, '\n').trim();
+
+test('streaming Markdown: frozen chunks render exactly like the whole text', () => {
+  const samples = [
+    // words with leading spaces, loose lists, headings (like a model's token stream)
+    (() => {
+      const out = [];
+      const words = ['tasks', 'today', 'plan', 'review', 'the', 'milk'];
+      for (let k = 0; k < 600; k++) {
+        if (k % 120 === 0) out.push(k ? `\n\n## Part ${k / 120 + 1}\n\n` : '## Part 1\n\n');
+        else if (k % 40 === 0) out.push('\n\n- ');
+        else if (k % 33 === 0) out.push(' **important**');
+        else out.push(` ${words[k % words.length]}`);
+      }
+      return out;
+    })(),
+    [...'Intro para\n\n```js\nconst a = 1;\n\nconst b = 2;\n```\n\nAfter code.\n\n1. one\n2. two\n\n   still two\n\n3. three\n\nDone.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quote\n\n> more quote\n\nEnd\n'],
+    'First\n\nSecond *em*\n\n    code1\n\n    code2\n\nThird\n\n$$\nx^2\n\n$$\n\nLast'.split(/(?<=\s)/),
+  ];
+  for (const tokens of samples) {
+    const { chunked, whole } = frozenRender(tokens);
+    assert.equal(normalize(chunked), normalize(whole));
+  }
+});
+
+test('strings: every complete table has exactly the English keys', async () => {
+  const { readFile } = await import('node:fs/promises');
+  for (const [file, complete] of [['../src/chatkit/strings.js', ['fr', 'es', 'de', 'ar']], ['../src/app/strings.js', ['fr', 'es', 'de', 'ar']]]) {
+    const text = await readFile(new URL(file, import.meta.url), 'utf8');
+    const keysOf = (name) => {
+      const m = new RegExp(`const ${name} = \\{([\\s\\S]*?)\\n\\};`).exec(text);
+      return [...m[1].matchAll(/^ {2}(\w+):/gm)].map((x) => x[1]).sort();
+    };
+    // The prompts the start screen sends stay English (the built-in agent reads English).
+    const en = keysOf('en').filter((k) => !/^prompt\w+Text$/.test(k));
+    for (const lang of complete) {
+      const keys = keysOf(lang);
+      assert.deepEqual(en.filter((k) => !keys.includes(k)), [], `${file} ${lang} lacks keys`);
+      assert.deepEqual(keys.filter((k) => !en.includes(k)), [], `${file} ${lang} has unknown keys`);
+    }
+  }
 });

@@ -53,6 +53,7 @@ export class Board {
     add.setAttribute('aria-label', t('addTask'));
     this.addTitle = this.field(add, 'input', t('newTitle'), { name: 'title', required: true, maxLength: 500, placeholder: t('newTitlePlaceholder'), testid: 'board-add-title', wide: true });
     this.addDue = this.field(add, 'input', t('due'), { name: 'due_date', type: 'date', testid: 'board-add-due' });
+    this.addTime = this.field(add, 'input', t('dueTime'), { name: 'due_time', type: 'time', testid: 'board-add-time' });
     this.addPriority = this.prioritySelect(add, t('priority'), 'board-add-priority');
     this.addTags = this.field(add, 'input', t('tags'), { name: 'tags', placeholder: t('tagsPlaceholder'), testid: 'board-add-tags' });
     const addBtn = h('button', 'app-btn app-btn-primary', t('addTask'));
@@ -162,23 +163,30 @@ export class Board {
     this.render();
   }
 
-  /** Follows /api/events; reconnects with backoff and reloads the list after a gap. */
+  /**
+   * Follows /api/events; reconnects with backoff. After a gap the list is reloaded at once (in
+   * parallel with the new feed, whose response may only start with its first event), and that
+   * reload is what tells the page the server is back.
+   */
   async follow() {
     for (;;) {
       const controller = new AbortController();
       this.feedAbort = controller;
+      const feed = this.sessions.fetch('/api/events', { signal: controller.signal, headers: { Accept: 'text/event-stream' } });
+      feed.catch(() => {}); // handled below; a failed reload may abandon it first
       try {
-        const res = await this.sessions.fetch('/api/events', { signal: controller.signal, headers: { Accept: 'text/event-stream' } });
-        if (!res.ok || !res.body) throw new Error(await errorText(res));
         if (this.feedLost) {
-          this.feedLost = false;
           await this.reload();
+          this.feedLost = false;
           this.hooks.onRecovered('feed');
         }
+        const res = await feed;
+        if (!res.ok || !res.body) throw new Error(await errorText(res));
         this.retryDelay = 1000;
         await readEventStream(res.body, (data) => this.onEvent(data));
       } catch (err) {
-        if (controller.signal.aborted && this.stopped) return;
+        controller.abort();
+        if (this.stopped) return;
         this.hooks.onProblem('feed', err);
       }
       if (this.stopped) return;
@@ -243,12 +251,14 @@ export class Board {
     }
     const body = { title, priority: this.addPriority.value || 'normal' };
     if (this.addDue.value) body.due_date = this.addDue.value;
+    if (this.addDue.value && this.addTime.value) body.due_time = this.addTime.value;
     const tags = parseTags(this.addTags.value);
     if (tags.length) body.tags = tags;
     const ok = await this.mutate('/api/tasks', { method: 'POST', body: JSON.stringify(body) }, (task) => this.tasks.set(task.id, task));
     if (ok) {
       this.addTitle.value = '';
       this.addDue.value = '';
+      this.addTime.value = '';
       this.addTags.value = '';
       this.addPriority.value = 'normal';
       this.addTitle.focus();
@@ -387,6 +397,8 @@ export class Board {
     title.value = task.title;
     const due = this.field(form, 'input', t('due'), { name: 'due_date', type: 'date', testid: 'board-edit-due' });
     due.value = task.due_date || '';
+    const time = this.field(form, 'input', t('dueTime'), { name: 'due_time', type: 'time', testid: 'board-edit-time' });
+    time.value = task.due_time || '';
     const prio = this.prioritySelect(form, t('priority'), 'board-edit-priority');
     prio.value = task.priority;
     const tags = this.field(form, 'input', t('tags'), { name: 'tags', testid: 'board-edit-tags' });
@@ -417,6 +429,7 @@ export class Board {
         title: title.value.trim(),
         priority: prio.value,
         due_date: due.value || null,
+        due_time: due.value && time.value ? time.value : null,
         tags: parseTags(tags.value),
         notes: notes.value.trim() ? notes.value : null,
       };

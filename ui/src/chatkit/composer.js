@@ -73,6 +73,9 @@ export class Composer {
     this.file.setAttribute('aria-hidden', 'true');
     const bar = h('div', 'ck-composer-bar');
     this.attachBtn = iconButton('attach', '', 'attach-button');
+    this.micBtn = iconButton('mic', '', 'dictation-button');
+    this.micBtn.setAttribute('aria-pressed', 'false');
+    this.micBtn.addEventListener('click', () => this.toggleDictation());
     this.mentionBtn = h('button', 'ck-icon-btn ck-at', '@');
     this.mentionBtn.type = 'button';
     this.mentionBtn.dataset.testid = 'mention-button';
@@ -88,7 +91,7 @@ export class Composer {
     this.stopBtn.part = 'stop-button';
     this.stopBtn.hidden = true;
     const spacer = h('span', 'ck-grow');
-    bar.append(this.attachBtn, this.mentionBtn, this.toolSelect, this.modelSelect, spacer, this.sendBtn, this.stopBtn);
+    bar.append(this.attachBtn, this.mentionBtn, this.micBtn, this.toolSelect, this.modelSelect, spacer, this.sendBtn, this.stopBtn);
     this.statusEl = h('p', 'ck-composer-status');
     this.statusEl.setAttribute('role', 'status');
     form.append(this.quoteEl, this.attachmentsEl, this.input, this.mentions, bar, this.file, this.statusEl);
@@ -137,6 +140,10 @@ export class Composer {
     this.stopBtn.setAttribute('aria-label', t('stop'));
     this.stopBtn.title = t('stop');
     this.attachBtn.hidden = !this.attachmentsEnabled();
+    const dictation = o.dictation && o.dictation.enabled && typeof MediaRecorder !== 'undefined' && navigator.mediaDevices;
+    this.micBtn.hidden = !dictation;
+    this.micBtn.setAttribute('aria-label', t(this.recorder ? 'dictationStop' : 'dictation'));
+    this.micBtn.title = this.micBtn.getAttribute('aria-label');
     const ent = this.view.options.entities || {};
     this.mentionBtn.hidden = !(ent.showComposerMenu && typeof ent.onTagSearch === 'function');
     this.mentionBtn.setAttribute('aria-label', t('mentions'));
@@ -330,6 +337,71 @@ export class Composer {
       this.view.reportError(err);
     }
     this.updateSend();
+  }
+
+  // ---- dictation (composer.dictation → input.transcribe) -------------------------------------
+
+  async toggleDictation() {
+    if (this.recorder) {
+      this.recorder.stop();
+      return;
+    }
+    const { t } = this.view;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (err) {
+      this.statusEl.textContent = t('dictationFailed', { reason: err.message });
+      return;
+    }
+    // The types input.transcribe takes, in the protocol's order of preference.
+    const type = ['audio/webm;codecs=opus', 'audio/mp4', 'audio/ogg;codecs=opus']
+      .find((m) => MediaRecorder.isTypeSupported(m)) || '';
+    const recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    const chunks = [];
+    recorder.addEventListener('dataavailable', (ev) => chunks.push(ev.data));
+    recorder.addEventListener('stop', () => {
+      for (const track of stream.getTracks()) track.stop();
+      this.recorder = null;
+      this.setRecording(false);
+      this.transcribe(new Blob(chunks, { type: recorder.mimeType || type }));
+    });
+    this.recorder = recorder;
+    recorder.start();
+    this.setRecording(true);
+  }
+
+  setRecording(on) {
+    const label = this.view.t(on ? 'dictationStop' : 'dictation');
+    this.micBtn.setAttribute('aria-pressed', String(on));
+    this.micBtn.setAttribute('aria-label', label);
+    this.micBtn.title = label;
+    this.micBtn.classList.toggle('ck-recording', on);
+    this.view.live.textContent = on ? this.view.t('listening') : '';
+  }
+
+  async transcribe(blob) {
+    const { t } = this.view;
+    if (!blob.size) return;
+    this.statusEl.textContent = t('transcribing');
+    try {
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let binary = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      const res = await this.view.api.json('input.transcribe', { audio_base64: btoa(binary), mime_type: blob.type });
+      const text = String(res.text || '').trim();
+      const pos = this.input.selectionStart ?? this.input.value.length;
+      const left = this.input.value.slice(0, pos);
+      const insert = left && !/\s$/.test(left) && text ? ` ${text}` : text;
+      this.input.value = left + insert + this.input.value.slice(pos);
+      this.statusEl.textContent = '';
+      this.autosize();
+      this.updateSend();
+      this.input.focus();
+    } catch (err) {
+      this.statusEl.textContent = t('dictationFailed', { reason: err.message });
+      this.view.reportError(err);
+    }
   }
 
   // ---- attachments -----------------------------------------------------------------------

@@ -184,7 +184,7 @@ export class ChatKitChat extends HTMLElement {
     const body = h('div', 'ck-body');
     this.history = new HistoryPanel(this);
     const main = h('section', 'ck-main');
-    main.setAttribute('aria-labelledby', 'ck-title');
+    this.mainEl = main;
     this.scroller = h('div', 'ck-scroll');
     this.scroller.part = 'messages';
     this.scroller.dataset.testid = 'message-list';
@@ -192,7 +192,15 @@ export class ChatKitChat extends HTMLElement {
     this.scroller.addEventListener('scroll', () => {
       const s = this.scroller;
       this.stuck = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+      this.jumpBtn.hidden = this.stuck;
     }, { passive: true });
+    // Shown while the reader is scrolled up: back to the newest message.
+    this.jumpBtn = iconButton('chevron-right', '', 'jump-to-latest', 'ck-icon-btn ck-jump');
+    this.jumpBtn.hidden = true;
+    this.jumpBtn.addEventListener('click', () => {
+      this.scrollToBottom(true);
+      this.composer.focus();
+    });
     this.startScreen = h('div', 'ck-start');
     this.startScreen.part = 'start-screen';
     this.olderBtn = h('button', 'ck-older');
@@ -211,7 +219,7 @@ export class ChatKitChat extends HTMLElement {
     this.composer = new Composer(this);
     this.disclaimer = h('div', 'ck-disclaimer ck-md');
     this.disclaimer.part = 'disclaimer';
-    main.append(this.scroller, this.notices, this.composer.el, this.disclaimer);
+    main.append(this.scroller, this.jumpBtn, this.notices, this.composer.el, this.disclaimer);
     body.append(this.history.el, main);
     this.live = h('div', 'ck-sr-only');
     this.live.setAttribute('aria-live', 'polite');
@@ -236,6 +244,12 @@ export class ChatKitChat extends HTMLElement {
       this.composer.addFiles([...ev.dataTransfer.files]);
     });
     root.addEventListener('click', (ev) => {
+      const link = ev.target.closest && ev.target.closest('a.ck-deeplink');
+      if (link) {
+        ev.preventDefault();
+        this.emit('chatkit.deeplink', deeplink(link.getAttribute('href')));
+        return;
+      }
       const btn = ev.target.closest && ev.target.closest('.ck-copy-code');
       if (btn) {
         const code = btn.closest('.ck-code-block')?.querySelector('code');
@@ -354,6 +368,17 @@ export class ChatKitChat extends HTMLElement {
       this.disclaimer.classList.toggle('ck-high-contrast', !!disc.highContrast);
     }
     this.olderBtn.textContent = t('loadOlder');
+    this.rootEl.dataset.dropLabel = t('dropFiles');
+    this.jumpBtn.setAttribute('aria-label', t('jumpToLatest'));
+    this.jumpBtn.title = t('jumpToLatest');
+    // frameTitle names the chat region (ChatKit's iframe title); otherwise the thread title does.
+    if (o.frameTitle) {
+      this.mainEl.setAttribute('aria-label', String(o.frameTitle));
+      this.mainEl.removeAttribute('aria-labelledby');
+    } else {
+      this.mainEl.removeAttribute('aria-label');
+      this.mainEl.setAttribute('aria-labelledby', 'ck-title');
+    }
     this.scroller.setAttribute('aria-label', t('messages'));
   }
 
@@ -806,6 +831,7 @@ export class ChatKitChat extends HTMLElement {
       : { button: 'self', item: 'self', select: 'none', confirm: 'container' }[origin.kind] || 'self';
     const view = this.views.get(itemId);
     const busy = behaviour === 'self' ? origin.el : behaviour === 'container' ? view?.el : null;
+    const hadFocus = this.root.activeElement === origin.el ? origin.el.dataset.testid || '' : null;
     if (busy) {
       busy.setAttribute('aria-busy', 'true');
       busy.classList.add('ck-loading');
@@ -822,6 +848,7 @@ export class ChatKitChat extends HTMLElement {
         await this.runStream('threads.custom_action', params);
       }
       if (origin.collapse) origin.collapse.hidden = true;
+      if (hadFocus !== null) this.refocusWidget(itemId, hadFocus);
     } catch (err) {
       this.reportError(err);
       this.showError(this.t('errorRequest', { reason: err.message }), null);
@@ -832,6 +859,22 @@ export class ChatKitChat extends HTMLElement {
         busy.inert = false;
         if ('disabled' in busy) busy.disabled = false;
       }
+    }
+  }
+
+  /**
+   * After an action re-rendered a widget, the focused control is gone: focus its counterpart in
+   * the new widget (same test id, i.e. same label), else the first control, else the item.
+   */
+  refocusWidget(itemId, testid) {
+    const view = this.views.get(itemId);
+    if (!view || view.el.contains(this.root.activeElement)) return;
+    const same = testid && view.el.querySelector(`[data-testid="${CSS.escape(testid)}"]`);
+    const target = same || view.el.querySelector('button:not(:disabled), input, select, textarea');
+    if (target) target.focus();
+    else {
+      view.el.tabIndex = -1;
+      view.el.focus();
     }
   }
 
@@ -889,6 +932,7 @@ export class ChatKitChat extends HTMLElement {
         }
       }
       if (this.response) return;
+      this.composer.focus(); // the questions are replaced by their answers
       this.runStream('threads.add_structured_input', {
         thread_id: this.threadId, item_id: item.id, input: { status, answers },
       });
@@ -1079,6 +1123,15 @@ export class ChatKitChat extends HTMLElement {
     const error = err instanceof Error ? err : new Error(String(err));
     this.emit('chatkit.error', { error });
   }
+}
+
+/** `chatkit-link://name/more?k=v` → {name: "name/more", data: {k: "v"}}. */
+function deeplink(href) {
+  const rest = String(href).replace(/^chatkit-link:(\/\/)?/i, '');
+  const q = rest.indexOf('?');
+  const name = decodeURIComponent(q < 0 ? rest : rest.slice(0, q));
+  const data = q < 0 ? {} : Object.fromEntries(new URLSearchParams(rest.slice(q + 1)));
+  return { name, data };
 }
 
 function appendWidgetText(node, id, delta) {

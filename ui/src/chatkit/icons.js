@@ -71,6 +71,7 @@ const P = {
   sun: 'M12 8a4 4 0 1 0 0 8a4 4 0 1 0 0-8zM12 2v2M12 20v2M4 12H2M22 12h-2M5 5l1.5 1.5M17.5 17.5L19 19M5 19l1.5-1.5M17.5 6.5L19 5',
   moon: 'M20 14.5A8 8 0 1 1 9.5 4a6.5 6.5 0 0 0 10.5 10.5z',
   attach: 'M20 11l-8 8a5 5 0 0 1-7-7l8-8a3.5 3.5 0 0 1 5 5l-8 8a2 2 0 0 1-3-3l7-7',
+  mic: 'M9 5a3 3 0 0 1 6 0v6a3 3 0 0 1-6 0zM5 11a7 7 0 0 0 14 0M12 18v3',
   send: 'M12 19V5M6 11l6-6l6 6',
   stop: 'M7 7h10v10H7z',
   copy: 'M9 9h11v11H9zM5 15H4V4h11v1',
@@ -109,7 +110,7 @@ const NAMES = {
   'sidebar-open-right': 'sidebar', 'sidebar-collapse-left': 'sidebar',
   'sidebar-collapse-right': 'sidebar', 'collapse-left': 'chevronL', 'collapse-right': 'chevronR',
   'expand-left': 'chevronL', 'expand-right': 'chevronR', 'dots-horizontal-circle': 'dotsH',
-  attach: 'attach', send: 'send', stop: 'stop', copy: 'copy', 'thumb-up': 'thumbUp',
+  attach: 'attach', mic: 'mic', send: 'send', stop: 'stop', copy: 'copy', 'thumb-up': 'thumbUp',
   'thumb-down': 'thumbDown', trash: 'trash', warning: 'warning',
 };
 
@@ -133,4 +134,3 @@ export function icon(name, className = 'ck-icon') {
   return svg;
 }
 
-export const ICON_NAMES = Object.keys(NAMES);

@@ -57,6 +57,7 @@ function renderUser(view, item) {
   const li = shell(item, 'user');
   li.part = 'user-message';
   const bubble = h('div', 'ck-bubble');
+  bubble.append(h('span', 'ck-sr-only', `${view.t('you')}: `));
   if (item.quoted_text) {
     const q = h('blockquote', 'ck-quote', item.quoted_text);
     q.dir = 'auto';
@@ -98,7 +99,7 @@ function renderAssistant(view, item, streaming) {
   const li = shell(item, 'assistant');
   li.part = 'assistant-message';
   const body = h('div', 'ck-assistant-body');
-  li.append(body);
+  li.append(h('span', 'ck-sr-only', `${view.t('assistant')}:`), body);
   const parts = []; // per content index: {el, md, sources}
   const sourcesEl = h('div', 'ck-sources');
   const actions = actionRow(view, item, () => assistantText(view.items.get(item.id) || item));
@@ -278,9 +279,26 @@ function renderWorkflow(view, item) {
   return { el: li, update };
 }
 
+/** A stand-alone task: collapsible (closed by default) when it has more than its title line. */
 function renderTask(view, item) {
   const li = shell(item, 'task-item');
-  const update = (it) => li.replaceChildren(taskView(view, it.task || {}));
+  let open = false;
+  const update = (it) => {
+    const body = taskView(view, it.task || {});
+    const head = body.querySelector('.ck-task-head');
+    if (body.children.length < 2) {
+      li.replaceChildren(body);
+      return;
+    }
+    const details = h('details', 'ck-task-details');
+    details.open = open;
+    details.addEventListener('toggle', () => { open = details.open; });
+    const summary = h('summary', 'ck-workflow-summary');
+    summary.append(...head.childNodes);
+    head.remove();
+    details.append(summary, body);
+    li.replaceChildren(details);
+  };
   update(item);
   return { el: li, update };
 }

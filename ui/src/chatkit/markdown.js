@@ -62,20 +62,16 @@ const marked = new Marked({
   },
 });
 
+// DOMPurify's default URI rule, plus chatkit-link: (deep links the host page handles).
+const ALLOWED_URI = /^(?:(?:https?|mailto|tel|chatkit-link):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i;
+
 const PURIFY_CONFIG = {
+  ALLOWED_URI_REGEXP: ALLOWED_URI,
   ADD_ATTR: ['data-tex', 'data-display', 'data-lang', 'target'],
   FORBID_ATTR: ['style'],
   FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
   RETURN_DOM_FRAGMENT: true,
 };
-
-/** Markdown → sanitized HTML string (used where no DOM post-processing is needed). */
-export function markdownToHtml(text) {
-  return DOMPurify.sanitize(marked.parse(String(text || '')), {
-    ...PURIFY_CONFIG,
-    RETURN_DOM_FRAGMENT: false,
-  });
-}
 
 /**
  * Renders Markdown into a sanitized DocumentFragment and post-processes it: links open in a new
@@ -151,9 +147,13 @@ function placeCitations(root, citations) {
 
 function decorate(root, ctx) {
   for (const a of root.querySelectorAll('a[href]')) {
+    a.dir = 'auto';
+    if (/^chatkit-link:/i.test(a.getAttribute('href'))) {
+      a.classList.add('ck-deeplink'); // handled by the element (chatkit.deeplink)
+      continue;
+    }
     a.target = '_blank';
     a.rel = 'noopener noreferrer';
-    a.dir = 'auto';
   }
   for (const img of root.querySelectorAll('img')) {
     let url = null;
@@ -223,29 +223,37 @@ function queueMath(root) {
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const REF_DEFINITION = /^ {0,3}\[[^\]\n]+\]:\s*\S/m;
-const LIST_OR_INDENT = /^(?:[ \t]+\S|[-*+][ \t]|\d{1,9}[.)][ \t])/;
+const LIST_ITEM = /^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)/;
 
 /**
  * The newest offset in `text`, at or after `from` (itself a boundary), before which the Markdown
  * can no longer change as text is appended: the start of a line that begins a new top-level
- * block after a blank line, outside code fences and display maths, and that is not a list item
- * or an indented continuation (those can join the block before). Only complete lines count.
+ * block after a blank line, outside code fences and display maths. Inside a list, items and
+ * indented lines may still join the list (a loose list), so they are not boundaries; nor are
+ * lines indented by four or more (they may join an indented code block). Only complete lines
+ * count: the last one may still grow into a list marker or a fence.
  */
 export function stableBoundary(text, from) {
   let boundary = from;
   let pos = from;
   let inFence = null; // the opening fence while inside a code block
   let inMath = false;
+  let inList = false; // the current top-level block is a list
   let prevBlank = false;
   for (;;) {
     const nl = text.indexOf('\n', pos);
-    if (nl < 0) break; // the last line may still grow
+    if (nl < 0) break;
     const line = text.slice(pos, nl);
     const blank = line.trim() === '';
-    const fence = FENCE.exec(line);
-    if (!inFence && !inMath && !blank && prevBlank && !LIST_OR_INDENT.test(line)) {
-      boundary = pos; // a new top-level block (paragraph, heading, fence, maths…) starts here
+    if (!inFence && !inMath && !blank) {
+      const item = LIST_ITEM.test(line);
+      const indent = /^[ \t]*/.exec(line)[0].replace(/\t/g, '    ').length;
+      const startsBlock = prevBlank && (item ? !inList : indent < 4 && !(inList && indent > 0));
+      if (startsBlock) boundary = pos;
+      if (item) inList = true;
+      else if (startsBlock) inList = false;
     }
+    const fence = FENCE.exec(line);
     if (inFence) {
       if (fence && fence[1][0] === inFence[0] && fence[1].length >= inFence.length &&
           line.trim() === fence[1]) inFence = null;
