@@ -57,13 +57,19 @@ static struct fuzz_env *env_get(void)
     uv_loop_init(&env->loop);
     log_init(&env->log, NULL, LOG_ERROR, LOG_TEXT);
     size_t gzlen = gzip_page(env->gz, sizeof env->gz);
-    env->assets[0] = (struct ui_asset){"/index.html", "text/html; charset=utf-8", env->gz, gzlen,
-                                       sizeof PAGE - 1, true, false, "\"p\""};
-    env->assets[1] = (struct ui_asset){"/app-ABCD2345.js", "text/javascript; charset=utf-8",
-                                       (const unsigned char *)SCRIPT, sizeof SCRIPT - 1,
-                                       sizeof SCRIPT - 1, false, true, "\"s\""};
-    env->assets[2] = (struct ui_asset){"/sub/damaged.css", "text/css", DAMAGED, sizeof DAMAGED,
-                                       64, true, false, "\"d\""};
+    env->assets[0] = (struct ui_asset){
+        "/index.html", "text/html; charset=utf-8", env->gz, gzlen, sizeof PAGE - 1, true, false,
+        "\"p\""};
+    env->assets[1] = (struct ui_asset){"/app-ABCD2345.js",
+                                       "text/javascript; charset=utf-8",
+                                       (const unsigned char *)SCRIPT,
+                                       sizeof SCRIPT - 1,
+                                       sizeof SCRIPT - 1,
+                                       false,
+                                       true,
+                                       "\"s\""};
+    env->assets[2] = (struct ui_asset){
+        "/sub/damaged.css", "text/css", DAMAGED, sizeof DAMAGED, 64, true, false, "\"d\""};
     char err[256];
     struct ui_static_config c = {
         .loop = &env->loop, .log = &env->log, .assets = env->assets, .nassets = 3};
