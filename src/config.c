@@ -138,6 +138,8 @@ static const struct opt opts[] = {
     {"chatkit-script-url", "CHATKITD_CHATKIT_SCRIPT_URL", NULL, OPT_URL, F(chatkit_script_url), 0,
      0, "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js",
      "the official ChatKit script the chat page loads in hosted mode"},
+    {"ui-dir", "CHATKITD_UI_DIR", NULL, OPT_STR, F(ui_dir), 0, 0, NULL,
+     "serve the web UI from this directory (a UI build) instead of the embedded copy"},
     {"log-level", "CHATKITD_LOG_LEVEL", NULL, OPT_LEVEL, F(log_level), 0, 0, "info",
      "debug, info, warn or error"},
     {"log-format", "CHATKITD_LOG_FORMAT", NULL, OPT_FORMAT, F(log_format), 0, 0, "text",
@@ -524,15 +526,25 @@ static void config_defaults(struct config *cfg)
 
 void config_free(struct config *cfg)
 {
-    char **fields[] = {&cfg->data_dir,          &cfg->database,
-                       &cfg->config_file,       &cfg->openai_api_key,
-                       &cfg->openai_base_url,   &cfg->workflow_id,
-                       &cfg->api_key,           &cfg->trust_user_header,
-                       &cfg->public_url,        &cfg->cors_origins,
-                       &cfg->attachment_types,  &cfg->model,
-                       &cfg->providers_file,    &cfg->transcribe_model,
-                       &cfg->sessions_upstream, &cfg->chatkit_script_url,
-                       &cfg->migrate_from,      &cfg->migrate_to};
+    char **fields[] = {&cfg->data_dir,
+                       &cfg->database,
+                       &cfg->config_file,
+                       &cfg->openai_api_key,
+                       &cfg->openai_base_url,
+                       &cfg->workflow_id,
+                       &cfg->api_key,
+                       &cfg->trust_user_header,
+                       &cfg->public_url,
+                       &cfg->cors_origins,
+                       &cfg->attachment_types,
+                       &cfg->model,
+                       &cfg->providers_file,
+                       &cfg->transcribe_model,
+                       &cfg->sessions_upstream,
+                       &cfg->chatkit_script_url,
+                       &cfg->migrate_from,
+                       &cfg->migrate_to,
+                       &cfg->ui_dir};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;

@@ -51,6 +51,7 @@ struct config {
     size_t attachment_max_bytes;   /* largest uploaded file */
     char *attachment_types;        /* owned; comma-separated MIME types, subtype may be "*" */
     uint64_t attachment_ttl_s;     /* uploads never attached to a message are removed after it */
+    char *ui_dir;                  /* owned; serve the UI from this directory, NULL = embedded */
     struct http_limits limits;
     char *model;              /* owned; NULL = decided by main (see --model) */
     char *providers_file;     /* owned; NULL = no compat providers */

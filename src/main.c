@@ -26,6 +26,8 @@
 #include "tasks/relay.h"
 #include "store/store.h"
 #include "tasks/routes.h"
+#include "ui/assets.h"
+#include "ui/static.h"
 #include "workflow/catalog.h"
 #include "workflow/runtime.h"
 #include "workflow/workflow.h"
@@ -75,6 +77,7 @@ struct app {
     struct tasks_relay relay;
     struct attachments attachments;
     struct chatkit chatkit;
+    struct ui_static ui;
     uv_signal_t sigterm, sigint;
     uv_timer_t purge_timer;
     struct store_job purge_job;
@@ -447,6 +450,8 @@ static int app_wire_routes(struct app *app)
     chatkit_init(&app->chatkit, &cc);
     if (!rc)
         rc = chatkit_register_routes(&app->chatkit, &app->router);
+    if (!rc)
+        rc = ui_static_register_routes(&app->ui, &app->router);
     return rc;
 }
 
@@ -469,6 +474,20 @@ static int app_check_hosted(struct app *app, bool *hosted)
     }
     *hosted = true;
     return 0;
+}
+
+/* The web UI: the embedded site, or --ui-dir while developing. In hosted mode the page loads
+ * OpenAI's ChatKit script instead of our element (and the CSP allows that one origin). */
+static int app_ui_init(struct app *app, char *err, size_t errlen)
+{
+    struct ui_static_config uc = {.loop = &app->loop,
+                                  .log = &app->log,
+                                  .assets = ui_embedded_assets,
+                                  .nassets = ui_embedded_count,
+                                  .dir = app->cfg.ui_dir,
+                                  .hosted = app->hosted_mode,
+                                  .chatkit_script_url = app->cfg.chatkit_script_url};
+    return ui_static_init(&app->ui, &uc, err, errlen);
 }
 
 static int app_serve(struct app *app)
@@ -498,6 +517,16 @@ static int app_serve(struct app *app)
         uv_loop_close(&app->loop);
         return mrc;
     }
+    if (app_ui_init(app, err, sizeof err)) {
+        fprintf(stderr, "chatkitd: %s\n", err);
+        ui_static_free(&app->ui);
+        app_free_models(app);
+        uv_run(&app->loop, UV_RUN_DEFAULT);
+        model_registry_free(app->models);
+        workflow_set_free(&app->wf_set);
+        uv_loop_close(&app->loop);
+        return 2;
+    }
     struct store_config sc;
     app_store_config(app, &sc);
     int rc = store_open(&app->loop, &sc, &app->store, err, sizeof err);
@@ -507,6 +536,7 @@ static int app_serve(struct app *app)
         app_free_models(app);
         uv_run(&app->loop, UV_RUN_DEFAULT);
         model_registry_free(app->models);
+        ui_static_free(&app->ui);
         uv_loop_close(&app->loop);
         return 1;
     }
@@ -538,6 +568,7 @@ static int app_serve(struct app *app)
         app_free_models(app);
         uv_run(&app->loop, UV_RUN_DEFAULT);
         model_registry_free(app->models);
+        ui_static_free(&app->ui);
         uv_loop_close(&app->loop);
         return 1;
     }
@@ -571,6 +602,7 @@ static int app_serve(struct app *app)
     workflow_set_free(&app->wf_set);
     hosted_free(&app->hosted);
     app_free_models(app);
+    ui_static_free(&app->ui);
     uv_walk(&app->loop, on_handles_closed, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);
     model_registry_free(app->models);

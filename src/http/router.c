@@ -49,11 +49,13 @@ int http_router_add(struct http_router *r, const char *method, const char *patte
     return http_router_add_limit(r, method, pattern, handler, data, 0);
 }
 
-int http_router_add_limit(struct http_router *r, const char *method, const char *pattern,
-                          http_handler_fn handler, void *data, size_t max_body)
+static int route_add(struct http_router *r, const char *method, const char *pattern,
+                     http_handler_fn handler, void *data, size_t max_body, bool fallback)
 {
     for (int i = 0; i < r->nroutes; i++) {
-        if (strcmp(r->routes[i].method, method) == 0 && strcmp(r->routes[i].pattern, pattern) == 0)
+        const struct http_route *o = &r->routes[i];
+        if (strcmp(o->method, method) == 0 &&
+            (fallback ? o->fallback : !o->fallback && strcmp(o->pattern, pattern) == 0))
             return ERR_EXISTS;
     }
     if (r->nroutes == HTTP_ROUTER_MAX_ROUTES)
@@ -68,8 +70,21 @@ int http_router_add_limit(struct http_router *r, const char *method, const char 
     rt->handler = handler;
     rt->data = data;
     rt->max_body = max_body;
+    rt->fallback = fallback;
     rt->index = r->nroutes++;
     return 0;
+}
+
+int http_router_add_limit(struct http_router *r, const char *method, const char *pattern,
+                          http_handler_fn handler, void *data, size_t max_body)
+{
+    return route_add(r, method, pattern, handler, data, max_body, false);
+}
+
+int http_router_add_fallback(struct http_router *r, const char *method, const char *label,
+                             http_handler_fn handler, void *data)
+{
+    return route_add(r, method, label, handler, data, 0, true);
 }
 
 /* Compares path segments against one route; fills params on success. An empty path segment
@@ -122,12 +137,18 @@ enum http_route_result http_router_match(const struct http_router *r, const char
                                          struct http_route_match *m, char *allow, size_t allow_len)
 {
     bool path_seen = false;
+    const struct http_route *fallback = NULL;
     size_t used = 0;
     struct http_route_match tmp;
     if (allow && allow_len)
         allow[0] = '\0';
     for (int i = 0; i < r->nroutes; i++) {
         const struct http_route *rt = &r->routes[i];
+        if (rt->fallback) {
+            if (!fallback && method_matches(rt->method, method))
+                fallback = rt;
+            continue;
+        }
         memset(&tmp, 0, sizeof tmp);
         if (!route_matches(rt, path, path_len, &tmp))
             continue;
@@ -143,5 +164,12 @@ enum http_route_result http_router_match(const struct http_router *r, const char
         }
         path_seen = true;
     }
-    return path_seen ? HTTP_ROUTE_WRONG_METHOD : HTTP_ROUTE_NOT_FOUND;
+    if (path_seen)
+        return HTTP_ROUTE_WRONG_METHOD;
+    if (fallback && path_len > 0 && path[0] == '/') {
+        memset(m, 0, sizeof *m);
+        m->route = fallback;
+        return HTTP_ROUTE_FOUND;
+    }
+    return HTTP_ROUTE_NOT_FOUND;
 }

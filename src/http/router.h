@@ -8,6 +8,7 @@
 #ifndef CHATKITD_HTTP_ROUTER_H
 #define CHATKITD_HTTP_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define HTTP_ROUTE_MAX_PARAMS   4
@@ -27,7 +28,8 @@ struct http_route {
     const char *seg[HTTP_ROUTE_MAX_SEGMENTS]; /* points into seg_store */
     size_t seg_len[HTTP_ROUTE_MAX_SEGMENTS];
     unsigned char seg_is_param[HTTP_ROUTE_MAX_SEGMENTS];
-    int index; /* position in the router, for per-route metrics */
+    int index;     /* position in the router, for per-route metrics */
+    bool fallback; /* answers paths no other route matches (http_router_add_fallback) */
 };
 
 struct http_router {
@@ -56,6 +58,13 @@ int http_router_add(struct http_router *r, const char *method, const char *patte
  * connection layer checks a body for this route against max_body instead (uploads). */
 int http_router_add_limit(struct http_router *r, const char *method, const char *pattern,
                           http_handler_fn handler, void *data, size_t max_body);
+/* Adds the route that answers method (and HEAD, for GET) on every path no other route matches:
+ * static files, whose names are not known when routes are registered. label is a pattern used
+ * only as the metrics label (e.g. "/{asset}"); the handler gets no path parameters. Other methods
+ * on unmatched paths still yield HTTP_ROUTE_NOT_FOUND. One fallback per method; errors as for
+ * http_router_add. */
+int http_router_add_fallback(struct http_router *r, const char *method, const char *label,
+                             http_handler_fn handler, void *data);
 /* Matches path (no query string). On WRONG_METHOD, allow (if not NULL) receives a
  * comma-separated list of the path's methods, e.g. "GET, DELETE" (allow_len bytes max). */
 enum http_route_result http_router_match(const struct http_router *r, const char *method,

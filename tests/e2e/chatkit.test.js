@@ -1305,9 +1305,13 @@ describe('CORS and auth', () => {
     h.assertError(asRes(await ck.post(srv, null, 'not json')), 401, 'missing_client_secret');
   });
 
-  test('GET /chatkit is 405 with Allow', T, async () => {
-    const r = await h.get(srv, '/chatkit');
+  test('GET /chatkit is the chat page; PUT is 405 with Allow', T, async () => {
+    const page = await h.get(srv, '/chatkit');
+    assert.equal(page.status, 200);
+    assert.match(page.headers['content-type'], /^text\/html/);
+    const r = await h.request(srv.url, 'PUT', '/chatkit');
     h.assertError(r, 405, 'method_not_allowed');
     assert.match(r.headers.allow, /POST/);
+    assert.match(r.headers.allow, /GET/);
   });
 });

@@ -107,6 +107,44 @@ static void test_table_full(void **state)
     assert_int_equal(m.route->index, 63);
 }
 
+static void h2(struct http_request *req, void *data)
+{
+    (void)req;
+    (void)data;
+}
+
+/* The fallback answers only paths nothing else matches, only for its method (and HEAD for GET),
+ * and never turns a 405 into a fallback answer. */
+static void test_fallback(void **state)
+{
+    (void)state;
+    struct http_router r;
+    struct http_route_match m;
+    char allow[128];
+    http_router_init(&r);
+    assert_int_equal(http_router_add(&r, "GET", "/health", h, NULL), 0);
+    assert_int_equal(http_router_add(&r, "POST", "/chatkit", h, NULL), 0);
+    assert_int_equal(http_router_add_fallback(&r, "GET", "/{asset}", h2, NULL), 0);
+    assert_int_equal(http_router_add_fallback(&r, "GET", "/{other}", h2, NULL), ERR_EXISTS);
+    assert_int_equal(match(&r, "GET", "/health", &m, allow), HTTP_ROUTE_FOUND);
+    assert_ptr_equal(m.route->handler, h);
+    const char *paths[] = {"/app-ABCD1234.js", "/assets/a/b.css", "/", "/health/", "/%2e%2e"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        assert_int_equal(match(&r, "GET", paths[i], &m, allow), HTTP_ROUTE_FOUND);
+        assert_ptr_equal(m.route->handler, h2);
+        assert_int_equal(m.nparams, 0);
+        assert_int_equal(match(&r, "HEAD", paths[i], &m, allow), HTTP_ROUTE_FOUND);
+        assert_ptr_equal(m.route->handler, h2);
+        assert_int_equal(match(&r, "POST", paths[i], &m, allow), HTTP_ROUTE_NOT_FOUND);
+    }
+    assert_int_equal(match(&r, "GET", "/chatkit", &m, allow), HTTP_ROUTE_WRONG_METHOD);
+    assert_string_equal(allow, "POST");
+    assert_int_equal(match(&r, "GET", "", &m, allow), HTTP_ROUTE_NOT_FOUND);
+    assert_int_equal(match(&r, "GET", "x", &m, allow), HTTP_ROUTE_NOT_FOUND);
+    /* An ordinary route with the label's pattern is not a duplicate of the fallback. */
+    assert_int_equal(http_router_add(&r, "GET", "/{asset}", h, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_wrong_method_lists_allowed),
         cmocka_unit_test(test_bad_patterns),
         cmocka_unit_test(test_table_full),
+        cmocka_unit_test(test_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
