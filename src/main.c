@@ -389,7 +389,6 @@ static int app_wire_routes(struct app *app)
                                    .base_url = app->cfg.openai_base_url,
                                    .api_key = app->cfg.openai_api_key,
                                    .workflow_id = app->cfg.workflow_id,
-                                   .script_url = app->cfg.chatkit_script_url,
                                    .timeout_ms = 30000};
         hosted_init(&app->hosted, &hc);
         rc = hosted_register_routes(&app->hosted, &app->router);

@@ -141,53 +141,7 @@ static void route_mint(struct http_request *req, void *data)
     buf_free(&url);
 }
 
-static void html_attr(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '"')
-            buf_append_str(b, "&quot;");
-        else if (*s == '&')
-            buf_append_str(b, "&amp;");
-        else if (*s == '<')
-            buf_append_str(b, "&lt;");
-        else
-            buf_append_char(b, *s);
-    }
-}
-
-static void route_page(struct http_request *req, void *data)
-{
-    struct hosted *h = data;
-    struct buf b;
-    buf_init(&b, 64 * 1024);
-    buf_append_str(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                       "<title>Chat</title><script src=\"");
-    html_attr(&b, h->cfg.script_url);
-    buf_append_str(
-        &b, "\" async></script><style>html,body{height:100%;margin:0}openai-chatkit{display:"
-            "block;height:100vh}</style></head><body><script>\n"
-            "async function getClientSecret(current) {\n"
-            "  const r = await fetch('/api/chatkit/sessions', {method: 'POST', credentials: "
-            "'same-origin', headers: {'Content-Type': 'application/json'}, body: '{}'});\n"
-            "  const b = await r.json();\n"
-            "  if (!r.ok) throw new Error((b.error && b.error.message) || 'session failed');\n"
-            "  return b.client_secret;\n"
-            "}\n"
-            "customElements.whenDefined('openai-chatkit').then(() => {\n"
-            "  const el = document.createElement('openai-chatkit');\n"
-            "  el.setOptions({api: {getClientSecret}});\n"
-            "  document.body.append(el);\n"
-            "});\n"
-            "</script></body></html>\n");
-    http_respond(req, 200, "text/html; charset=utf-8", b.data, b.len);
-    buf_free(&b);
-}
-
 int hosted_register_routes(struct hosted *h, struct http_router *r)
 {
-    int rc = http_router_add(r, "POST", "/api/chatkit/sessions", route_mint, h);
-    if (!rc)
-        rc = http_router_add(r, "GET", "/chatkit/hosted", route_page, h);
-    return rc;
+    return http_router_add(r, "POST", "/api/chatkit/sessions", route_mint, h);
 }

@@ -7,8 +7,8 @@
  *        {"workflow":{"id":$CHATKIT_WORKFLOW_ID},"user":<the browser's user>}; answers
  *        {"client_secret","session_id","expires_at"}. An upstream error answer is passed on with
  *        its status (4xx stays 4xx, 5xx stays 5xx) and its message; no answer at all is 502.
- *   GET /chatkit/hosted         -> the chat page: loads the ChatKit script (--chatkit-script-url)
- *        and hands it getClientSecret, which calls the route above.
+ * The chat page itself is the web UI's (src/ui/static.h): in hosted mode it loads the official
+ * ChatKit script (--chatkit-script-url) and hands it getClientSecret, which calls the route above.
  *
  * The user is the same as in self-hosted mode (trusted header or the chatkitd_uid cookie).
  */
@@ -30,7 +30,6 @@ struct hosted_config {
     const char *base_url;     /* OPENAI_BASE_URL */
     const char *api_key;      /* OPENAI_API_KEY (never logged) */
     const char *workflow_id;  /* CHATKIT_WORKFLOW_ID */
-    const char *script_url;   /* the official ChatKit script */
     uint64_t timeout_ms;      /* whole upstream call */
 };
 

@@ -67,12 +67,13 @@ describe('hosted sessions', () => {
     assert.equal(r.json().error.message, 'The engine is currently overloaded');
   });
 
-  test('the hosted chat page loads the configured ChatKit script with getClientSecret', T, async () => {
-    const r = await h.request(srv.url, 'GET', '/chatkit/hosted');
-    assert.equal(r.status, 200);
-    assert.match(r.text, /<script src="https:\/\/cdn\.example\.com\/chatkit\.js"/);
-    assert.match(r.text, /getClientSecret/);
-    assert.match(r.text, /\/api\/chatkit\/sessions/);
+  test('the chat page runs the official ChatKit script: /ui/config.json says so and the CSP allows that one origin', T, async () => {
+    const cfg = await h.request(srv.url, 'GET', '/ui/config.json');
+    assert.equal(cfg.status, 200);
+    assert.deepEqual(cfg.json(), { hosted: true, chatkit_script_url: 'https://cdn.example.com/chatkit.js' });
+    const page = await h.request(srv.url, 'GET', '/');
+    assert.equal(page.status, 200);
+    assert.match(page.headers['content-security-policy'], /^default-src 'self' https:\/\/cdn\.example\.com(;|$)/);
   });
 });
 
