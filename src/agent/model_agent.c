@@ -1107,6 +1107,9 @@ static int expected_partials(const char *tools_json)
     return (int)n;
 }
 
+static void apply_inference_options(struct model_agent *a, struct ck_turn *t,
+                                    struct model_agent_params *p, char *model, size_t modellen);
+
 struct model_agent_run *model_agent_run(struct model_agent *a, struct ck_turn *t,
                                         const struct model_agent_params *p,
                                         model_agent_done_fn done, void *data)
@@ -1116,7 +1119,11 @@ struct model_agent_run *model_agent_run(struct model_agent *a, struct ck_turn *t
     r->t = t;
     r->done = done;
     r->done_data = data;
-    params_copy(&r->p, p);
+    struct model_agent_params chosen = *p;
+    char model[512];
+    apply_inference_options(a, t, &chosen, model, sizeof model);
+    params_copy(&r->p, &chosen); /* copies model, which points into the buffer above */
+    p = &chosen;
     r->tools_all = tools_with_extras(p);
     r->expected_partials = expected_partials(r->tools_all ? r->tools_all : p->tools_json);
     chain_setup(r);
@@ -1219,10 +1226,11 @@ static void responder_done(void *data, const struct model_agent_outcome *o)
         ck_turn_fail(t, "custom", o->message, o->allow_retry);
 }
 
-/* The composer's model choice: a full reference, or a model name on the default's provider. */
-static void request_model(struct model_agent *a, const char *choice, char *out, size_t outlen)
+/* The composer's model choice: a full reference, or a model name on def's provider (def is the
+ * model the run would use otherwise, and what an unknown choice falls back to). */
+static void request_model(struct model_agent *a, const char *def, const char *choice, char *out,
+                          size_t outlen)
 {
-    const char *def = a->defaults.model_ref;
     if (strchr(choice, ':') && strncmp(def, "compat:", 7) != 0) {
         snprintf(out, outlen, "%s", choice);
     } else if (strncmp(def, "compat:", 7) == 0) {
@@ -1247,7 +1255,7 @@ static void apply_inference_options(struct model_agent *a, struct ck_turn *t,
     if (!p->allow_request_model || json_get_obj(input, "inference_options", &opts) != 0)
         return;
     if (json_get_str(opts, "model", &choice) == 0 && choice[0]) {
-        request_model(a, choice, model, modellen);
+        request_model(a, p->model_ref, choice, model, modellen);
         p->model_ref = model;
     }
     if (json_get_obj(opts, "tool_choice", &tc) == 0 && json_get_str(tc, "id", &tool) == 0 &&
@@ -1258,10 +1266,7 @@ static void apply_inference_options(struct model_agent *a, struct ck_turn *t,
 static void responder_start(struct ck_turn *t, void *data)
 {
     struct model_agent *a = data;
-    struct model_agent_params p = a->defaults;
-    char model[512];
-    apply_inference_options(a, t, &p, model, sizeof model);
-    struct model_agent_run *r = model_agent_run(a, t, &p, responder_done, t);
+    struct model_agent_run *r = model_agent_run(a, t, &a->defaults, responder_done, t);
     if (!r)
         ck_turn_fail(t, "custom", "The server is shutting down.", true);
     else

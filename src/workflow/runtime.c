@@ -567,7 +567,8 @@ static void run_model_agent(struct wf_run *r, const struct wf_node *n)
                                                              ? n->output_name
                                                              : n->id,
                                    .history = n->history,
-                                   .max_steps = n->max_steps};
+                                   .max_steps = n->max_steps,
+                                   .allow_request_model = n->composer_options};
     r->model_run = model_agent_run(r->rt->cfg.models, r->t, &p, model_done, r);
     buf_free(&instructions);
     free(schema);

@@ -410,6 +410,7 @@ static void parse_agent(struct load *l, const cJSON *node, const char *p, struct
     n->history = true;
     get_bool(l, node, "history", p, &n->history);
     get_bool(l, node, "stay", p, &n->stay);
+    get_bool(l, node, "composer_options", p, &n->composer_options);
     int64_t steps = WF_DEFAULT_STEPS;
     get_int(l, node, "max_steps", p, 1, WF_MAX_STEPS, &steps);
     n->max_steps = (int)steps;

@@ -89,6 +89,8 @@ struct wf_node {
     struct widget_file *widget; /* owned; WF_OUTPUT_WIDGET: the widget the answer fills */
     bool history;               /* include the thread's items (default true) */
     bool stay;                  /* later turns start at this agent instead of start */
+    bool composer_options;      /* the composer's model picker and tool choice
+                                 * (inference_options) may override model / tool choice */
     int max_steps;
     /* if_else */
     const char *condition;

@@ -882,3 +882,31 @@ test('extra tools: one model step calls an HTTP tool, a task tool and an undecla
     server.close();
   }
 });
+
+test('composer_options: the composer may pick the model of an agent node that allows it, and only then', T, async () => {
+  const upstream = await fakeOpenAI(() => 'ok');
+  const flow = (id, allow) => ({
+    id, version: '1', name: id,
+    nodes: [
+      { id: 'start', type: 'start' },
+      { id: 'talk', type: 'agent', model: 'openai:gpt-node', composer_options: allow },
+    ],
+    edges: [edge('start', 'talk')],
+  });
+  const dir = writeFlows(path.join(h.mkTmp(), 'wf'), {
+    'open.json': flow('wf_open', true),
+    'closed.json': flow('wf_closed', false),
+  });
+  try {
+    const srv = await serve(dir, { env: modelEnv(upstream) });
+    const pick = ck.input('hello', { inference_options: { model: 'gpt-picked' } });
+    for (const [wf, want] of [['wf_open', 'gpt-picked'], ['wf_closed', 'gpt-node']]) {
+      const u = await sessionFor(srv, wf);
+      const events = await ck.stream(srv, u, { type: 'threads.create', params: { input: pick } });
+      assert.match(ck.answerText(events), /ok/);
+      assert.equal(upstream.seen.at(-1).model, want, wf);
+    }
+  } finally {
+    upstream.close();
+  }
+});
