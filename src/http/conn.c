@@ -574,26 +574,6 @@ int http_conn_write(struct http_conn *c, char *data, size_t len)
     return rc;
 }
 
-int http_conn_write_copy(struct http_conn *c, const char *data, size_t len)
-{
-    if (c->closing)
-        return ERR_CLOSED;
-    size_t off = 0;
-    if (c->io->try_write && c->io->queued(c) == 0 && !c->writes_in_flight) {
-        int n = c->io->try_write(c, data, len);
-        if (n < 0) {
-            http_conn_close(c, false);
-            return n;
-        }
-        off = (size_t)n;
-        if (off == len)
-            return 0;
-    }
-    char *rest = xmalloc(len - off);
-    memcpy(rest, data + off, len - off);
-    return http_conn_write(c, rest, len - off);
-}
-
 void http_conn_on_write_done(struct http_conn *c, int status)
 {
     if (c->writes_in_flight)

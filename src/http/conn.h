@@ -31,9 +31,6 @@ struct http_io {
      * when everything went out at once, 0 when the rest was queued (http_conn_on_write_done
      * follows), or a negative code (the connection then closes). */
     int (*write)(struct http_conn *c, char *data, size_t len);
-    /* Writes what the socket takes now, without taking ownership: the bytes written, 0 when
-     * none fit (would block), or a negative code. NULL when the transport cannot. */
-    int (*try_write)(struct http_conn *c, const char *data, size_t len);
     /* Bytes accepted by write but not yet handed to the kernel. */
     size_t (*queued)(struct http_conn *c);
     void (*read_stop)(struct http_conn *c);
@@ -81,10 +78,6 @@ void http_conn_close(struct http_conn *c, bool notify_request);
 int http_conn_write(struct http_conn *c, char *data, size_t len);
 /* ... and finish the current request (access log, metrics, free, next pipelined request). */
 void http_conn_finish(struct http_request *req);
-/* http_conn_write for bytes the caller keeps (one buffer sent on many connections): written at once
- * when nothing waits and the socket takes it all (no copy), otherwise the rest is copied and
- * queued. 0 or a negative code (the connection then closes). */
-int http_conn_write_copy(struct http_conn *c, const char *data, size_t len);
 /* Frees a request that has no connection any more, after logging it. */
 void http_request_release(struct http_request *req);
 

@@ -88,13 +88,6 @@ static int tcp_write(struct http_conn *c, char *data, size_t len)
     return 0;
 }
 
-static int tcp_try_write(struct http_conn *c, const char *data, size_t len)
-{
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-    int n = uv_try_write((uv_stream_t *)&TCP_OF(c)->tcp, &b, 1);
-    return n == UV_EAGAIN ? 0 : n;
-}
-
 static size_t tcp_queued(struct http_conn *c)
 {
     return uv_stream_get_write_queue_size((uv_stream_t *)&TCP_OF(c)->tcp);
@@ -148,7 +141,6 @@ static void tcp_destroy(struct http_conn *c)
 
 static const struct http_io tcp_io = {
     .write = tcp_write,
-    .try_write = tcp_try_write,
     .queued = tcp_queued,
     .read_stop = tcp_read_stop,
     .read_start = tcp_read_start,

@@ -227,17 +227,9 @@ void sse_shared_free(struct sse_shared *f)
 
 int http_sse_send_shared(struct http_request *req, const struct sse_shared *f)
 {
-    struct http_conn *c = req->conn;
-    if (!c || !req->streaming)
+    if (!req->conn || !req->streaming)
         return ERR_CLOSED;
     const struct buf *frame = sse_chunked(req) ? &f->chunked : &f->plain;
-    if (!req->sse_pending.len && !c->io->queued(c) &&
-        frame->len <= c->server->limits.sse_queue_bytes) {
-        if (http_conn_write_copy(c, frame->data, frame->len))
-            return ERR_CLOSED;
-        req->bytes_out += f->payload;
-        return 0;
-    }
     struct buf out;
     buf_init(&out, frame->len + 1);
     if (buf_append(&out, frame->data, frame->len)) {

@@ -36,9 +36,8 @@ struct sse_shared {
 /* Frames json once; ERR_INVALID on a CR or LF in it. Free with sse_shared_free (also on error). */
 int sse_shared_init(struct sse_shared *f, const char *json, size_t len);
 void sse_shared_free(struct sse_shared *f);
-/* Sends a shared frame like http_sse_send (same codes and back-pressure cap), except that a
- * stream with nothing waiting is written at once, from f itself (no copy, no allocation when
- * the socket takes it all), instead of at the end of the loop turn. */
+/* Sends a shared frame like http_sse_send (same codes, back-pressure cap and end-of-loop-turn
+ * write), without framing the event again for each stream. */
 int http_sse_send_shared(struct http_request *req, const struct sse_shared *f);
 /* Sends an SSE comment line, ": " + text + "\n\n", which event parsers skip. Only for streams
  * that are not ChatKit streams (the protocol's have none): keep-alives on long-lived feeds that

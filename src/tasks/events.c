@@ -184,7 +184,7 @@ static size_t send_user(struct tasks_events *hub, struct tasks_feed_user *u, con
                         size_t len)
 {
     size_t sent = 0;
-    /* The frame is built once; each feed's write is then one syscall from it (sse.h). */
+    /* The frame is built once for all the feeds (sse.h). */
     struct sse_shared frame;
     if (json && sse_shared_init(&frame, json, len)) {
         sse_shared_free(&frame);
