@@ -46,6 +46,7 @@ struct config {
     uint64_t session_ttl_s;  /* browser-facing sessions' lifetime */
     int64_t session_rate;    /* browser-facing sessions' requests per minute */
     int64_t store_readers;
+    int64_t max_running_turns;     /* engine admission: running turns at most (0 = no limit) */
     int64_t store_pool;            /* PostgreSQL connections */
     uint64_t statement_timeout_ms; /* PostgreSQL statement_timeout */
     size_t attachment_max_bytes;   /* largest uploaded file */

@@ -430,7 +430,8 @@ static int app_wire_routes(struct app *app)
                                   .log = &app->log,
                                   .pick = pick_responder,
                                   .pick_data = app,
-                                  .allow_cancel = true};
+                                  .allow_cancel = true,
+                                  .max_running = (size_t)app->cfg.max_running_turns};
     app->engine = ck_engine_new(&ec);
     struct chatkit_config cc = {.store = app->store,
                                 .log = &app->log,

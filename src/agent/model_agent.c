@@ -890,7 +890,9 @@ static void step_start(struct model_agent_run *r)
     if (rc) {
         log_warn(r->a->log, "model agent: %s", why);
         run_end(r, rc, why, false);
+        return;
     }
+    ck_turn_admission_release(r->t); /* the upstream answers at its pace: let others start */
 }
 
 /* ---- history and images ---- */

@@ -104,12 +104,19 @@ struct ck_turn {
     /* ck_turn_on_drain's waiter, or NULL. */
     void (*drain_fn)(struct ck_turn *t, void *data);
     void *drain_data;
+    /* Admission (cfg.max_running): the responder is chosen but not started yet (start_waiting),
+     * the turn waits in the engine's admission list (admit_listed), or holds a place (admitted). */
+    bool start_waiting, admit_listed, admitted;
+    struct ck_turn *admit_prev, *admit_next; /* in the engine's admission list */
 };
 
 struct ck_engine {
     struct ck_engine_config cfg;
     struct thread_lock *locks[LOCK_BUCKETS];
     size_t active;
+    size_t running;                          /* turns holding an admission place */
+    struct ck_turn *admit_head, *admit_tail; /* not owned; turns waiting for a place, FIFO */
+    bool admitting;                          /* inside admit_run (no re-entry) */
 };
 
 static void turn_pump(struct ck_turn *t);
@@ -131,6 +138,82 @@ void ck_engine_free(struct ck_engine *e)
 size_t ck_engine_active(const struct ck_engine *e)
 {
     return e->active;
+}
+
+size_t ck_engine_running(const struct ck_engine *e)
+{
+    return e->running;
+}
+
+/* ---- admission: responders start in arrival order, at most cfg.max_running at once ---- */
+
+static void admit_unlist(struct ck_turn *t)
+{
+    struct ck_engine *e = t->e;
+    if (!t->admit_listed)
+        return;
+    if (t->admit_prev)
+        t->admit_prev->admit_next = t->admit_next;
+    else
+        e->admit_head = t->admit_next;
+    if (t->admit_next)
+        t->admit_next->admit_prev = t->admit_prev;
+    else
+        e->admit_tail = t->admit_prev;
+    t->admit_prev = t->admit_next = NULL;
+    t->admit_listed = false;
+}
+
+/* Starts waiting responders while there is room. A responder may end its turn from inside
+ * start (freeing a place), so this loops instead of recursing. */
+static void admit_run(struct ck_engine *e)
+{
+    if (e->admitting)
+        return;
+    e->admitting = true;
+    while (e->admit_head && (!e->cfg.max_running || e->running < e->cfg.max_running)) {
+        struct ck_turn *t = e->admit_head;
+        admit_unlist(t);
+        t->start_waiting = false;
+        t->admitted = true;
+        e->running++;
+        t->resp->start(t, t->resp->data);
+    }
+    e->admitting = false;
+}
+
+/* The turn's first events are out (an EV_CALL): it queues for a place to start its responder. */
+static void admit_request(struct ck_turn *t, void *data)
+{
+    (void)data;
+    struct ck_engine *e = t->e;
+    if (!t->start_waiting || t->state != TURN_RUNNING || t->cancelled)
+        return;
+    t->admit_listed = true;
+    t->admit_prev = e->admit_tail;
+    t->admit_next = NULL;
+    if (e->admit_tail)
+        e->admit_tail->admit_next = t;
+    else
+        e->admit_head = t;
+    e->admit_tail = t;
+    admit_run(e);
+}
+
+/* The turn ended or will never start its responder: its place (or its wait) ends. A responder
+ * that never started has nothing to let go of, so it counts as done. */
+static void admit_leave(struct ck_turn *t)
+{
+    admit_unlist(t);
+    if (t->start_waiting) {
+        t->start_waiting = false;
+        t->responder_done = true;
+    }
+    if (t->admitted) {
+        t->admitted = false;
+        t->e->running--;
+        admit_run(t->e);
+    }
 }
 
 /* ---- thread locks ---- */
@@ -227,6 +310,9 @@ static void turn_job_release(struct ck_turn *t)
 static void turn_free(struct ck_turn *t)
 {
     lock_release(t);
+    admit_unlist(t);
+    if (t->admitted)
+        t->e->running--;
     while (t->head) {
         struct ck_event *ev = t->head;
         t->head = ev->next;
@@ -384,6 +470,7 @@ static void turn_end(struct ck_turn *t)
 {
     t->state = TURN_ENDED;
     lock_release(t);
+    admit_leave(t);
     if (t->sink) {
         struct ck_sink *s = t->sink;
         t->sink = NULL;
@@ -408,6 +495,8 @@ static void turn_store_failed(struct ck_turn *t, const char *why)
             "{\"type\":\"error\",\"code\":\"stream.error\",\"allow_retry\":true}";
         t->sink->send(t->sink, err, sizeof err - 1);
     }
+    if (t->start_waiting)
+        admit_leave(t);
     if (t->resp && !t->responder_done && t->resp->cancel) {
         t->cancelled = true;
         t->resp->cancel(t, t->resp->data);
@@ -1014,11 +1103,16 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
             ck_turn_set_title(t, title);
     }
     t->resp = t->e->cfg.pick(t, t->e->cfg.pick_data);
-    turn_pump(t);
-    if (t->resp && t->state == TURN_RUNNING)
-        t->resp->start(t, t->resp->data);
-    else if (!t->resp)
+    if (!t->resp) {
         ck_turn_finish(t);
+        return;
+    }
+    /* The responder starts once the events above are stored and sent, when admitted. */
+    t->start_waiting = true;
+    struct ck_event *ev = event_new(EV_CALL);
+    ev->fn = admit_request;
+    queue_push(t, ev);
+    turn_pump(t);
 }
 
 /* ---- the responder's side ---- */
@@ -1301,9 +1395,20 @@ void ck_turn_cancel(struct ck_turn *t)
     buf_free(&content);
     t->end_queued = true;
     queue_push(t, event_new(EV_END));
+    if (t->start_waiting)
+        admit_leave(t); /* never started: nothing to tell it */
     if (t->resp && !t->responder_done && t->resp->cancel)
         t->resp->cancel(t, t->resp->data);
     turn_pump(t);
+}
+
+void ck_turn_admission_release(struct ck_turn *t)
+{
+    if (!t->admitted)
+        return;
+    t->admitted = false;
+    t->e->running--;
+    admit_run(t->e);
 }
 
 /* ---- accessors ---- */

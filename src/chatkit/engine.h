@@ -62,6 +62,12 @@ struct ck_engine_config {
     ck_responder_pick_fn pick; /* chooses the responder of each turn */
     void *pick_data;
     bool allow_cancel; /* stream_options.allow_cancel */
+    /* Admission: at most this many turns have a started responder at once (0 = no limit). A
+     * turn starts its responder only once its first events (thread.created, the user message,
+     * stream_options) are stored and sent, and then waits in arrival order for a free place, so
+     * a burst of requests gets every first event out before the agents' work, and a waiting
+     * turn holds only its request and small state, not the memory of a running answer. */
+    size_t max_running;
 };
 
 /* Prepare finished: status 0 (the caller now opens the stream and calls ck_turn_run), or a
@@ -73,6 +79,8 @@ struct ck_engine *ck_engine_new(const struct ck_engine_config *cfg);
 void ck_engine_free(struct ck_engine *e);
 /* Turns currently running or waiting. */
 size_t ck_engine_active(const struct ck_engine *e);
+/* Turns whose responder has started and not ended (at most cfg.max_running when set). */
+size_t ck_engine_running(const struct ck_engine *e);
 
 /* Starts preparing a streaming request for user_id. Takes ownership of req (it is freed with
  * the turn). The callback runs exactly once, possibly before this returns. */
@@ -140,6 +148,9 @@ size_t ck_turn_backlog(const struct ck_turn *t);
 void ck_turn_on_drain(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data);
 /* For sinks: the reader took bytes of the stream (runs the waiter above, if any). */
 void ck_turn_drained(struct ck_turn *t);
+/* The responder now waits on an outside source (an upstream model) far longer than its own CPU
+ * work takes: its admission place (cfg.max_running) goes to the next waiting turn. */
+void ck_turn_admission_release(struct ck_turn *t);
 /* One pointer of the responder's own state, kept with the turn. */
 void ck_turn_set_context(struct ck_turn *t, void *context);
 void *ck_turn_context(const struct ck_turn *t);

@@ -54,6 +54,8 @@ static void request_compact(struct http_request *req)
     req->url_len = (uint32_t)keep;
 }
 
+static int sse_queue(struct http_request *req, struct buf *out, size_t payload);
+
 static bool sse_chunked(const struct http_request *req)
 {
     return req->http_minor >= 1;
@@ -84,11 +86,10 @@ int http_sse_begin(struct http_request *req)
     req->responded = true;
     req->streaming = true;
     req->server->metrics.open_streams++;
-    size_t n;
-    char *data = buf_detach(&out, &n);
-    int wrc = http_conn_write(req->conn, data, n) ? ERR_CLOSED : 0;
     request_compact(req);
-    return wrc;
+    /* The head waits for the stream's first events (one write for both, at the end of this loop
+     * turn): a turn's first event then costs the client one segment, not two. */
+    return sse_queue(req, &out, 0);
 }
 
 size_t http_sse_queued(const struct http_request *req)
@@ -199,6 +200,43 @@ int http_sse_send(struct http_request *req, const char *json, size_t len)
         return rc == ERR_TOO_BIG ? ERR_CLOSED : rc;
     }
     return sse_queue(req, &out, len + 8);
+}
+
+int sse_shared_init(struct sse_shared *f, const char *json, size_t len)
+{
+    buf_init(&f->plain, len + 16);
+    buf_init(&f->chunked, len + 32);
+    f->payload = len + 8;
+    char head[24];
+    int hlen = snprintf(head, sizeof head, "%zx\r\n", len + 8);
+    int rc = sse_frame(&f->plain, json, len);
+    if (!rc)
+        rc = buf_append(&f->chunked, head, (size_t)hlen);
+    if (!rc)
+        rc = buf_append(&f->chunked, f->plain.data, f->plain.len);
+    if (!rc)
+        rc = buf_append(&f->chunked, "\r\n", 2);
+    return rc;
+}
+
+void sse_shared_free(struct sse_shared *f)
+{
+    buf_free(&f->plain);
+    buf_free(&f->chunked);
+}
+
+int http_sse_send_shared(struct http_request *req, const struct sse_shared *f)
+{
+    if (!req->conn || !req->streaming)
+        return ERR_CLOSED;
+    const struct buf *frame = sse_chunked(req) ? &f->chunked : &f->plain;
+    struct buf out;
+    buf_init(&out, frame->len + 1);
+    if (buf_append(&out, frame->data, frame->len)) {
+        buf_free(&out);
+        return ERR_CLOSED;
+    }
+    return sse_queue(req, &out, f->payload);
 }
 
 int http_sse_comment(struct http_request *req, const char *text)

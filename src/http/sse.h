@@ -21,10 +21,24 @@
 /* Appends one event frame for json (len bytes) to out. ERR_INVALID when json contains a CR or
  * LF (it would split the frame), ERR_TOO_BIG at out's cap. */
 int sse_frame(struct buf *out, const char *json, size_t len);
-/* Sends the 200 status and stream headers. ERR_CLOSED when the client is gone. */
+/* Sends the 200 status and stream headers: they are queued like an event, so they leave in one
+ * write with the events of this loop turn. ERR_CLOSED when the client is gone. */
 int http_sse_begin(struct http_request *req);
 /* Sends one event; 0, ERR_CLOSED (client gone or too slow), or ERR_INVALID (bad JSON framing). */
 int http_sse_send(struct http_request *req, const char *json, size_t len);
+/* One event framed once for many streams (a feed's fan-out): the chunked (HTTP/1.1) and the
+ * plain (HTTP/1.0) form. */
+struct sse_shared {
+    struct buf chunked; /* owned */
+    struct buf plain;   /* owned */
+    size_t payload;     /* the frame's bytes without chunk framing (bytes_out) */
+};
+/* Frames json once; ERR_INVALID on a CR or LF in it. Free with sse_shared_free (also on error). */
+int sse_shared_init(struct sse_shared *f, const char *json, size_t len);
+void sse_shared_free(struct sse_shared *f);
+/* Sends a shared frame like http_sse_send (same codes, back-pressure cap and end-of-loop-turn
+ * write), without framing the event again for each stream. */
+int http_sse_send_shared(struct http_request *req, const struct sse_shared *f);
 /* Sends an SSE comment line, ": " + text + "\n\n", which event parsers skip. Only for streams
  * that are not ChatKit streams (the protocol's have none): keep-alives on long-lived feeds that
  * proxies would otherwise close. Same back-pressure rule and codes as http_sse_send; text must not

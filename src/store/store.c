@@ -123,9 +123,11 @@ struct store {
     uv_mutex_t done_lock; /* guards the completion list */
     struct store_job *done_head;
     struct store_job *done_tail;
-    uv_async_t async;         /* wakes the loop to drain completions */
-    struct store_stats stats; /* loop thread only */
-    bool closing;             /* loop thread only */
+    uv_async_t async;             /* wakes the loop to drain completions */
+    uv_prepare_t kick;            /* wakes the store threads once per loop turn (store_submit) */
+    bool kick_writes, kick_reads; /* jobs were queued since the last kick */
+    struct store_stats stats;     /* loop thread only */
+    bool closing;                 /* loop thread only */
     void (*on_closed)(void *data);
     void *on_closed_data;
 };
@@ -336,6 +338,9 @@ static void queue_destroy(struct store_queue *q)
     uv_mutex_destroy(&q->lock);
 }
 
+/* Queues a job without waking anyone: queue_wake does that once for all the jobs a loop turn
+ * submitted, so a burst of requests becomes one batch (one group commit) instead of a commit per
+ * request with the writer preempting the loop after each (they share a core on small machines). */
 static void queue_push(struct store_queue *q, struct store_job *job)
 {
     job->next = NULL;
@@ -345,11 +350,20 @@ static void queue_push(struct store_queue *q, struct store_job *job)
     else
         q->head = job;
     q->tail = job;
-    bool wake = q->idle > 0;
     uv_mutex_unlock(&q->lock);
-    /* Signalled after unlocking, and only when a thread sleeps: waking a thread that then finds
-     * the lock still held costs two context switches per job (measured in bench/README.md). */
-    if (wake)
+}
+
+/* Signalled after unlocking, and only when a thread sleeps: waking a thread that then finds the
+ * lock still held costs two context switches per job (measured in bench/README.md). */
+static void queue_wake(struct store_queue *q)
+{
+    uv_mutex_lock(&q->lock);
+    unsigned idle = q->idle;
+    bool more = q->head && q->head->next;
+    uv_mutex_unlock(&q->lock);
+    if (idle > 1 && more)
+        uv_cond_broadcast(&q->cond);
+    else if (idle)
         uv_cond_signal(&q->cond);
 }
 
@@ -468,11 +482,24 @@ static void on_async(uv_async_t *handle)
     drain(handle->data);
 }
 
+/* Runs before the loop waits for I/O, after everything this loop turn did: hands the jobs it
+ * submitted to the store threads at once. */
+static void on_kick(uv_prepare_t *handle)
+{
+    struct store *s = handle->data;
+    uv_prepare_stop(handle);
+    if (s->kick_writes)
+        queue_wake(&s->writes);
+    if (s->kick_reads)
+        queue_wake(&s->reads);
+    s->kick_writes = s->kick_reads = false;
+}
+
 /* The thread body: open a connection (the writer also migrates), report how that went, then
  * serve the queue until it is stopped and empty. */
 /* The writer takes every write queued at once and commits them together (group commit, see
  * sqlite_run_batch): the queue grows exactly when writes arrive faster than one commit each. */
-#define WRITE_BATCH_MAX 64
+#define WRITE_BATCH_MAX 256
 
 /* A pooled store thread takes fewer at once: the others should get a share of a burst. */
 #define POOL_BATCH_MAX 16
@@ -660,6 +687,9 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, struct store **o
         goto fail;
     }
     s->async.data = s;
+    uv_prepare_init(loop, &s->kick); /* cannot fail on Unix (it only links the handle) */
+    s->kick.data = s;
+    uv_unref((uv_handle_t *)&s->kick);
     *out = s;
     return 0;
 
@@ -690,6 +720,11 @@ int store_submit(struct store *s, struct store_job *job)
     }
     bool read = store__op_reads(job->op) && !s->backend->pooled;
     queue_push(read ? &s->reads : &s->writes, job);
+    if (read)
+        s->kick_reads = true;
+    else
+        s->kick_writes = true;
+    uv_prepare_start(&s->kick, on_kick);
     return 0;
 }
 
@@ -706,6 +741,13 @@ static void on_async_closed(uv_handle_t *handle)
     store_free(s);
 }
 
+/* The kick handle lives in s, so the async handle (whose close frees s) closes after it. */
+static void on_kick_closed(uv_handle_t *handle)
+{
+    struct store *s = handle->data;
+    uv_close((uv_handle_t *)&s->async, on_async_closed);
+}
+
 void store_close(struct store *s, void (*on_closed)(void *data), void *data)
 {
     assert(!s->closing);
@@ -713,7 +755,7 @@ void store_close(struct store *s, void (*on_closed)(void *data), void *data)
     s->on_closed = on_closed;
     s->on_closed_data = data;
     workers_stop(s);
-    uv_close((uv_handle_t *)&s->async, on_async_closed);
+    uv_close((uv_handle_t *)&s->kick, on_kick_closed);
 }
 
 const struct store_stats *store_get_stats(const struct store *s)

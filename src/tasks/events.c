@@ -184,10 +184,17 @@ static size_t send_user(struct tasks_events *hub, struct tasks_feed_user *u, con
                         size_t len)
 {
     size_t sent = 0;
+    /* The frame is built once for all the feeds (sse.h). */
+    struct sse_shared frame;
+    if (json && sse_shared_init(&frame, json, len)) {
+        sse_shared_free(&frame);
+        return 0;
+    }
     struct tasks_feed *f = u->feeds;
     while (f) {
         struct tasks_feed *next = f->next;
-        int rc = json ? http_sse_send(f->req, json, len) : http_sse_comment(f->req, "keep-alive");
+        int rc =
+            json ? http_sse_send_shared(f->req, &frame) : http_sse_comment(f->req, "keep-alive");
         if (rc == 0) {
             sent++;
         } else {
@@ -196,6 +203,8 @@ static size_t send_user(struct tasks_events *hub, struct tasks_feed_user *u, con
         }
         f = next;
     }
+    if (json)
+        sse_shared_free(&frame);
     return sent;
 }
 

@@ -349,6 +349,8 @@ static int f_trim(struct wf_filter_ctx *cx, const cJSON *in, const struct wf_fil
         start++;
     while (end > start && strchr(chars, b.data[end - 1]))
         end--;
+    if (!b.data) /* empty text: the buffer never allocated */
+        return new_string(cx, "", 0, out);
     b.data[end] = '\0';
     rc = new_string(cx, b.data + start, end - start, out);
     buf_free(&b);

@@ -59,6 +59,7 @@ struct fx {
     bool delegate_failed;
     char inner_saw[128];
     int events_at_callback;
+    int starts; /* responder starts */
 };
 
 static struct fx *F;
@@ -116,6 +117,7 @@ static void written(struct ck_turn *t, void *data)
 static void resp_start(struct ck_turn *t, void *data)
 {
     (void)data;
+    F->starts++;
     switch (F->script) {
     case SCRIPT_ANSWER:
         emit_answer(t, "Hello, world!");
@@ -577,6 +579,8 @@ static void test_turns_on_one_thread_are_serialized(void **state)
         ;
     struct ck_turn *first = F->prepared, *second = NULL;
     ck_turn_run(first, &F->sink);
+    while (F->hanging != first && uv_run(&F->loop, UV_RUN_ONCE))
+        ; /* its responder starts once the user message is stored and sent */
     ck_turn_prepare(F->engine, &b, USER, on_prepared_second, &second);
     for (int i = 0; i < 50; i++)
         uv_run(&F->loop, UV_RUN_NOWAIT);
@@ -682,6 +686,74 @@ static void on_test_drain(struct ck_turn *t, void *data)
 
 /* ck_turn_on_drain: one-shot, replaced by a new registration, cleared with NULL, and never
  * called once the turn is cancelled. */
+static int count_events(const char *type)
+{
+    int n = 0;
+    for (int i = 0; i < F->nevents; i++)
+        n += strcmp(event_type(i), type) == 0;
+    return n;
+}
+
+/* Starts a turn and runs the loop until its stream_options went out (the n-th in all), the
+ * moment its responder may start. */
+static struct ck_turn *start_turn(const char *json, int n)
+{
+    struct ck_request req;
+    char err[256];
+    assert_int_equal(ck_request_decode(json, strlen(json), &req, err, sizeof err), 0);
+    F->prepared_calls = 0;
+    ck_turn_prepare(F->engine, &req, USER, on_prepared, NULL);
+    while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    assert_int_equal(F->prepared_status, 0);
+    struct ck_turn *t = F->prepared;
+    ck_turn_run(t, &F->sink);
+    while (count_events("stream_options") < n && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    return t;
+}
+
+/* With one place, a second turn sends its first events but its responder waits; a cancel while
+ * waiting never starts it; a freed place starts the next waiting turn. */
+static void test_admission(void **state)
+{
+    (void)state;
+    F->nevents = 0;
+    F->script = SCRIPT_HANG;
+    struct ck_turn *a = start_turn(CREATE_HI, 1);
+    assert_ptr_equal(F->hanging, a);
+    assert_int_equal(ck_engine_running(F->engine), 1);
+    struct ck_turn *b = start_turn(CREATE_HI, 2);
+    assert_int_equal(F->starts, 1); /* b waits for the place */
+    assert_int_equal(count_events("thread.created"), 2);
+    assert_int_equal(count_events("stream_options"), 2);
+    ck_turn_cancel(b); /* never started: nothing to cancel, the turn just ends */
+    while (ck_engine_active(F->engine) > 1 && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    assert_int_equal(F->starts, 1);
+    assert_int_equal(ck_engine_running(F->engine), 1);
+    start_turn(CREATE_HI, 3); /* c waits behind a */
+    assert_int_equal(F->starts, 1);
+    F->script = SCRIPT_ANSWER;
+    ck_turn_cancel(a); /* a ends: c gets the place and answers */
+    while (ck_engine_active(F->engine) && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    assert_int_equal(F->starts, 2);
+    assert_int_equal(ck_engine_running(F->engine), 0);
+    assert_int_equal(count_events("thread.created"), 3);
+    assert_int_equal(count_events("thread.item.done"), 4); /* 3 user messages and c's answer */
+}
+
+static int setup_one_place(void **state)
+{
+    int rc = setup(state);
+    ck_engine_free(F->engine);
+    struct ck_engine_config ec = {
+        .store = F->store, .log = &F->log, .pick = pick, .allow_cancel = true, .max_running = 1};
+    F->engine = ck_engine_new(&ec);
+    return rc;
+}
+
 static void test_drain_waiter(void **state)
 {
     (void)state;
@@ -731,6 +803,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delegate_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_when_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drain_waiter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admission, setup_one_place, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

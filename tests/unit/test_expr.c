@@ -205,6 +205,8 @@ static void test_filters(void **state)
     check("'hello big world' | title", "\"Hello Big World\"");
     check("'hello World' | capitalize", "\"Hello world\"");
     check("'  pad  ' | trim", "\"pad\"");
+    check("'' | trim", "\"\"");
+    check("d|trim|d|d", "\"\""); /* found by fuzz_expr: an empty text */
     check("state.tags | join(', ')", "\"home, work\"");
     check("last.tasks | join('/', attribute='title')", "\"Call mum/Milk\"");
     check("3.14159 | round(2)", "3.14");
