@@ -3,6 +3,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/xalloc.h"
+#include "net/curl_lazy.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -227,33 +228,51 @@ static int on_timer_set(CURLM *multi, long timeout_ms, void *userp)
 
 int http_client_new(uv_loop_t *loop, const struct logger *log, struct http_client **out)
 {
-    *out = NULL;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return ERR_UNAVAILABLE;
     struct http_client *hc = xcalloc(1, sizeof *hc);
     hc->loop = loop;
     hc->log = log;
-    hc->multi = curl_multi_init();
-    if (!hc->multi) {
-        free(hc);
-        curl_global_cleanup();
-        return ERR_UNAVAILABLE;
-    }
     uv_timer_init(loop, &hc->timer);
     hc->timer.data = hc;
+    *out = hc;
+    return 0;
+}
+
+/* libcurl starts with the first call, not with the server: initialising it (and the TLS library
+ * under it) touches megabytes of library pages, which a server that never calls out (the
+ * default, offline setup) should not carry in its resident memory. */
+static int client_start(struct http_client *hc)
+{
+    if (hc->multi)
+        return 0;
+    char err[300];
+    if (curl_lazy_load(err, sizeof err)) {
+        log_error(hc->log, "%s", err);
+        return ERR_UNAVAILABLE;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error(hc->log, "libcurl cannot start (curl_global_init failed)");
+        return ERR_UNAVAILABLE;
+    }
+    hc->multi = curl_multi_init();
+    if (!hc->multi) {
+        curl_global_cleanup();
+        log_error(hc->log, "libcurl cannot start (curl_multi_init failed)");
+        return ERR_UNAVAILABLE;
+    }
     curl_multi_setopt(hc->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(hc->multi, CURLMOPT_SOCKETDATA, hc);
     curl_multi_setopt(hc->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
     curl_multi_setopt(hc->multi, CURLMOPT_TIMERDATA, hc);
-    *out = hc;
     return 0;
 }
 
 static void on_client_timer_closed(uv_handle_t *h)
 {
     struct http_client *hc = h->data;
+    bool started = hc->multi != NULL;
     free(hc);
-    curl_global_cleanup();
+    if (started)
+        curl_global_cleanup();
 }
 
 void http_client_free(struct http_client *hc)
@@ -263,7 +282,8 @@ void http_client_free(struct http_client *hc)
     hc->closing = true;
     while (hc->calls)
         call_free(hc->calls); /* removing a handle closes its sockets (CURL_POLL_REMOVE) */
-    curl_multi_cleanup(hc->multi);
+    if (hc->multi)
+        curl_multi_cleanup(hc->multi); /* the handle stays non-NULL: curl_global_cleanup follows */
     uv_timer_stop(&hc->timer);
     uv_close((uv_handle_t *)&hc->timer, on_client_timer_closed);
 }
@@ -352,6 +372,8 @@ int http_call_start(struct http_client *hc, const struct http_call_params *p,
     if (!p->url || (strncmp(p->url, "http://", 7) && strncmp(p->url, "https://", 8)) ||
         !p->method || (strcmp(p->method, "GET") && strcmp(p->method, "POST")) || !ev->done)
         return ERR_INVALID;
+    if (client_start(hc))
+        return ERR_UNAVAILABLE;
     struct http_call *c = xcalloc(1, sizeof *c);
     c->hc = hc;
     c->ev = *ev;

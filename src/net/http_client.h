@@ -54,7 +54,8 @@ struct http_call_events {
     void (*done)(void *data, int code, const char *message);
 };
 
-/* Creates the client on loop. Returns 0, or ERR_UNAVAILABLE when libcurl cannot start. */
+/* Creates the client on loop; always 0. libcurl itself starts with the first call, which fails
+ * with ERR_UNAVAILABLE (logged) when it cannot. */
 int http_client_new(uv_loop_t *loop, const struct logger *log, struct http_client **out);
 /* Aborts every call (no callbacks), closes the handles and frees the client once they are
  * closed (run the loop afterwards). */

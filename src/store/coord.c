@@ -7,6 +7,7 @@
  * the handle is closed and initialized again around the new one.
  */
 #include "store/coord.h"
+#include "store/pq_lazy.h"
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -321,6 +322,11 @@ static void connect_start(struct store_coord *c)
 {
     const char *keys[] = {"dbname", "application_name", NULL};
     const char *values[] = {c->url, "chatkitd-coord", NULL};
+    char err[300];
+    if (pq_lazy_load(err, sizeof err)) {
+        conn_lost(c, err);
+        return;
+    }
     c->db = PQconnectStartParams(keys, values, 1);
     if (!c->db || PQstatus(c->db) == CONNECTION_BAD) {
         conn_lost(c, c->db ? PQerrorMessage(c->db) : "out of memory");

@@ -14,6 +14,7 @@
 #include "store/backend.h"
 #include "store/migrations.h"
 #include "store/pg_internal.h"
+#include "store/pq_lazy.h"
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -174,8 +175,11 @@ static int pg_connect(struct pg_conn *c, char *err, size_t errlen)
              c->statement_timeout_ms);
     const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
     const char *values[] = {c->url, PG_CONNECT_TIMEOUT_S, options, "chatkitd", NULL};
-    c->db = PQconnectdbParams(keys, values, 1);
     memset(c->prepared, 0, sizeof c->prepared);
+    c->db = NULL;
+    if (pq_lazy_load(err, errlen))
+        return ERR_UNAVAILABLE;
+    c->db = PQconnectdbParams(keys, values, 1);
     if (!c->db || PQstatus(c->db) != CONNECTION_OK) {
         const char *why = c->db ? PQerrorMessage(c->db) : "out of memory";
         size_t n = strcspn(why, "\n");

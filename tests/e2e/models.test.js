@@ -70,6 +70,28 @@ after(async () => {
   await fake.close();
 });
 
+// The mapped libraries of a running server (/proc/PID/maps), by file name.
+function mappedLibs(srv) {
+  return fs.readFileSync(`/proc/${srv.proc.pid}/maps`, 'utf8');
+}
+
+test('libcurl loads with the first model call, not at start; libpq only for PostgreSQL', T, async () => {
+  const offline = await h.startServer();
+  servers.push(offline);
+  await h.request(offline.url, 'GET', '/health');
+  const user0 = await ck.session(offline);
+  await ck.create(offline, user0, 'add water the plants tomorrow'); // builtin:tasks, no upstream
+  assert.doesNotMatch(mappedLibs(offline), /libcurl/);
+  if (!offline.database) assert.doesNotMatch(mappedLibs(offline), /libpq/);
+  const srv = await startWithFake();
+  assert.doesNotMatch(mappedLibs(srv), /libcurl/);
+  fake.push({ text: 'Loaded.' });
+  const user = await ck.session(srv);
+  const { events } = await ck.create(srv, user, 'hi');
+  assert.equal(ck.answerText(events), 'Loaded.');
+  assert.match(mappedLibs(srv), /libcurl/);
+});
+
 describe('compat provider (Chat Completions)', () => {
   let srv;
   before(async () => { srv = await startWithFake(); });
