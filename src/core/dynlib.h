@@ -20,7 +20,8 @@ struct dynlib_symbol {
 /* Opens the first of the NULL-terminated sonames that loads (RTLD_NOW | RTLD_LOCAL) and resolves
  * every symbol into its slot. Returns 0, or ERR_UNAVAILABLE with a sentence in err naming the
  * library or the symbol that is missing (slots may then be partly filled). The library stays
- * loaded for the life of the process. Not thread-safe by itself: callers serialize (pthread_once). */
+ * loaded for the life of the process. Not thread-safe by itself: callers serialize (pthread_once).
+ */
 int dynlib_open(const char *const *sonames, const struct dynlib_symbol *syms, size_t n, char *err,
                 size_t errlen);
 

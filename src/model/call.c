@@ -11,6 +11,7 @@
 #include "core/json_read.h"
 #include "core/xalloc.h"
 #include "model/chat_compat.h"
+#include "model/input.h"
 #include "model/registry.h"
 #include "model/responses.h"
 #include "model/sse_parse.h"
@@ -465,10 +466,16 @@ int model_call_start(struct model_registry *reg, const char *model_ref,
         return rc;
     struct model_call_params p = *params;
     p.model = model;
+    char *text_only = model_provider_accepts_images(prov, model)
+                          ? NULL
+                          : model_input_without_images(params->input_json);
+    if (text_only)
+        p.input_json = text_only;
     struct model_call *c = xcalloc(1, sizeof *c);
     buf_init(&c->body, REQUEST_MAX);
     rc = prov->api == MODEL_API_CHAT ? chat_request_build(&p, &c->body, why, whylen)
                                      : responses_request_build(&p, &c->body, why, whylen);
+    free(text_only);
     if (rc) {
         buf_free(&c->body);
         free(c);

@@ -322,3 +322,37 @@ int model_input_from_items(const char *const *items, size_t n, model_image_url_f
     buf_free(&c.text);
     return jw_error(&w);
 }
+
+#define IMAGE_NOTE "[The user attached an image here; this model cannot see images.]"
+
+char *model_input_without_images(const char *input_json)
+{
+    if (!input_json || !strstr(input_json, "\"input_image\""))
+        return NULL;
+    cJSON *doc = json_parse(input_json, strlen(input_json), ITEM_DEPTH, NULL);
+    if (!cJSON_IsArray(doc)) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    bool changed = false;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, doc)
+    {
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(item, "content");
+        cJSON *part;
+        cJSON_ArrayForEach(part, content)
+        {
+            const char *type;
+            if (json_get_str(part, "type", &type) != 0 || strcmp(type, "input_image") != 0)
+                continue;
+            cJSON_DeleteItemFromObjectCaseSensitive(part, "image_url");
+            cJSON_DeleteItemFromObjectCaseSensitive(part, "detail");
+            cJSON_ReplaceItemInObjectCaseSensitive(part, "type", cJSON_CreateString("input_text"));
+            cJSON_AddStringToObject(part, "text", IMAGE_NOTE);
+            changed = true;
+        }
+    }
+    char *out = changed ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    return out;
+}

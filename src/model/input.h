@@ -33,4 +33,10 @@ typedef const char *(*model_image_url_fn)(void *data, const char *attachment_id,
 int model_input_from_items(const char *const *items, size_t n, model_image_url_fn image_url,
                            void *data, struct buf *out);
 
+/* For models that do not accept images: a copy of input_json (an array of input items) in which
+ * every input_image part is an input_text part saying an image was attached but cannot be shown.
+ * Returns a heap string the caller frees, or NULL when input_json has no image part or is not a
+ * JSON array (the caller then sends it as it is). */
+char *model_input_without_images(const char *input_json);
+
 #endif

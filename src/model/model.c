@@ -42,6 +42,7 @@ static void provider_clear(struct model_provider *p)
     free(p->api_key);
     model_headers_free(p->headers);
     model_headers_free(p->models);
+    model_headers_free(p->text_only_models);
     memset(p, 0, sizeof *p);
 }
 
@@ -103,6 +104,14 @@ static struct model_provider *find_provider(const struct model_registry *reg, co
             return (struct model_provider *)p;
     }
     return NULL;
+}
+
+bool model_provider_accepts_images(const struct model_provider *prov, const char *model)
+{
+    for (char **m = prov->text_only_models; m && *m; m++)
+        if (strcmp(*m, "*") == 0 || strcmp(*m, model) == 0)
+            return false;
+    return true;
 }
 
 /* "openai:MODEL" -> provider "openai"; "compat:NAME/MODEL" or "compat:NAME" -> provider NAME. */
@@ -254,13 +263,14 @@ static int load_provider(struct model_registry *reg, const cJSON *p,
     char where[512];
     snprintf(where, sizeof where, "%s: provider '%s'", path, p->string);
     const char *base = NULL, *key_env = NULL, *api = "chat";
-    const cJSON *headers = NULL, *models = NULL;
+    const cJSON *headers = NULL, *models = NULL, *text_only = NULL;
     if (!cJSON_IsObject(p) || json_get_str(p, "base_url", &base) != 0 ||
         json_get_str(p, "api_key_env", &key_env) < 0 || json_get_str(p, "api", &api) < 0 ||
-        json_get_obj(p, "headers", &headers) < 0 || json_get_arr(p, "models", &models) < 0) {
+        json_get_obj(p, "headers", &headers) < 0 || json_get_arr(p, "models", &models) < 0 ||
+        json_get_arr(p, "text_only_models", &text_only) < 0) {
         snprintf(err, errlen,
                  "%s: needs a string base_url; api_key_env and api are strings, headers an "
-                 "object, models an array",
+                 "object, models and text_only_models arrays",
                  where);
         return ERR_INVALID;
     }
@@ -279,6 +289,9 @@ static int load_provider(struct model_registry *reg, const cJSON *p,
     if (!rc) {
         rc = model_registry_add(reg, p->string, which, base, key, (const char *const *)h,
                                 (const char *const *)m);
+        if (!rc && text_only)
+            find_provider(reg, p->string, strlen(p->string))->text_only_models =
+                load_models(text_only);
         if (rc)
             snprintf(err, errlen, "%s: %s", where,
                      rc == ERR_TOO_BIG ? "too many providers"

@@ -9,10 +9,12 @@
 struct model_provider {
     char *name; /* owned; "openai", "local", ... */
     enum model_api api;
-    char *base_url; /* owned; without a trailing slash */
-    char *api_key;  /* owned; NULL = none (never logged) */
-    char **headers; /* owned, NULL-terminated "Name: value" strings */
-    char **models;  /* owned, NULL-terminated; empty = any */
+    char *base_url;          /* owned; without a trailing slash */
+    char *api_key;           /* owned; NULL = none (never logged) */
+    char **headers;          /* owned, NULL-terminated "Name: value" strings */
+    char **models;           /* owned, NULL-terminated; empty = any */
+    char **text_only_models; /* owned, NULL-terminated or NULL; "*" = every model: these do not
+                              * accept images, which reach them as a short text note */
     struct model_stats stats;
 };
 
@@ -32,5 +34,7 @@ int model_registry_resolve(struct model_registry *reg, const char *ref,
 char **model_provider_headers(const struct model_provider *prov, const char *content_type,
                               const char *accept);
 void model_headers_free(char **headers);
+/* Whether model (a name on prov) may be sent images (input_image parts). */
+bool model_provider_accepts_images(const struct model_provider *prov, const char *model);
 
 #endif

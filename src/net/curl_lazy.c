@@ -23,7 +23,8 @@
     X(CURLMcode, curl_multi_add_handle, (CURLM * multi, CURL * easy), (multi, easy))               \
     X(CURLMcode, curl_multi_remove_handle, (CURLM * multi, CURL * easy), (multi, easy))            \
     X(CURLMcode, curl_multi_cleanup, (CURLM * multi), (multi))                                     \
-    X(CURLMsg *, curl_multi_info_read, (CURLM * multi, int *msgs_in_queue), (multi, msgs_in_queue)) \
+    X(CURLMsg *, curl_multi_info_read, (CURLM * multi, int *msgs_in_queue),                        \
+      (multi, msgs_in_queue))                                                                      \
     X(CURLMcode, curl_multi_socket_action,                                                         \
       (CURLM * multi, curl_socket_t s, int ev_bitmask, int *running_handles),                      \
       (multi, s, ev_bitmask, running_handles))                                                     \
@@ -47,8 +48,8 @@
 #define PROCEDURE_TRAMPOLINE(name, params, args)                                                   \
     void name params                                                                               \
     {                                                                                              \
-        if (api.name) /* nothing was loaded, so nothing to free */                          \
-            api.name args;                                                                  \
+        if (api.name) /* nothing was loaded, so nothing to free */                                 \
+            api.name args;                                                                         \
     }
 
 static struct {
@@ -67,12 +68,12 @@ static void curl_load_once(void)
 {
     static const char *const sonames[] = {"libcurl.so.4", "libcurl-gnutls.so.4", NULL};
     const struct dynlib_symbol syms[] = {
-        CURL_FUNCTIONS(FUNCTION_SYMBOL) CURL_PROCEDURES(PROCEDURE_SYMBOL){
-            "curl_easy_setopt", (void **)&api.curl_easy_setopt},
+        CURL_FUNCTIONS(FUNCTION_SYMBOL)
+            CURL_PROCEDURES(PROCEDURE_SYMBOL){"curl_easy_setopt", (void **)&api.curl_easy_setopt},
         {"curl_easy_getinfo", (void **)&api.curl_easy_getinfo},
         {"curl_multi_setopt", (void **)&api.curl_multi_setopt}};
-    curl_status = dynlib_open(sonames, syms, sizeof syms / sizeof syms[0], curl_error,
-                              sizeof curl_error);
+    curl_status =
+        dynlib_open(sonames, syms, sizeof syms / sizeof syms[0], curl_error, sizeof curl_error);
 }
 
 int curl_lazy_load(char *err, size_t errlen)

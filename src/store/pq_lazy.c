@@ -48,8 +48,8 @@
        const char *const *paramValues, const int *paramLengths, const int *paramFormats,           \
        int resultFormat),                                                                          \
       (conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats, resultFormat)) \
-    X(PQnoticeProcessor, PQsetNoticeProcessor,                                                     \
-      (PGconn * conn, PQnoticeProcessor proc, void *arg), (conn, proc, arg))                       \
+    X(PQnoticeProcessor, PQsetNoticeProcessor, (PGconn * conn, PQnoticeProcessor proc, void *arg), \
+      (conn, proc, arg))                                                                           \
     X(int, PQsetnonblocking, (PGconn * conn, int arg), (conn, arg))                                \
     X(int, PQsocket, (const PGconn *conn), (conn))                                                 \
     X(ConnStatusType, PQstatus, (const PGconn *conn), (conn))                                      \
@@ -73,8 +73,8 @@
 #define PROCEDURE_TRAMPOLINE(name, params, args)                                                   \
     void name params                                                                               \
     {                                                                                              \
-        if (pq.name) /* nothing was loaded, so nothing to free */                          \
-            pq.name args;                                                                  \
+        if (pq.name) /* nothing was loaded, so nothing to free */                                  \
+            pq.name args;                                                                          \
     }
 
 static struct {
@@ -91,8 +91,7 @@ static void pq_load_once(void)
     static const char *const sonames[] = {"libpq.so.5", NULL};
     const struct dynlib_symbol syms[] = {PQ_FUNCTIONS(FUNCTION_SYMBOL)
                                              PQ_PROCEDURES(PROCEDURE_SYMBOL)};
-    pq_status = dynlib_open(sonames, syms, sizeof syms / sizeof syms[0], pq_error,
-                            sizeof pq_error);
+    pq_status = dynlib_open(sonames, syms, sizeof syms / sizeof syms[0], pq_error, sizeof pq_error);
 }
 
 int pq_lazy_load(char *err, size_t errlen)

@@ -28,7 +28,8 @@ async function startWithFake(extraArgs = [], env = {}) {
       fake: {
         base_url: fake.url,
         api_key_env: 'FAKE_KEY',
-        models: ['fake-model', 'fake-vision', 'whisper-1'],
+        models: ['fake-model', 'fake-vision', 'whisper-1', 'fake-text'],
+        text_only_models: ['fake-text'],
         headers: { 'X-Fake-Org': '$FAKE_ORG' },
       },
     },
@@ -170,15 +171,20 @@ describe('compat provider (Chat Completions)', () => {
     assert.deepEqual(req.tool_choice, { type: 'function', function: { name: 'list_tasks' } });
   });
 
-  test('images attached by the user are sent as image parts', T, async () => {
-    const user = await ck.session(srv);
+  // Uploads a 1-pixel PNG for user; returns the PNG and the attachment.
+  async function uploadDot(user) {
     const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
     const a = await ck.call(srv, user, 'attachments.create', { name: 'dot.png', size: png.length, mime_type: 'image/png' });
     const put = await h.request(srv.url, 'PUT', a.upload_descriptor.url, {
       headers: { Authorization: `Bearer ${user.secret}`, 'Content-Type': 'image/png' }, body: png,
     });
     assert.equal(put.status, 200, put.text);
-    const up = put.json();
+    return { png, up: put.json() };
+  }
+
+  test('images attached by the user are sent as image parts', T, async () => {
+    const user = await ck.session(srv);
+    const { png, up } = await uploadDot(user);
     fake.push({ text: 'A tiny image.' });
     await ck.stream(srv, user, {
       type: 'threads.create',
@@ -188,6 +194,21 @@ describe('compat provider (Chat Completions)', () => {
     assert.ok(Array.isArray(userMsg.content), JSON.stringify(userMsg));
     const img = userMsg.content.find((p) => p.type === 'image_url');
     assert.equal(img.image_url.url, `data:image/png;base64,${png.toString('base64')}`);
+  });
+
+  test('a model listed in text_only_models gets a note instead of the image', T, async () => {
+    const user = await ck.session(srv);
+    const { up } = await uploadDot(user);
+    fake.push({ text: 'I cannot see it.' });
+    await ck.stream(srv, user, {
+      type: 'threads.create',
+      params: { input: ck.input('what is this?', { attachments: [up.id], inference_options: { model: 'fake-text' } }) },
+    });
+    const req = lastChatRequest().json;
+    assert.equal(req.model, 'fake-text');
+    const body = JSON.stringify(req.messages);
+    assert.doesNotMatch(body, /image_url|data:image/);
+    assert.match(body, /cannot see images/);
   });
 });
 

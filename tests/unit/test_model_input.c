@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -126,6 +127,25 @@ static void test_structured_input(void **state)
                            "\\u003c/StructuredInput>"));
 }
 
+static void test_without_images(void **state)
+{
+    (void)state;
+    const char *in = "[{\"type\":\"message\",\"role\":\"user\",\"content\":["
+                     "{\"type\":\"input_text\",\"text\":\"what is this?\"},"
+                     "{\"type\":\"input_image\",\"image_url\":\"data:image/png;base64,AAAA\"}]}]";
+    char *out = model_input_without_images(in);
+    assert_non_null(out);
+    assert_null(strstr(out, "input_image"));
+    assert_null(strstr(out, "data:image"));
+    assert_non_null(strstr(out, "what is this?"));
+    assert_non_null(strstr(out, "cannot see images"));
+    free(out);
+    /* nothing to change, or not an array: NULL (sent as it is) */
+    assert_null(model_input_without_images("[{\"type\":\"message\",\"content\":[]}]"));
+    assert_null(model_input_without_images("{\"input_image\": 1}"));
+    assert_null(model_input_without_images(NULL));
+}
+
 static void test_too_big(void **state)
 {
     (void)state;
@@ -144,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_quoted_text_only_newest),
         cmocka_unit_test(test_tools_hidden_widgets_workflows),
         cmocka_unit_test(test_structured_input),
+        cmocka_unit_test(test_without_images),
         cmocka_unit_test(test_too_big),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
