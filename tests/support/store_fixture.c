@@ -1,6 +1,7 @@
 #include "store_fixture.h"
 
 #include "core/err.h"
+#include "store/pq_lazy.h"
 
 #include <dirent.h>
 #include <libpq-fe.h>
@@ -15,13 +16,22 @@
 
 #include <cmocka.h>
 
+/* A connection of the test's own (outside the store); libpq is loaded on first use. */
+static PGconn *pg_test_connect(const char *url)
+{
+    char err[300];
+    if (pq_lazy_load(err, sizeof err))
+        fail_msg("%s", err);
+    return PQconnectdb(url);
+}
+
 /* Runs one statement on the cluster's maintenance database (CREATE/DROP DATABASE cannot run
  * inside the database they name). */
 static void pg_admin(const struct store_fixture *fx, const char *sql)
 {
     char url[320];
     snprintf(url, sizeof url, "%spostgres", fx->pg_base);
-    PGconn *db = PQconnectdb(url);
+    PGconn *db = pg_test_connect(url);
     if (PQstatus(db) != CONNECTION_OK)
         fail_msg("cannot reach the test cluster: %s", PQerrorMessage(db));
     PGresult *r = PQexec(db, sql);
@@ -156,7 +166,7 @@ char *store_fixture_heap(const char *s)
 /* First column of the first row of sql, run outside the store (-1 with no row). */
 static int64_t pg_sql_int(struct store_fixture *fx, const char *sql)
 {
-    PGconn *db = PQconnectdb(fx->url);
+    PGconn *db = pg_test_connect(fx->url);
     assert_int_equal(PQstatus(db), CONNECTION_OK);
     PGresult *r = PQexec(db, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
