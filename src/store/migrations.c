@@ -25,6 +25,10 @@
  */
 #include "store/migrations.h"
 
+#include "core/err.h"
+
+#include <stdio.h>
+
 const char migrations_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
                                     " version INTEGER PRIMARY KEY,"
                                     " name TEXT NOT NULL,"
@@ -156,4 +160,31 @@ const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 int migrations_latest(void)
 {
     return migrations_count ? migrations[migrations_count - 1].version : 0;
+}
+
+int migrations_apply(void *conn, int current, migration_apply_fn apply, const struct logger *log,
+                     int *applied, char *err, size_t errlen)
+{
+    int latest = migrations_latest();
+    if (current > latest) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this chatkitd (knows up to %d)", current,
+                 latest);
+        return ERR_INVALID;
+    }
+    for (size_t i = 0; i < migrations_count; i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= current)
+            continue;
+        bool done;
+        int rc = apply(conn, m, &done, err, errlen);
+        if (rc)
+            return rc;
+        if (done) {
+            log_info(log, "applied migration %d %s", m->version, m->name);
+            if (applied)
+                (*applied)++;
+        }
+    }
+    return 0;
 }

@@ -8,6 +8,9 @@
 #ifndef CHATKITD_STORE_MIGRATIONS_H
 #define CHATKITD_STORE_MIGRATIONS_H
 
+#include "core/log.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 
 struct migration {
@@ -28,5 +31,15 @@ extern const size_t migrations_count;
 
 /* Highest version this build knows (0 when there are no migrations). */
 int migrations_latest(void);
+
+/* Applies one migration on a backend connection in its own transaction; *done is false when
+ * another process applied it first. 0 or an ERR_* code with err filled. */
+typedef int (*migration_apply_fn)(void *conn, const struct migration *m, bool *done, char *err,
+                                  size_t errlen);
+
+/* The part every backend shares: refuses a schema newer than this build, then applies every
+ * migration above current in order, logging each one and counting it in *applied (may be NULL). */
+int migrations_apply(void *conn, int current, migration_apply_fn apply, const struct logger *log,
+                     int *applied, char *err, size_t errlen);
 
 #endif

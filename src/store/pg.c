@@ -770,9 +770,9 @@ static int migration_begin(struct pg_conn *c, int *current, char *err, size_t er
     return rc;
 }
 
-static int apply_one(struct pg_conn *c, const struct migration *m, bool *done, char *err,
-                     size_t errlen)
+static int apply_one(void *conn, const struct migration *m, bool *done, char *err, size_t errlen)
 {
+    struct pg_conn *c = conn;
     *done = false;
     int current = 0;
     int rc = migration_begin(c, &current, err, errlen);
@@ -814,28 +814,7 @@ static int pg_migrate(void *conn, const struct logger *log, int *applied, char *
     PQclear(PQexec(c->db, rc ? "ROLLBACK" : "COMMIT"));
     if (rc)
         return rc;
-    int latest = migrations_latest();
-    if (current > latest) {
-        snprintf(err, errlen,
-                 "database schema version %d is newer than this chatkitd (knows up to %d)", current,
-                 latest);
-        return ERR_INVALID;
-    }
-    for (size_t i = 0; i < migrations_count; i++) {
-        const struct migration *m = &migrations[i];
-        if (m->version <= current)
-            continue;
-        bool done;
-        rc = apply_one(c, m, &done, err, errlen);
-        if (rc)
-            return rc;
-        if (done) {
-            log_info(log, "applied migration %d %s", m->version, m->name);
-            if (applied)
-                (*applied)++;
-        }
-    }
-    return 0;
+    return migrations_apply(c, current, apply_one, log, applied, err, errlen);
 }
 
 const struct store_backend store_backend_postgres = {

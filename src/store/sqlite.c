@@ -650,9 +650,9 @@ static int schema_version(sqlite3 *db, int *version)
 /* Applies one migration in its own transaction. The version is checked again inside the
  * transaction: another process (a second `chatkitd migrate`) may have applied it since we
  * looked, and BEGIN IMMEDIATE serializes us behind it. *done says whether we applied it. */
-static int apply_one(struct sqlite_conn *c, const struct migration *m, bool *done, char *err,
-                     size_t errlen)
+static int apply_one(void *conn, const struct migration *m, bool *done, char *err, size_t errlen)
 {
+    struct sqlite_conn *c = conn;
     *done = false;
     sqlite3_stmt *st = NULL;
     int current = 0;
@@ -711,28 +711,7 @@ static int sqlite_migrate(void *conn, const struct logger *log, int *applied, ch
                  sqlite3_errmsg(c->db));
         return sqlite__map_rc(rc);
     }
-    int latest = migrations_latest();
-    if (current > latest) {
-        snprintf(err, errlen,
-                 "database schema version %d is newer than this chatkitd (knows up to %d)", current,
-                 latest);
-        return ERR_INVALID;
-    }
-    for (size_t i = 0; i < migrations_count; i++) {
-        const struct migration *m = &migrations[i];
-        if (m->version <= current)
-            continue;
-        bool done;
-        int ret = apply_one(c, m, &done, err, errlen);
-        if (ret)
-            return ret;
-        if (done) {
-            log_info(log, "applied migration %d %s", m->version, m->name);
-            if (applied)
-                (*applied)++;
-        }
-    }
-    return 0;
+    return migrations_apply(c, current, apply_one, log, applied, err, errlen);
 }
 
 const struct store_backend store_backend_sqlite = {
