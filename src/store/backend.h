@@ -40,4 +40,19 @@ void store__item_clear(struct store_item *it);
 void store__task_clear(struct store_task *t);
 void store__list_clear(struct store_list *l);
 
+/* Which filters a STORE_TASK_LIST job uses, and its order: each backend keeps one statement per
+ * combination, indexed by this mask. */
+enum {
+    STORE_TL_DESC = 1 << 0,
+    STORE_TL_STATUS = 1 << 1,
+    STORE_TL_PRIORITY = 1 << 2,
+    STORE_TL_TAG = 1 << 3,
+    STORE_TL_DUE_BEFORE = 1 << 4,
+    STORE_TL_DUE_AFTER = 1 << 5,
+    STORE_TL_HAS_DUE = 1 << 6,
+    STORE_TL_Q = 1 << 7,
+    STORE_TL_VARIANTS = 1 << 8, /* number of masks */
+};
+unsigned store__task_list_mask(const struct store_job *job);
+
 #endif

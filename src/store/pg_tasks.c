@@ -240,32 +240,13 @@ void pg__task_delete(struct pg_conn *c, struct store_job *job)
 
 /* ---- list ------------------------------------------------------------------------------- */
 
-enum {
-    TL_DESC = 1 << 0,
-    TL_STATUS = 1 << 1,
-    TL_PRIORITY = 1 << 2,
-    TL_TAG = 1 << 3,
-    TL_DUE_BEFORE = 1 << 4,
-    TL_DUE_AFTER = 1 << 5,
-    TL_HAS_DUE = 1 << 6,
-    TL_Q = 1 << 7,
-};
-_Static_assert(TL_Q * 2 == PG_TASK_LIST_VARIANTS, "one statement per filter combination");
-
-static unsigned filter_mask(const struct store_job *job)
-{
-    const struct store_task_filter *f = &job->task_filter;
-    return (job->page.desc ? TL_DESC : 0) | (f->status >= 0 ? TL_STATUS : 0) |
-           (f->priority >= 0 ? TL_PRIORITY : 0) | (f->tag[0] ? TL_TAG : 0) |
-           (f->due_before[0] ? TL_DUE_BEFORE : 0) | (f->due_after[0] ? TL_DUE_AFTER : 0) |
-           (f->has_due ? TL_HAS_DUE : 0) | (f->q[0] ? TL_Q : 0);
-}
+_Static_assert(STORE_TL_VARIANTS == PG_TASK_LIST_VARIANTS, "one statement per filter combination");
 
 /* PostgreSQL numbers parameters densely and a statement may not skip one, so the filters in use
  * take $5, $6, ... in a fixed order, and bind_filter() appends them in that same order. */
 static void build_list_sql(unsigned mask, char *sql, size_t cap)
 {
-    bool desc = mask & TL_DESC;
+    bool desc = mask & STORE_TL_DESC;
     int n = snprintf(sql, cap,
                      "SELECT " TASK_COLUMNS " FROM tasks WHERE user_id = $1 "
                      "AND (created_us, seq) %s ($2::bigint, $3::bigint)",
@@ -274,19 +255,19 @@ static void build_list_sql(unsigned mask, char *sql, size_t cap)
         unsigned bit;
         const char *fmt;
     } terms[] = {
-        {TL_STATUS, " AND done = $%d::int"},
-        {TL_PRIORITY, " AND priority = $%d::int"},
-        {TL_TAG, " AND id IN (SELECT task_id FROM task_tags WHERE tag = $%d)"},
-        {TL_DUE_BEFORE, " AND due_date <= $%d"},
-        {TL_DUE_AFTER, " AND due_date >= $%d"},
-        {TL_HAS_DUE, " AND due_date IS NOT NULL"},
-        {TL_Q, " AND (title ILIKE $%1$d ESCAPE '\\' OR notes ILIKE $%1$d ESCAPE '\\')"},
+        {STORE_TL_STATUS, " AND done = $%d::int"},
+        {STORE_TL_PRIORITY, " AND priority = $%d::int"},
+        {STORE_TL_TAG, " AND id IN (SELECT task_id FROM task_tags WHERE tag = $%d)"},
+        {STORE_TL_DUE_BEFORE, " AND due_date <= $%d"},
+        {STORE_TL_DUE_AFTER, " AND due_date >= $%d"},
+        {STORE_TL_HAS_DUE, " AND due_date IS NOT NULL"},
+        {STORE_TL_Q, " AND (title ILIKE $%1$d ESCAPE '\\' OR notes ILIKE $%1$d ESCAPE '\\')"},
     };
     int param = 5;
     for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++) {
         if (!(mask & terms[i].bit))
             continue;
-        if (terms[i].bit == TL_HAS_DUE)
+        if (terms[i].bit == STORE_TL_HAS_DUE)
             n += snprintf(sql + n, cap - (size_t)n, "%s", terms[i].fmt);
         else
             n += snprintf(sql + n, cap - (size_t)n, terms[i].fmt, param++);
@@ -311,17 +292,17 @@ static void like_pattern(const char *q, char *out, size_t cap)
 static void bind_filter(struct pg_params *p, unsigned mask, const struct store_task_filter *f,
                         const char *pattern)
 {
-    if (mask & TL_STATUS)
+    if (mask & STORE_TL_STATUS)
         pg__p_int(p, f->status);
-    if (mask & TL_PRIORITY)
+    if (mask & STORE_TL_PRIORITY)
         pg__p_int(p, f->priority);
-    if (mask & TL_TAG)
+    if (mask & STORE_TL_TAG)
         pg__p_text(p, f->tag);
-    if (mask & TL_DUE_BEFORE)
+    if (mask & STORE_TL_DUE_BEFORE)
         pg__p_text(p, f->due_before);
-    if (mask & TL_DUE_AFTER)
+    if (mask & STORE_TL_DUE_AFTER)
         pg__p_text(p, f->due_after);
-    if (mask & TL_Q)
+    if (mask & STORE_TL_Q)
         pg__p_text(p, pattern);
 }
 
@@ -363,7 +344,7 @@ void pg__task_list(struct pg_conn *c, struct store_job *job)
     int64_t created_us = job->page.desc ? INT64_MAX : INT64_MIN, seq = created_us;
     if (job->page.after[0] && task_key(c, job, &created_us, &seq))
         return;
-    unsigned mask = filter_mask(job);
+    unsigned mask = store__task_list_mask(job);
     char sql[768];
     build_list_sql(mask, sql, sizeof sql);
     char pattern[2 * sizeof f->q + 3];

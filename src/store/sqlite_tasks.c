@@ -272,27 +272,8 @@ void sqlite__task_delete(struct sqlite_conn *c, struct store_job *job)
 
 /* ---- list ------------------------------------------------------------------------------- */
 
-/* Which filters a TASK_LIST uses; the mask picks the cached statement. */
-enum {
-    TL_DESC = 1 << 0,
-    TL_STATUS = 1 << 1,
-    TL_PRIORITY = 1 << 2,
-    TL_TAG = 1 << 3,
-    TL_DUE_BEFORE = 1 << 4,
-    TL_DUE_AFTER = 1 << 5,
-    TL_HAS_DUE = 1 << 6,
-    TL_Q = 1 << 7,
-};
-_Static_assert(TL_Q * 2 == SQLITE_TASK_LIST_VARIANTS, "one cache slot per filter combination");
-
-static unsigned filter_mask(const struct store_job *job)
-{
-    const struct store_task_filter *f = &job->task_filter;
-    return (job->page.desc ? TL_DESC : 0) | (f->status >= 0 ? TL_STATUS : 0) |
-           (f->priority >= 0 ? TL_PRIORITY : 0) | (f->tag[0] ? TL_TAG : 0) |
-           (f->due_before[0] ? TL_DUE_BEFORE : 0) | (f->due_after[0] ? TL_DUE_AFTER : 0) |
-           (f->has_due ? TL_HAS_DUE : 0) | (f->q[0] ? TL_Q : 0);
-}
+_Static_assert(STORE_TL_VARIANTS == SQLITE_TASK_LIST_VARIANTS,
+               "one cache slot per filter combination");
 
 /* The statement text of one filter combination. Parameter numbers are fixed per filter (?1 user,
  * ?2 ?3 the key, ?4 the limit, ?5.. the filters), so binding does not depend on the mask's other
@@ -300,7 +281,7 @@ static unsigned filter_mask(const struct store_job *job)
  * SQLite folds for ASCII only (PostgreSQL would say ILIKE). */
 static void build_list_sql(unsigned mask, char *sql, size_t cap)
 {
-    bool desc = mask & TL_DESC;
+    bool desc = mask & STORE_TL_DESC;
     int n = snprintf(sql, cap,
                      "SELECT " TASK_COLUMNS " FROM tasks WHERE user_id = ?1 "
                      "AND (created_us, seq) %s (?2, ?3)",
@@ -309,13 +290,13 @@ static void build_list_sql(unsigned mask, char *sql, size_t cap)
         unsigned bit;
         const char *sql;
     } terms[] = {
-        {TL_STATUS, " AND done = ?5"},
-        {TL_PRIORITY, " AND priority = ?6"},
-        {TL_TAG, " AND id IN (SELECT task_id FROM task_tags WHERE tag = ?7)"},
-        {TL_DUE_BEFORE, " AND due_date <= ?8"},
-        {TL_DUE_AFTER, " AND due_date >= ?9"},
-        {TL_HAS_DUE, " AND due_date IS NOT NULL"},
-        {TL_Q, " AND (title LIKE ?10 ESCAPE '\\' OR notes LIKE ?10 ESCAPE '\\')"},
+        {STORE_TL_STATUS, " AND done = ?5"},
+        {STORE_TL_PRIORITY, " AND priority = ?6"},
+        {STORE_TL_TAG, " AND id IN (SELECT task_id FROM task_tags WHERE tag = ?7)"},
+        {STORE_TL_DUE_BEFORE, " AND due_date <= ?8"},
+        {STORE_TL_DUE_AFTER, " AND due_date >= ?9"},
+        {STORE_TL_HAS_DUE, " AND due_date IS NOT NULL"},
+        {STORE_TL_Q, " AND (title LIKE ?10 ESCAPE '\\' OR notes LIKE ?10 ESCAPE '\\')"},
     };
     for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++) {
         if (mask & terms[i].bit)
@@ -372,17 +353,17 @@ static int task_key(struct sqlite_conn *c, struct store_job *job, int64_t *creat
 static void bind_filter(sqlite3_stmt *st, unsigned mask, const struct store_task_filter *f,
                         const char *pattern)
 {
-    if (mask & TL_STATUS)
+    if (mask & STORE_TL_STATUS)
         sqlite3_bind_int(st, 5, f->status);
-    if (mask & TL_PRIORITY)
+    if (mask & STORE_TL_PRIORITY)
         sqlite3_bind_int(st, 6, f->priority);
-    if (mask & TL_TAG)
+    if (mask & STORE_TL_TAG)
         sqlite__bind_text(st, 7, f->tag, sizeof f->tag);
-    if (mask & TL_DUE_BEFORE)
+    if (mask & STORE_TL_DUE_BEFORE)
         sqlite__bind_text(st, 8, f->due_before, sizeof f->due_before);
-    if (mask & TL_DUE_AFTER)
+    if (mask & STORE_TL_DUE_AFTER)
         sqlite__bind_text(st, 9, f->due_after, sizeof f->due_after);
-    if (mask & TL_Q)
+    if (mask & STORE_TL_Q)
         sqlite3_bind_text(st, 10, pattern, -1, SQLITE_STATIC);
 }
 
@@ -395,7 +376,7 @@ void sqlite__task_list(struct sqlite_conn *c, struct store_job *job)
     int64_t created_us = job->page.desc ? INT64_MAX : INT64_MIN, seq = created_us;
     if (job->page.after[0] && task_key(c, job, &created_us, &seq))
         return;
-    unsigned mask = filter_mask(job);
+    unsigned mask = store__task_list_mask(job);
     enum sqlite_stmt id = (enum sqlite_stmt)(ST_TASK_LIST_FIRST + mask);
     char sql[768] = "";
     if (!c->stmts[id]) /* only the first use of a combination needs its text */

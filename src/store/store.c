@@ -799,3 +799,13 @@ int store_migrate(const struct store_config *cfg, int *applied, char *err, size_
         *applied = n;
     return rc;
 }
+
+unsigned store__task_list_mask(const struct store_job *job)
+{
+    const struct store_task_filter *f = &job->task_filter;
+    return (job->page.desc ? STORE_TL_DESC : 0) | (f->status >= 0 ? STORE_TL_STATUS : 0) |
+           (f->priority >= 0 ? STORE_TL_PRIORITY : 0) | (f->tag[0] ? STORE_TL_TAG : 0) |
+           (f->due_before[0] ? STORE_TL_DUE_BEFORE : 0) |
+           (f->due_after[0] ? STORE_TL_DUE_AFTER : 0) | (f->has_due ? STORE_TL_HAS_DUE : 0) |
+           (f->q[0] ? STORE_TL_Q : 0);
+}
