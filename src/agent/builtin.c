@@ -3,6 +3,7 @@
 #include "agent/nlu.h"
 #include "chatkit/items.h"
 #include "core/clock.h"
+#include "core/digest.h"
 #include "core/err.h"
 #include "core/id.h"
 #include "core/json_read.h"
@@ -11,7 +12,6 @@
 #include "tasks/task.h"
 #include "tasks/widgets.h"
 
-#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,10 +284,10 @@ static struct date today_utc(int64_t now_us)
  * finds its task instead of creating a second one. */
 static void derived_task_id(const char *message_id, char out[ID_MAX])
 {
-    unsigned char h[SHA256_DIGEST_LENGTH];
+    unsigned char h[DIGEST_SHA256_LEN];
     char seed[ID_MAX + 16];
     snprintf(seed, sizeof seed, "%s:create", message_id);
-    SHA256((const unsigned char *)seed, strlen(seed), h);
+    digest_sha256(seed, strlen(seed), h);
     memcpy(out, TASK_ID_PREFIX, strlen(TASK_ID_PREFIX));
     id_hex(h, 16, out + strlen(TASK_ID_PREFIX));
 }

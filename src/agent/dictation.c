@@ -1,37 +1,15 @@
 #include "agent/dictation.h"
 
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/json_write.h"
 #include "core/xalloc.h"
 #include "http/response.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Strict base64 (standard alphabet, padded); the byte count, or -1. */
-static long decode_base64(const char *s, unsigned char **out)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n % 4 != 0 || n > (size_t)1 << 30)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool pad = c == '=' && i >= n - 2 && (i == n - 1 || s[n - 1] == '=');
-        if (!pad && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '+' || c == '/'))
-            return -1;
-    }
-    *out = xmalloc(n / 4 * 3 + 1);
-    int len = EVP_DecodeBlock(*out, (const unsigned char *)s, (int)n);
-    if (len < 0) {
-        free(*out);
-        return -1;
-    }
-    len -= (s[n - 1] == '=') + (s[n - 2] == '=');
-    return len;
-}
 
 static void transcribed(void *data, int code, const char *text)
 {
@@ -61,7 +39,9 @@ void dictation_transcribe(void *data, struct http_request *req, const char *user
     (void)user_id;
     struct dictation *d = data;
     unsigned char *audio = NULL;
-    long len = creq->audio_base64 ? decode_base64(creq->audio_base64, &audio) : -1;
+    long len = creq->audio_base64
+                   ? base64_std_decode(creq->audio_base64, strlen(creq->audio_base64), &audio)
+                   : -1;
     if (len <= 0) {
         free(audio);
         http_respond_error(req, 400, "invalid_audio", "params.audio_base64 must be base64 audio");

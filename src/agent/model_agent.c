@@ -1,6 +1,7 @@
 #include "agent/model_agent.h"
 
 #include "chatkit/items.h"
+#include "core/base64.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/id.h"
@@ -9,7 +10,6 @@
 #include "core/xalloc.h"
 #include "model/input.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -945,9 +945,9 @@ static void read_images(uv_work_t *w)
         fclose(f);
         if (whole && n > 0) {
             size_t head = strlen(im->mime) + 14;
-            im->url = xmalloc(head + 4 * ((n + 2) / 3) + 1);
+            im->url = xmalloc(head + BASE64_STD_ENCODED_LEN(n) + 1);
             int len = snprintf(im->url, head + 1, "data:%s;base64,", im->mime);
-            EVP_EncodeBlock((unsigned char *)im->url + len, bytes, (int)n);
+            base64_std_encode(im->url + len, bytes, n);
         }
         free(bytes);
     }

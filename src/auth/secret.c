@@ -1,7 +1,7 @@
 #include "auth/secret.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include "core/digest.h"
+
 #include <string.h>
 
 int secret_new(char out[SECRET_MAX], unsigned char hash[SECRET_HASH_LEN])
@@ -15,13 +15,13 @@ int secret_new(char out[SECRET_MAX], unsigned char hash[SECRET_HASH_LEN])
 
 void secret_hash(const char *s, size_t len, unsigned char hash[SECRET_HASH_LEN])
 {
-    SHA256((const unsigned char *)s, len, hash);
+    digest_sha256(s, len, hash);
 }
 
 bool secret_hash_equal(const unsigned char a[SECRET_HASH_LEN],
                        const unsigned char b[SECRET_HASH_LEN])
 {
-    return CRYPTO_memcmp(a, b, SECRET_HASH_LEN) == 0;
+    return digest_equal(a, b, SECRET_HASH_LEN);
 }
 
 /* Hashing both sides first makes the comparison length-independent as well. */

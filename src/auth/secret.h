@@ -2,7 +2,7 @@
  *
  * A client secret is "ek_" + 256 random bits (base64url). The database only ever sees its
  * SHA-256, so a leaked database cannot be replayed against the server; lookups go by hash and the
- * final comparison uses CRYPTO_memcmp, so timing reveals nothing about near matches.
+ * final comparison is constant-time (digest_equal), so timing reveals nothing about near matches.
  */
 #ifndef CHATKITD_AUTH_SECRET_H
 #define CHATKITD_AUTH_SECRET_H

@@ -8,7 +8,6 @@
 #include "core/xalloc.h"
 #include "http/response.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,7 +375,7 @@ static void mint_done(struct store_job *job)
             buf_free(&b);
         }
     }
-    OPENSSL_cleanse(m->secret, sizeof m->secret);
+    explicit_bzero(m->secret, sizeof m->secret);
     store_job_clear(job);
     free(m);
 }

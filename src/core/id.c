@@ -2,12 +2,23 @@
 
 #include "core/err.h"
 
-#include <openssl/rand.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 int id_random_bytes(void *out, size_t n)
 {
-    return RAND_bytes(out, (int)n) == 1 ? 0 : ERR_UNAVAILABLE;
+    unsigned char *p = out;
+    while (n > 0) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return ERR_UNAVAILABLE;
+        p += got;
+        n -= (size_t)got;
+    }
+    return 0;
 }
 
 void id_hex(const unsigned char *in, size_t n, char *out)

@@ -2,7 +2,8 @@
  *
  * Ids are a prefix plus 128 random bits as 32 lowercase hex digits ("thr_" + 32 hex): unguessable,
  * so an id leaks nothing, and collision-free in practice. Secrets carry 256 random bits in
- * base64url. Randomness comes from OpenSSL's CSPRNG (RAND_bytes).
+ * base64url. Randomness comes from the kernel's CSPRNG (getrandom(2)), which blocks only until
+ * it is seeded at boot.
  */
 #ifndef CHATKITD_ID_H
 #define CHATKITD_ID_H
