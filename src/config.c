@@ -95,6 +95,8 @@ static const struct opt opts[] = {
      "10s", "how long in-flight responses may finish after SIGTERM"},
     {"store-readers", "CHATKITD_STORE_READERS", NULL, OPT_INT, F(store_readers), 1, 64, "2",
      "database reader threads"},
+    {"store-cache", "CHATKITD_STORE_CACHE", NULL, OPT_SIZE, F(store_cache_bytes), 64 * 1024,
+     (int64_t)1 << 30, "512KiB", "SQLite page cache per connection (writer and each reader)"},
     {"store-pool", "CHATKITD_STORE_POOL", NULL, OPT_INT, F(store_pool), 1, 64, "4",
      "PostgreSQL connections (one store thread each)"},
     {"statement-timeout", "CHATKITD_STATEMENT_TIMEOUT", NULL, OPT_MS, F(statement_timeout_ms), 100,

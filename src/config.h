@@ -46,6 +46,7 @@ struct config {
     uint64_t session_ttl_s;  /* browser-facing sessions' lifetime */
     int64_t session_rate;    /* browser-facing sessions' requests per minute */
     int64_t store_readers;
+    size_t store_cache_bytes;      /* SQLite page cache per connection */
     int64_t max_running_turns;     /* engine admission: running turns at most (0 = no limit) */
     int64_t store_pool;            /* PostgreSQL connections */
     uint64_t statement_timeout_ms; /* PostgreSQL statement_timeout */

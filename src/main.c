@@ -111,6 +111,7 @@ static void app_store_config(const struct app *app, struct store_config *sc)
     memset(sc, 0, sizeof *sc);
     sc->url = app->cfg.database;
     sc->readers = (int)app->cfg.store_readers;
+    sc->cache_kib = (int)(app->cfg.store_cache_bytes / 1024);
     sc->busy_timeout_ms = 5000;
     sc->pool_size = (int)app->cfg.store_pool;
     sc->statement_timeout_ms = (int)app->cfg.statement_timeout_ms;

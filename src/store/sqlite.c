@@ -613,6 +613,11 @@ static int sqlite_conn_open(const struct store_config *cfg, bool writer, void **
         ret = exec_pragma(c->db, "PRAGMA synchronous=NORMAL", c->path, err, errlen);
     if (!ret)
         ret = exec_pragma(c->db, "PRAGMA foreign_keys=ON", c->path, err, errlen);
+    if (!ret && cfg->cache_kib > 0) {
+        char pragma[48];
+        snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", cfg->cache_kib);
+        ret = exec_pragma(c->db, pragma, c->path, err, errlen);
+    }
     if (!ret) {
         struct stat sb;
         if (stat(c->path, &sb) != 0) {

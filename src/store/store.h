@@ -259,6 +259,8 @@ struct store_job {
 struct store_config {
     const char *url;          /* "sqlite:PATH", a plain path, or "postgres://..." (libpq URI) */
     int readers;              /* SQLite reader threads, >= 1 */
+    int cache_kib;            /* SQLite page cache per connection in KiB; 0 = SQLite's default
+                               * (2 MiB). Pages missed are re-read from the OS page cache. */
     int busy_timeout_ms;      /* how long a connection waits on a lock */
     int pool_size;            /* PostgreSQL connections (store threads); 0 = 4 */
     int statement_timeout_ms; /* PostgreSQL: longest statement; 0 = 5000 */
