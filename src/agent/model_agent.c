@@ -64,7 +64,7 @@ struct model_agent_run {
     char *tools_all;             /* owned: tools_json with the extra tools, NULL when none */
     model_agent_done_fn done;
     void *done_data;
-    struct store_job *job; /* owned while the history loads (3.7 KB: not kept for the run) */
+    struct store_job *job; /* owned while the history loads (1.4 KB: not kept for the run) */
     uv_work_t work;
     char **items; /* owned: history item JSON, oldest first */
     size_t nitems;

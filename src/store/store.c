@@ -139,8 +139,11 @@ void store_job_init(struct store_job *job, enum store_op op, store_job_cb cb, vo
     job->op = op;
     job->cb = cb;
     job->data = data;
-    job->task_filter.status = -1;
-    job->task_filter.priority = -1;
+    /* Only for the op that uses the filter: in any other op these bytes belong to its member. */
+    if (op == STORE_TASK_LIST) {
+        job->task_filter.status = -1;
+        job->task_filter.priority = -1;
+    }
 }
 
 void store__thread_clear(struct store_thread *t)
@@ -182,15 +185,59 @@ void store__list_clear(struct store_list *l)
     memset(l, 0, sizeof *l);
 }
 
+static void session_clear(struct store_session *s)
+{
+    free(s->state_variables_json);
+    free(s->config_json);
+    s->state_variables_json = s->config_json = NULL;
+}
+
+/* The union holds only the member of job->op (store.h), so only that member's pointers are
+ * read. Every op is listed, without a default, so the compiler flags a new op left out. */
 void store_job_clear(struct store_job *job)
 {
-    free(job->session.state_variables_json);
-    free(job->session.config_json);
-    job->session.state_variables_json = NULL;
-    job->session.config_json = NULL;
-    store__thread_clear(&job->thread);
-    store__item_clear(&job->item);
-    store__task_clear(&job->task);
+    switch (job->op) {
+    case STORE_SESSION_CREATE:
+    case STORE_SESSION_BY_SECRET:
+    case STORE_SESSION_GET:
+    case STORE_SESSION_CANCEL:
+    case STORE_RATE_TAKE:
+        session_clear(&job->session);
+        break;
+    case STORE_THREAD_CREATE:
+    case STORE_THREAD_GET:
+    case STORE_THREAD_UPDATE:
+    case STORE_THREAD_DELETE:
+        store__thread_clear(&job->thread);
+        break;
+    case STORE_ITEM_UPSERT:
+    case STORE_ITEM_UPDATE:
+    case STORE_ITEM_DELETE:
+    case STORE_ITEM_GET:
+    case STORE_ITEM_LIST:
+    case STORE_ITEM_DELETE_AFTER:
+        store__item_clear(&job->item);
+        break;
+    case STORE_TASK_CREATE:
+    case STORE_TASK_GET:
+    case STORE_TASK_UPDATE:
+    case STORE_TASK_DELETE:
+        store__task_clear(&job->task);
+        break;
+    case STORE_PING:
+    case STORE_SESSION_PURGE:
+    case STORE_THREAD_LIST:
+    case STORE_ATTACHMENT_CREATE:
+    case STORE_ATTACHMENT_GET:
+    case STORE_ATTACHMENT_UPDATE:
+    case STORE_ATTACHMENT_DELETE:
+    case STORE_ATTACHMENT_STALE:
+    case STORE_FEEDBACK_ADD:
+    case STORE_FEEDBACK_EXPORT:
+    case STORE_TASK_LIST:
+    case STORE_OP_COUNT:
+        break; /* no member, or one without owned pointers */
+    }
     store__list_clear(&job->list);
 }
 

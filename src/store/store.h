@@ -16,6 +16,15 @@
  * NULL): an operation that loads a row frees the pointers the job held before replacing them, and
  * a list operation frees the list the job held before filling it. Other pointers (item_ids_json)
  * are not owned.
+ *
+ * One row member per job: session, thread, item, attachment, feedback, task and task_filter share
+ * storage (an anonymous union), because every operation uses at most one of them as its input
+ * and output; the comment of each op below names it. A caller fills only that member, after
+ * store_job_init for the op, and reads only that member back; store_job_clear frees the owned
+ * pointers of the member job->op uses and no other. So changing job->op on a filled job is only
+ * allowed between ops of the same member (THREAD_GET -> THREAD_UPDATE); for any other op, clear
+ * the job and init it again. The header fields (user_id, page, list, before_us, ...) are outside
+ * the union and may be used together with the member.
  */
 #ifndef CHATKITD_STORE_H
 #define CHATKITD_STORE_H
@@ -162,6 +171,9 @@ struct store_list {
     bool has_more;
 };
 
+/* Each op's comment names the one row member it uses (session.*, thread.*, item.*, ...); an op
+ * that names none (PING, SESSION_PURGE, THREAD_LIST, ATTACHMENT_STALE, FEEDBACK_EXPORT) uses no
+ * member, only header fields and job->list. */
 enum store_op {
     STORE_PING,              /* a real round trip; fails when the database is gone */
     STORE_SESSION_CREATE,    /* in: session (user row created on first use) */
@@ -215,8 +227,8 @@ enum store_op {
                               * is taken from the input); out: task */
     STORE_TASK_DELETE,       /* in: task.id; out: the deleted task; affected = 1 */
     STORE_TASK_LIST,         /* in: task_filter, page; out: list.tasks (order: created) */
-    STORE_RATE_TAKE,         /* in: session.id, rate_per_min, expires_at, before_us = now (wall
-                              * µs); takes a token from the session's bucket shared by every
+    STORE_RATE_TAKE,         /* in: session (id, rate_per_min, expires_at), before_us = now
+                              * (wall µs); takes a token from the session's bucket shared by every
                               * replica (see ratelimit.h for the bucket); affected = 0 when
                               * allowed, else whole seconds (>= 1) until a token is available.
                               * PostgreSQL only: on SQLite the in-process limiter serves the one
@@ -237,17 +249,20 @@ struct store_job {
     int status;                      /* set by the store */
     char error[160];                 /* set by the store when status != 0 */
     char user_id[STORE_USER_ID_MAX]; /* the acting user, for user-scoped ops */
-    struct store_session session;
-    struct store_thread thread;
-    struct store_item item;
-    struct store_attachment attachment;
-    struct store_feedback feedback;
-    struct store_task task;
-    struct store_task_filter task_filter;
+    /* The one row member job->op uses (see the contract at the top); the others share its bytes. */
+    union {
+        struct store_session session;
+        struct store_thread thread;
+        struct store_item item;
+        struct store_attachment attachment;
+        struct store_feedback feedback;
+        struct store_task task;
+        struct store_task_filter task_filter;
+    };
     struct store_page_req page;
     struct store_list list;    /* outputs of list ops; owned by the job */
     const char *item_ids_json; /* not owned; input of STORE_FEEDBACK_ADD */
-    int64_t before_us;         /* input of STORE_ATTACHMENT_STALE / FEEDBACK_EXPORT */
+    int64_t before_us;         /* input of STORE_ATTACHMENT_STALE / FEEDBACK_EXPORT / RATE_TAKE */
     int64_t after_seq;         /* input of STORE_FEEDBACK_EXPORT */
     int64_t purge_before_s;
     int64_t affected; /* rows changed, for purge, cancel and deletes */
@@ -255,6 +270,11 @@ struct store_job {
     struct store_job *next;
     int64_t submitted_us;
 };
+/* One job is allocated (or embedded in a request context) per store operation, and a burst of
+ * concurrent chat turns keeps over a thousand in flight at once, so its size is peak memory. It
+ * is the header plus the largest row member (store_attachment); keep new members inside the
+ * union rather than beside it. */
+_Static_assert(sizeof(struct store_job) <= 1408, "struct store_job grew: jobs are per operation");
 
 struct store_config {
     const char *url;          /* "sqlite:PATH", a plain path, or "postgres://..." (libpq URI) */
@@ -283,11 +303,13 @@ extern const double store_latency_bounds[STORE_LATENCY_BUCKETS];
 
 struct store;
 
-/* Prepares a job for op: zeroes it, sets op, cb and data, and sets the task filter to "any"
- * (status and priority -1). */
+/* Prepares a job for op: zeroes it, sets op, cb and data, and for STORE_TASK_LIST sets the task
+ * filter to "any" (status and priority -1; other ops' members stay all zero). */
 void store_job_init(struct store_job *job, enum store_op op, store_job_cb cb, void *data);
-/* Frees every owned pointer of job (session, thread, item and task strings, every row of
- * job->list and its arrays) and resets them to NULL / an empty list; the job can be reused. */
+/* Frees the owned pointers of the member job->op uses (session, thread, item or task strings)
+ * and every row of job->list and its arrays, and resets them to NULL / an empty list; the job can
+ * be reused (store_job_init it again for an op of another member). A job zeroed by calloc holds
+ * nothing (op 0 is STORE_PING, which uses no member). */
 void store_job_clear(struct store_job *job);
 /* Name of an operation for logs and metrics ("session_create"). */
 const char *store_op_name(enum store_op op);

@@ -869,6 +869,36 @@ static void test_feedback(void **state)
 
 /* ---- isolation, ownership, concurrency ---------------------------------------------------- */
 
+/* Points op's member (a job fills only that one, store.h) at alice's rows, for bob to try. */
+static void aim_at_alice(struct store_job *job, enum store_op op)
+{
+    switch (op) {
+    case STORE_THREAD_GET:
+    case STORE_THREAD_UPDATE:
+    case STORE_THREAD_DELETE:
+        snprintf(job->thread.id, sizeof job->thread.id, "thr_a");
+        break;
+    case STORE_THREAD_LIST: /* alice's thread as bob's cursor */
+        snprintf(job->page.after, sizeof job->page.after, "thr_a");
+        break;
+    case STORE_ATTACHMENT_GET:
+    case STORE_ATTACHMENT_UPDATE:
+    case STORE_ATTACHMENT_DELETE:
+        snprintf(job->attachment.id, sizeof job->attachment.id, "atc_1");
+        break;
+    case STORE_FEEDBACK_ADD:
+        snprintf(job->feedback.thread_id, sizeof job->feedback.thread_id, "thr_a");
+        snprintf(job->feedback.kind, sizeof job->feedback.kind, "positive");
+        job->item_ids_json = "[\"msg_1\"]";
+        break;
+    default: /* the item ops */
+        snprintf(job->item.thread_id, sizeof job->item.thread_id, "thr_a");
+        snprintf(job->item.id, sizeof job->item.id, "msg_1");
+        job->item.json = store_fixture_heap("{\"v\":\"bob\"}");
+        break;
+    }
+}
+
 /* Every user-scoped op, acted by bob on alice's rows, answers ERR_NOT_FOUND and changes nothing. */
 static void test_other_user(void **state)
 {
@@ -889,17 +919,8 @@ static void test_other_user(void **state)
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         struct store_job job;
         store_fixture_prep(&job, ops[i], BOB);
-        snprintf(job.thread.id, sizeof job.thread.id, "thr_a");
-        snprintf(job.item.thread_id, sizeof job.item.thread_id, "thr_a");
-        snprintf(job.item.id, sizeof job.item.id, "msg_1");
-        job.item.json = store_fixture_heap("{\"v\":\"bob\"}");
-        snprintf(job.attachment.id, sizeof job.attachment.id, "atc_1");
-        snprintf(job.feedback.thread_id, sizeof job.feedback.thread_id, "thr_a");
-        snprintf(job.feedback.kind, sizeof job.feedback.kind, "positive");
-        job.item_ids_json = "[\"msg_1\"]";
+        aim_at_alice(&job, ops[i]);
         job.page.limit = 10;
-        if (ops[i] == STORE_THREAD_LIST) /* alice's thread as bob's cursor */
-            snprintf(job.page.after, sizeof job.page.after, "thr_a");
         int rc = store_fixture_run_clear(fx, &job);
         if (rc != ERR_NOT_FOUND)
             fail_msg("%s by another user: %s", store_op_name(ops[i]), err_str(rc));
@@ -914,24 +935,17 @@ static void test_other_user(void **state)
     assert_int_equal(store_fixture_sql_int(fx, "SELECT count(*) FROM feedback"), 0);
 }
 
-/* store_job_clear frees every kind of owned output and leaves the job reusable (LSan checks the
- * rest). */
+/* store_job_clear frees the owned pointers of the member its op uses, and the list, and leaves
+ * the job reusable (LSan checks the rest). */
 static void test_job_clear(void **state)
 {
     (void)state;
     struct store_job job;
-    store_job_init(&job, STORE_THREAD_LIST, NULL, NULL);
-    assert_int_equal(job.task_filter.status, -1);
-    assert_int_equal(job.task_filter.priority, -1);
+    store_job_init(&job, STORE_THREAD_UPDATE, NULL, NULL);
     job.thread.title = store_fixture_heap("t");
     job.thread.status_json = store_fixture_heap("{}");
     job.thread.allowed_image_domains_json = store_fixture_heap("[]");
     job.thread.metadata_json = store_fixture_heap("{}");
-    job.item.json = store_fixture_heap("{}");
-    job.task.title = store_fixture_heap("x");
-    job.task.notes = store_fixture_heap("y");
-    job.task.tags_json = store_fixture_heap("[]");
-    job.session.config_json = store_fixture_heap("{}");
     job.list.threads = calloc(2, sizeof *job.list.threads);
     assert_non_null(job.list.threads);
     job.list.threads[1].title = store_fixture_heap("second");
@@ -940,14 +954,38 @@ static void test_job_clear(void **state)
     store_job_clear(&job);
     assert_null(job.thread.title);
     assert_null(job.thread.metadata_json);
-    assert_null(job.item.json);
-    assert_null(job.task.tags_json);
-    assert_null(job.session.config_json);
     assert_null(job.list.threads);
     assert_int_equal(job.list.n, 0);
     assert_false(job.list.has_more);
     store_job_clear(&job); /* twice is harmless */
 
+    store_job_init(&job, STORE_ITEM_UPSERT, NULL, NULL);
+    job.item.json = store_fixture_heap("{}");
+    store_job_clear(&job);
+    assert_null(job.item.json);
+
+    store_job_init(&job, STORE_TASK_UPDATE, NULL, NULL);
+    job.task.title = store_fixture_heap("x");
+    job.task.notes = store_fixture_heap("y");
+    job.task.tags_json = store_fixture_heap("[]");
+    store_job_clear(&job);
+    assert_null(job.task.tags_json);
+
+    store_job_init(&job, STORE_RATE_TAKE, NULL, NULL);
+    job.session.state_variables_json = store_fixture_heap("{}");
+    job.session.config_json = store_fixture_heap("{}");
+    store_job_clear(&job);
+    assert_null(job.session.config_json);
+
+    /* The filter's "any" is set for the op that has it; other members start all zero. */
+    store_job_init(&job, STORE_TASK_LIST, NULL, NULL);
+    assert_int_equal(job.task_filter.status, -1);
+    assert_int_equal(job.task_filter.priority, -1);
+    store_job_init(&job, STORE_SESSION_GET, NULL, NULL);
+    assert_string_equal(job.session.id, "");
+    store_job_clear(&job);
+
+    store_job_init(&job, STORE_FEEDBACK_EXPORT, NULL, NULL);
     job.list.feedback = calloc(3, sizeof *job.list.feedback);
     job.list.attachments = calloc(3, sizeof *job.list.attachments);
     job.list.n = 3;
@@ -975,9 +1013,12 @@ static void test_concurrent(void **state)
         enum store_op op = mix[i % 7];
         store_job_init(job, op, store_fixture_on_job_count, &done);
         snprintf(job->user_id, sizeof job->user_id, "%s", ALICE);
-        snprintf(job->thread.id, sizeof job->thread.id, "thr_main");
-        snprintf(job->item.thread_id, sizeof job->item.thread_id, "thr_main");
-        snprintf(job->item.id, sizeof job->item.id, "msg_first");
+        if (op == STORE_THREAD_GET || op == STORE_THREAD_CREATE) {
+            snprintf(job->thread.id, sizeof job->thread.id, "thr_main");
+        } else if (op != STORE_ATTACHMENT_CREATE && op != STORE_THREAD_LIST) { /* item ops */
+            snprintf(job->item.thread_id, sizeof job->item.thread_id, "thr_main");
+            snprintf(job->item.id, sizeof job->item.id, "msg_first");
+        }
         job->page.limit = 50;
         if (op == STORE_ITEM_UPSERT) {
             snprintf(job->item.id, sizeof job->item.id, "msg_c%d", i);

@@ -223,15 +223,17 @@ static void test_batch_failures(void **state)
         store_job_init(job, kind == 2 ? STORE_ITEM_UPSERT : STORE_THREAD_CREATE,
                        store_fixture_on_job_count, &done);
         snprintf(job->user_id, sizeof job->user_id, "%s", kind == 2 ? "mallory" : "alice");
-        job->thread.created_us = 1000 + i;
         /* kind 0 and 1: two creates of one id (the pool may run either first: one wins, the
          * other finds the id taken); kind 2: an item in alice's thread, asked for by another
-         * user. */
-        snprintf(job->thread.id, sizeof job->thread.id, "cthr_b%d", kind == 1 ? i - 1 : i);
-        snprintf(job->item.thread_id, sizeof job->item.thread_id, "cthr_b%d", i - 2);
-        snprintf(job->item.id, sizeof job->item.id, "msg_b%d", i);
-        if (kind == 2)
+         * user. A job fills only its op's member (store.h). */
+        if (kind == 2) {
+            snprintf(job->item.thread_id, sizeof job->item.thread_id, "cthr_b%d", i - 2);
+            snprintf(job->item.id, sizeof job->item.id, "msg_b%d", i);
             job->item.json = store_fixture_heap("{}");
+        } else {
+            job->thread.created_us = 1000 + i;
+            snprintf(job->thread.id, sizeof job->thread.id, "cthr_b%d", kind == 1 ? i - 1 : i);
+        }
         want_ok += kind == 0;
         assert_int_equal(store_submit(fx->store, job), 0);
     }

@@ -559,7 +559,8 @@ static void test_other_user(void **state)
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         struct store_job job;
         store_fixture_prep(&job, ops[i], BOB);
-        fill_task(&job.task, &(struct spec){.id = "task_a", .title = "bob's"});
+        if (ops[i] != STORE_TASK_LIST) /* the list's member is its filter (store.h) */
+            fill_task(&job.task, &(struct spec){.id = "task_a", .title = "bob's"});
         snprintf(job.page.after, sizeof job.page.after, "task_a");
         job.page.limit = 10;
         int rc = store_fixture_run_clear(fx, &job);
@@ -592,14 +593,17 @@ static void test_concurrent(void **state)
         snprintf(job->user_id, sizeof job->user_id, "%s", ALICE);
         job->page.limit = 20;
         job->page.desc = i % 2;
-        if (i % 3 == 0)
-            snprintf(job->task_filter.tag, sizeof job->task_filter.tag, "x");
         char id[ID_MAX];
         snprintf(id, sizeof id, "task_c%d", i);
-        fill_task(&job->task, &(struct spec){.id = op == STORE_TASK_CREATE ? id : "task_main",
-                                             .title = "c",
-                                             .tags = "[\"x\",\"y\"]",
-                                             .created_us = i});
+        if (op == STORE_TASK_LIST) { /* a job fills only its op's member (store.h) */
+            if (i % 3 == 0)
+                snprintf(job->task_filter.tag, sizeof job->task_filter.tag, "x");
+        } else {
+            fill_task(&job->task, &(struct spec){.id = op == STORE_TASK_CREATE ? id : "task_main",
+                                                 .title = "c",
+                                                 .tags = "[\"x\",\"y\"]",
+                                                 .created_us = i});
+        }
         creates += op == STORE_TASK_CREATE;
         assert_int_equal(store_submit(fx->store, job), 0);
     }
