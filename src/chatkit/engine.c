@@ -30,16 +30,24 @@ enum ev_kind {
     EV_END,
 };
 
+/* Events are many (a burst of turns queues several each), so what only some kinds carry shares
+ * one union and lives out of line; the kind says which member is set. */
 struct ck_event {
     struct ck_event *next;
     enum ev_kind kind;
     char *json; /* owned; the event to send, NULL for persist-only */
     size_t len;
-    struct store_item item;       /* what to persist (json owned) */
-    struct store_attachment *att; /* owned; EV_ATTACH only (kept out of line: events are many) */
-    char *title;                  /* owned; EV_SET_TITLE */
-    void (*fn)(struct ck_turn *t, void *data); /* EV_CALL */
-    void *fn_data;
+    union {
+        struct store_item *item;      /* owned (json too); EV_DONE, EV_REPLACED, EV_REMOVED,
+                                       * EV_DELETE_AFTER: what to persist (NULL once handed to
+                                       * the store job) */
+        struct store_attachment *att; /* owned; EV_ATTACH (NULL once handed to the job) */
+        char *title;                  /* owned; EV_SET_TITLE */
+        struct {
+            void (*fn)(struct ck_turn *t, void *data);
+            void *data;
+        } call; /* EV_CALL */
+    };
 };
 
 /* An assistant message announced with item.added and not yet done: the text so far, kept so a
@@ -60,19 +68,21 @@ struct thread_lock {
 
 enum turn_state { TURN_PREPARING, TURN_RUNNING, TURN_ENDED };
 
+/* A burst of turns keeps one of these each (plus its events) until it ends, so what only some
+ * turns need is held by pointer and strings are right-sized heap copies. */
 struct ck_turn {
     struct ck_engine *e;
-    struct ck_request req; /* owned */
-    char user_id[STORE_USER_ID_MAX];
+    struct ck_request req;         /* owned */
+    char *user_id;                 /* owned */
     struct store_thread thread;    /* owned strings */
-    struct store_item item;        /* target item (json owned) */
-    struct buf attachments;        /* JSON array of the message's attachments */
+    struct store_item *item;       /* owned (json too); the loaded target item, NULL when none */
     struct store_attachment *atts; /* owned; the attachments to link */
     size_t natts, atts_loaded;
     char user_item_id[ID_MAX];
     char *user_item_json; /* owned; the new user message as stored, NULL for other turns */
     size_t queued_bytes;  /* event bytes in the queue, not yet handed to the sink */
-    struct buf user_text;
+    char *user_text;      /* owned; the user's text, NULL when it has none */
+    size_t user_text_len;
     struct ck_sink *sink; /* not owned */
     const struct ck_responder *resp;
     struct ck_event *head, *tail; /* owned queue */
@@ -91,16 +101,15 @@ struct ck_turn {
     struct store_coord_lock dblock; /* the thread's lock among replicas (cfg.coord only) */
     void *context;                  /* the responder's; not owned */
     /* The session's workflow (owned copies) and its view for responders. */
-    char wf_id[STORE_WORKFLOW_ID_MAX], wf_version[STORE_VERSION_MAX];
-    char *wf_state_json;
+    char *wf_id, *wf_version, *wf_state_json;
     struct ck_turn_workflow wf;
     /* A delegation in progress (ck_turn_delegate): the outer responder and its context. */
     const struct ck_responder *outer_resp;
     void *outer_context;
     ck_delegate_done_fn delegate_done;
     void *delegate_data;
-    char *delegate_text;           /* owned; NULL = the turn's own text */
-    char delegate_item_id[ID_MAX]; /* "" = the turn's own */
+    char *delegate_text;    /* owned; NULL = the turn's own text */
+    char *delegate_item_id; /* owned; NULL = the turn's own */
     /* ck_turn_on_drain's waiter, or NULL. */
     void (*drain_fn)(struct ck_turn *t, void *data);
     void *drain_data;
@@ -281,12 +290,42 @@ static void lock_release(struct ck_turn *t)
 
 /* ---- the turn object ---- */
 
+static void store_item_free(struct store_item *item)
+{
+    if (item) {
+        free(item->json);
+        free(item);
+    }
+}
+
+/* Frees what the kind carries (the union member it set). */
+static void event_free_payload(struct ck_event *ev)
+{
+    switch (ev->kind) {
+    case EV_DONE:
+    case EV_REPLACED:
+    case EV_REMOVED:
+    case EV_DELETE_AFTER:
+        store_item_free(ev->item);
+        ev->item = NULL;
+        break;
+    case EV_ATTACH:
+        free(ev->att);
+        ev->att = NULL;
+        break;
+    case EV_SET_TITLE:
+        free(ev->title);
+        ev->title = NULL;
+        break;
+    default:
+        break;
+    }
+}
+
 static void event_free(struct ck_event *ev)
 {
-    free(ev->att);
-    free(ev->title);
+    event_free_payload(ev);
     free(ev->json);
-    free(ev->item.json);
     free(ev);
 }
 
@@ -329,12 +368,15 @@ static void turn_free(struct ck_turn *t)
     free(t->thread.status_json);
     free(t->thread.allowed_image_domains_json);
     free(t->thread.metadata_json);
-    free(t->item.json);
+    store_item_free(t->item);
     free(t->atts);
-    buf_free(&t->attachments);
-    buf_free(&t->user_text);
+    free(t->user_text);
+    free(t->user_id);
+    free(t->wf_id);
+    free(t->wf_version);
     free(t->wf_state_json);
     free(t->delegate_text);
+    free(t->delegate_item_id);
     free(t->user_item_json);
     ck_request_free(&t->req);
     t->e->active--;
@@ -453,10 +495,13 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
         copy_thread_strings(&t->job->thread, &t->thread);
         t->job->thread.updated_us = clock_wall_us();
     } else if (op == STORE_ATTACHMENT_UPDATE) {
-        t->job->attachment = *ev->att;
+        t->job->attachment = *ev->att; /* the job takes it: the event only waits to be sent */
+        free(ev->att);
+        ev->att = NULL;
     } else {
-        t->job->item = ev->item;
-        t->job->item.json = ev->item.json ? xstrdup(ev->item.json) : NULL;
+        t->job->item = *ev->item; /* json included, freed with the job */
+        free(ev->item);
+        ev->item = NULL;
     }
     t->job_busy = true;
     if (store_submit(t->e->cfg.store, t->job)) {
@@ -515,8 +560,10 @@ static void persist_done(struct store_job *job)
     }
     turn_job_release(t);
     struct ck_event *ev = t->head;
-    if (ev)
-        ev->kind = ev->kind == EV_END ? EV_END : EV_SEND; /* persisted: only sending is left */
+    if (ev && ev->kind != EV_END) {
+        event_free_payload(ev);
+        ev->kind = EV_SEND; /* persisted: only sending is left */
+    }
     turn_pump(t);
 }
 
@@ -548,8 +595,8 @@ static void turn_pump(struct ck_turn *t)
             t->tail = NULL;
         t->queued_bytes -= ev->len;
         if (ev->kind == EV_CALL) {
-            void (*fn)(struct ck_turn *, void *) = ev->fn;
-            void *fn_data = ev->fn_data;
+            void (*fn)(struct ck_turn *, void *) = ev->call.fn;
+            void *fn_data = ev->call.data;
             event_free(ev);
             fn(t, fn_data);
             continue;
@@ -673,8 +720,8 @@ static bool request_loads_item(const struct ck_turn *t)
 /* Checks the loaded target item against what the request needs (before any stream). */
 static int check_item(struct ck_turn *t, const char **code, const char **msg)
 {
-    const char *type = t->item.type;
-    cJSON *doc = t->item.json ? json_parse(t->item.json, strlen(t->item.json), 64, NULL) : NULL;
+    const char *type = t->item->type;
+    cJSON *doc = t->item->json ? json_parse(t->item->json, strlen(t->item->json), 64, NULL) : NULL;
     const char *status = NULL;
     json_get_str(doc, "status", &status);
     int rc = 0;
@@ -743,6 +790,15 @@ static void prepare_after_thread(struct ck_turn *t)
     prepare_submit(t);
 }
 
+/* Moves a loaded item (json included) out of the job into a heap copy the turn owns. */
+static struct store_item *item_take(struct store_item *loaded)
+{
+    struct store_item *item = xmalloc(sizeof *item);
+    *item = *loaded;
+    loaded->json = NULL;
+    return item;
+}
+
 static void prepare_after_item(struct ck_turn *t)
 {
     const char *code = NULL, *msg = NULL;
@@ -752,8 +808,7 @@ static void prepare_after_item(struct ck_turn *t)
                          "invalid_request", "the thread has no pending client tool call");
             return;
         }
-        t->item = t->job->list.items[0];
-        t->item.json = xstrdup(t->job->list.items[0].json);
+        t->item = item_take(&t->job->list.items[0]);
     } else {
         if (t->job->status == ERR_NOT_FOUND) {
             prepare_fail(t, 404, "item_not_found", "no such item in this thread");
@@ -763,8 +818,7 @@ static void prepare_after_item(struct ck_turn *t)
             prepare_fail(t, 503, "store_unavailable", "the store failed; try again shortly");
             return;
         }
-        t->item = t->job->item;
-        t->item.json = xstrdup(t->job->item.json);
+        t->item = item_take(&t->job->item);
     }
     int status = check_item(t, &code, &msg);
     if (status) {
@@ -893,11 +947,10 @@ void ck_turn_prepare_session(struct ck_engine *e, struct ck_request *req, const 
                              const struct ck_turn_workflow *wf, ck_prepared_cb cb, void *data)
 {
     struct ck_turn *t = xcalloc(1, sizeof *t);
-    if (wf) {
-        snprintf(t->wf_id, sizeof t->wf_id, "%s", wf->id ? wf->id : "");
-        snprintf(t->wf_version, sizeof t->wf_version, "%s", wf->version ? wf->version : "");
-        t->wf_state_json = wf->state_variables_json ? xstrdup(wf->state_variables_json) : NULL;
-    }
+    t->wf_id = xstrdup(wf && wf->id ? wf->id : "");
+    t->wf_version = xstrdup(wf && wf->version ? wf->version : "");
+    if (wf && wf->state_variables_json)
+        t->wf_state_json = xstrdup(wf->state_variables_json);
     t->wf.id = t->wf_id;
     t->wf.version = t->wf_version;
     t->wf.state_variables_json = t->wf_state_json;
@@ -905,12 +958,10 @@ void ck_turn_prepare_session(struct ck_engine *e, struct ck_request *req, const 
     e->active++;
     t->req = *req;
     memset(req, 0, sizeof *req);
-    snprintf(t->user_id, sizeof t->user_id, "%s", user_id);
+    t->user_id = xstrdup(user_id);
     t->prepared_cb = cb;
     t->prepared_data = data;
     t->state = TURN_PREPARING;
-    buf_init(&t->attachments, EVENT_MAX);
-    buf_init(&t->user_text, EVENT_MAX);
     if (t->req.type == CK_THREADS_CREATE) {
         int64_t now = clock_wall_us();
         if (id_new("thr_", t->thread.id)) {
@@ -933,14 +984,16 @@ static void queue_item(struct ck_turn *t, enum ev_kind kind, const char *ev_name
                        const char *item_json, bool send)
 {
     struct ck_event *ev = event_new(kind);
-    snprintf(ev->item.id, sizeof ev->item.id, "%s", item_id);
-    snprintf(ev->item.thread_id, sizeof ev->item.thread_id, "%s", t->thread.id);
-    snprintf(ev->item.type, sizeof ev->item.type, "%s", type ? type : "");
-    ev->item.created_us = created_us;
-    ev->item.hidden = type && (strcmp(type, "hidden_context_item") == 0 ||
-                               strcmp(type, "sdk_hidden_context") == 0);
-    ev->item.json = item_json ? xstrdup(item_json) : NULL;
-    if (send && ev_name && !ev->item.hidden) {
+    struct store_item *item = xcalloc(1, sizeof *item);
+    snprintf(item->id, sizeof item->id, "%s", item_id);
+    snprintf(item->thread_id, sizeof item->thread_id, "%s", t->thread.id);
+    snprintf(item->type, sizeof item->type, "%s", type ? type : "");
+    item->created_us = created_us;
+    item->hidden = type && (strcmp(type, "hidden_context_item") == 0 ||
+                            strcmp(type, "sdk_hidden_context") == 0);
+    item->json = item_json ? xstrdup(item_json) : NULL;
+    ev->item = item;
+    if (send && ev_name && !item->hidden) {
         if (kind == EV_REMOVED) {
             struct buf b;
             buf_init(&b, 256);
@@ -963,12 +1016,25 @@ static void queue_send(struct ck_turn *t, const char *json, size_t len)
     queue_push(t, ev);
 }
 
+/* Keeps the text of a user message (its input, or the stored item's JSON) as the turn's. */
+static void set_user_text(struct ck_turn *t, const cJSON *input)
+{
+    struct buf text;
+    buf_init(&text, EVENT_MAX);
+    ck_input_text(input, &text);
+    free(t->user_text);
+    t->user_text = text.len ? buf_detach(&text, &t->user_text_len) : NULL;
+    buf_free(&text);
+}
+
 /* The user message of a create / add_user_message turn: attachments linked to the thread, the
  * item stored and shown (spec §5.1 steps 3-4). */
 static void queue_user_message(struct ck_turn *t)
 {
+    struct buf attachments; /* the JSON array inside the message */
+    buf_init(&attachments, EVENT_MAX);
     struct jw w;
-    jw_init(&w, &t->attachments);
+    jw_init(&w, &attachments);
     jw_arr_begin(&w);
     for (size_t i = 0; i < t->natts; i++) {
         write_attachment(&w, &t->atts[i], t->thread.id);
@@ -985,18 +1051,18 @@ static void queue_user_message(struct ck_turn *t)
     struct buf item;
     buf_init(&item, EVENT_MAX);
     jw_init(&w, &item);
-    ck_write_user_message(&w, t->user_item_id, t->thread.id, now, t->req.input,
-                          t->attachments.data);
+    ck_write_user_message(&w, t->user_item_id, t->thread.id, now, t->req.input, attachments.data);
+    buf_free(&attachments);
     queue_item(t, EV_DONE, "thread.item.done", t->user_item_id, "user_message", now, item.data,
                true);
     t->user_item_json = buf_detach(&item, NULL);
-    ck_input_text(t->req.input, &t->user_text);
+    set_user_text(t, t->req.input);
 }
 
 /* A completed client tool call (spec §5.3): stored without an event. */
 static void queue_tool_output(struct ck_turn *t)
 {
-    cJSON *doc = json_parse(t->item.json, strlen(t->item.json), 64, NULL);
+    cJSON *doc = json_parse(t->item->json, strlen(t->item->json), 64, NULL);
     if (!doc)
         return;
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "status");
@@ -1005,14 +1071,14 @@ static void queue_tool_output(struct ck_turn *t)
     cJSON_AddItemToObject(doc, "output", cJSON_Duplicate(t->req.result, 1));
     char *json = json_print(doc);
     cJSON_Delete(doc);
-    queue_item(t, EV_REPLACED, NULL, t->item.id, t->item.type, t->item.created_us, json, false);
+    queue_item(t, EV_REPLACED, NULL, t->item->id, t->item->type, t->item->created_us, json, false);
     free(json);
 }
 
 /* The answered structured_input item (spec §5.4 steps 2-4). */
 static char *structured_answer(struct ck_turn *t)
 {
-    cJSON *doc = json_parse(t->item.json, strlen(t->item.json), 64, NULL);
+    cJSON *doc = json_parse(t->item->json, strlen(t->item->json), 64, NULL);
     cJSON *inputs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "inputs") : NULL;
     bool skip_all = strcmp(t->req.input_status, "skipped") == 0;
     cJSON *q;
@@ -1044,7 +1110,7 @@ static char *structured_answer(struct ck_turn *t)
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "status");
         cJSON_AddStringToObject(doc, "status", t->req.input_status);
     }
-    char *json = doc ? json_print(doc) : xstrdup(t->item.json);
+    char *json = doc ? json_print(doc) : xstrdup(t->item->json);
     cJSON_Delete(doc);
     return json;
 }
@@ -1068,7 +1134,7 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
         ev->json = thread_event(t, "thread.created", &ev->len);
         queue_push(t, ev);
     }
-    if (type == CK_THREADS_CUSTOM_ACTION && t->item.json && strcmp(t->item.type, "widget") != 0) {
+    if (type == CK_THREADS_CUSTOM_ACTION && t->item && strcmp(t->item->type, "widget") != 0) {
         /* An action from a non-widget item: the one error event of the stream (spec §5.6). */
         static const char err[] =
             "{\"type\":\"error\",\"code\":\"stream.error\",\"allow_retry\":false}";
@@ -1081,10 +1147,10 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
     if (t->req.input)
         queue_user_message(t);
     if (type == CK_THREADS_RETRY_AFTER_ITEM) {
-        queue_item(t, EV_DELETE_AFTER, NULL, t->item.id, NULL, 0, NULL, false);
-        snprintf(t->user_item_id, sizeof t->user_item_id, "%s", t->item.id);
-        cJSON *doc = json_parse(t->item.json, strlen(t->item.json), 64, NULL);
-        ck_input_text(doc, &t->user_text);
+        queue_item(t, EV_DELETE_AFTER, NULL, t->item->id, NULL, 0, NULL, false);
+        snprintf(t->user_item_id, sizeof t->user_item_id, "%s", t->item->id);
+        cJSON *doc = json_parse(t->item->json, strlen(t->item->json), 64, NULL);
+        set_user_text(t, doc);
         cJSON_Delete(doc);
     }
     if (type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT)
@@ -1092,13 +1158,13 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
     queue_stream_options(t);
     if (type == CK_THREADS_ADD_STRUCTURED_INPUT) {
         char *json = structured_answer(t);
-        queue_item(t, EV_REPLACED, "thread.item.replaced", t->item.id, t->item.type,
-                   t->item.created_us, json, true);
+        queue_item(t, EV_REPLACED, "thread.item.replaced", t->item->id, t->item->type,
+                   t->item->created_us, json, true);
         free(json);
     }
-    if (!t->thread.title && t->user_text.len) {
+    if (!t->thread.title && t->user_text) {
         char title[128];
-        ck_title_from_text(t->user_text.data, t->user_text.len, title, sizeof title);
+        ck_title_from_text(t->user_text, t->user_text_len, title, sizeof title);
         if (title[0])
             ck_turn_set_title(t, title);
     }
@@ -1110,7 +1176,7 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
     /* The responder starts once the events above are stored and sent, when admitted. */
     t->start_waiting = true;
     struct ck_event *ev = event_new(EV_CALL);
-    ev->fn = admit_request;
+    ev->call.fn = admit_request;
     queue_push(t, ev);
     turn_pump(t);
 }
@@ -1430,14 +1496,14 @@ const struct store_thread *ck_turn_thread(const struct ck_turn *t)
 
 const struct store_item *ck_turn_item(const struct ck_turn *t)
 {
-    return t->item.json ? &t->item : NULL;
+    return t->item;
 }
 
 const char *ck_turn_user_text(const struct ck_turn *t)
 {
     if (t->outer_resp && t->delegate_text)
         return t->delegate_text;
-    return t->user_text.len ? t->user_text.data : NULL;
+    return t->user_text;
 }
 
 void ck_turn_on_drain(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data)
@@ -1461,7 +1527,7 @@ size_t ck_turn_backlog(const struct ck_turn *t)
 
 const char *ck_turn_user_item_id(const struct ck_turn *t)
 {
-    if (t->outer_resp && t->delegate_item_id[0])
+    if (t->outer_resp && t->delegate_item_id)
         return t->delegate_item_id;
     return t->user_item_id[0] ? t->user_item_id : NULL;
 }
@@ -1486,8 +1552,8 @@ void ck_turn_when_written(struct ck_turn *t, void (*fn)(struct ck_turn *t, void 
     if (t->state != TURN_RUNNING || t->cancelled || t->end_queued)
         return;
     struct ck_event *ev = event_new(EV_CALL);
-    ev->fn = fn;
-    ev->fn_data = data;
+    ev->call.fn = fn;
+    ev->call.data = data;
     queue_push(t, ev);
     turn_pump(t);
 }
@@ -1502,8 +1568,8 @@ void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const
     t->delegate_data = data;
     free(t->delegate_text);
     t->delegate_text = input_text ? xstrdup(input_text) : NULL;
-    snprintf(t->delegate_item_id, sizeof t->delegate_item_id, "%s",
-             input_item_id ? input_item_id : "");
+    free(t->delegate_item_id);
+    t->delegate_item_id = input_item_id && input_item_id[0] ? xstrdup(input_item_id) : NULL;
     t->resp = inner;
     inner->start(t, inner->data);
 }
@@ -1527,8 +1593,8 @@ const char *ck_turn_user_item_json(const struct ck_turn *t)
 {
     if (t->user_item_json)
         return t->user_item_json;
-    if (t->req.type == CK_THREADS_RETRY_AFTER_ITEM && t->item.json)
-        return t->item.json;
+    if (t->req.type == CK_THREADS_RETRY_AFTER_ITEM && t->item)
+        return t->item->json;
     return NULL;
 }
 
