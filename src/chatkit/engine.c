@@ -72,8 +72,9 @@ enum turn_state { TURN_PREPARING, TURN_RUNNING, TURN_ENDED };
  * turns need is held by pointer and strings are right-sized heap copies. */
 struct ck_turn {
     struct ck_engine *e;
-    struct ck_request req;         /* owned */
-    char *user_id;                 /* owned */
+    struct ck_request req; /* owned; only its type while parked (req_json) */
+    char *req_json;        /* owned; the parked request as compact JSON, NULL when req is whole */
+    char *user_id;         /* owned */
     struct store_thread thread;    /* owned strings */
     struct store_item *item;       /* owned (json too); the loaded target item, NULL when none */
     struct store_attachment *atts; /* owned; the attachments to link */
@@ -131,6 +132,8 @@ struct ck_engine {
 static void turn_pump(struct ck_turn *t);
 static bool delegate_return(struct ck_turn *t, bool failed);
 static void prepare_next(struct ck_turn *t);
+static void turn_failed(struct ck_turn *t, const char *what, const char *why);
+static void turn_maybe_free(struct ck_turn *t);
 
 struct ck_engine *ck_engine_new(const struct ck_engine_config *cfg)
 {
@@ -152,6 +155,36 @@ size_t ck_engine_active(const struct ck_engine *e)
 size_t ck_engine_running(const struct ck_engine *e)
 {
     return e->running;
+}
+
+/* ---- parking: a turn waiting to start holds its request as text ---- */
+
+/* Between its first events and the start of its responder (the store writes them, then it waits
+ * for an admission place; in a burst most turns are there) nobody reads the request, so its
+ * parsed tree gives way to the compact JSON text, about a third of the size. */
+static void request_park(struct ck_turn *t)
+{
+    enum ck_type type = t->req.type;
+    bool streaming = t->req.streaming;
+    t->req_json = json_print(t->req.doc);
+    if (!t->req_json)
+        return; /* no memory for the text: the tree stays */
+    ck_request_free(&t->req);
+    t->req.type = type;
+    t->req.streaming = streaming;
+}
+
+/* Decodes the parked request again, right before the responder starts; 0, or the decoder's
+ * error with its message in err. */
+static int request_unpark(struct ck_turn *t, char *err, size_t errlen)
+{
+    if (!t->req_json)
+        return 0;
+    char *json = t->req_json;
+    t->req_json = NULL;
+    int rc = ck_request_decode(json, strlen(json), &t->req, err, errlen);
+    free(json);
+    return rc;
 }
 
 /* ---- admission: responders start in arrival order, at most cfg.max_running at once ---- */
@@ -186,6 +219,13 @@ static void admit_run(struct ck_engine *e)
         t->start_waiting = false;
         t->admitted = true;
         e->running++;
+        char err[300];
+        if (request_unpark(t, err, sizeof err)) {
+            t->responder_done = true; /* it never started */
+            turn_failed(t, "its request could not be read back", err);
+            turn_maybe_free(t);
+            continue;
+        }
         t->resp->start(t, t->resp->data);
     }
     e->admitting = false;
@@ -379,14 +419,16 @@ static void turn_free(struct ck_turn *t)
     free(t->delegate_item_id);
     free(t->user_item_json);
     ck_request_free(&t->req);
+    free(t->req_json);
     t->e->active--;
     free(t);
 }
 
-/* The turn is released once the queue has ended and the responder has let go of it. */
+/* The turn is released once the queue has ended and the responder has let go of it (never from
+ * inside its own pump: the pump releases it on the way out). */
 static void turn_maybe_free(struct ck_turn *t)
 {
-    if (t->state == TURN_ENDED && (t->responder_done || !t->resp) && !t->job_busy)
+    if (t->state == TURN_ENDED && (t->responder_done || !t->resp) && !t->job_busy && !t->pumping)
         turn_free(t);
 }
 
@@ -456,7 +498,7 @@ static void copy_thread_strings(struct store_thread *dst, const struct store_thr
 }
 
 static void persist_done(struct store_job *job);
-static void turn_store_failed(struct ck_turn *t, const char *why);
+static void turn_failed(struct ck_turn *t, const char *what, const char *why);
 
 /* Starts the store job an event needs; false when it needs none. */
 static bool persist_start(struct ck_turn *t, struct ck_event *ev)
@@ -506,7 +548,7 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
     t->job_busy = true;
     if (store_submit(t->e->cfg.store, t->job)) {
         t->job_busy = false;
-        turn_store_failed(t, "the store is closing");
+        turn_failed(t, "store write failed", "the store is closing");
     }
     return true;
 }
@@ -523,11 +565,11 @@ static void turn_end(struct ck_turn *t)
     }
 }
 
-/* A store write failed while streaming: the client gets the generic error (spec §6.4) and the
- * turn ends; events after it are dropped. */
-static void turn_store_failed(struct ck_turn *t, const char *why)
+/* A store write (or the turn itself) failed while streaming: the client gets the generic error
+ * (spec §6.4) and the turn ends; events after it are dropped. */
+static void turn_failed(struct ck_turn *t, const char *what, const char *why)
 {
-    log_error(t->e->cfg.log, "turn on %s: store write failed: %s", t->thread.id, why);
+    log_error(t->e->cfg.log, "turn on %s: %s: %s", t->thread.id, what, why);
     while (t->head) {
         struct ck_event *ev = t->head;
         t->head = ev->next;
@@ -554,7 +596,7 @@ static void persist_done(struct store_job *job)
     struct ck_turn *t = job->data;
     t->job_busy = false;
     if (job->status && !(t->head && t->head->kind == EV_REMOVED && job->status == ERR_NOT_FOUND)) {
-        turn_store_failed(t, job->error[0] ? job->error : err_str(job->status));
+        turn_failed(t, "store write failed", job->error[0] ? job->error : err_str(job->status));
         turn_maybe_free(t);
         return;
     }
@@ -1174,6 +1216,7 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
         return;
     }
     /* The responder starts once the events above are stored and sent, when admitted. */
+    request_park(t);
     t->start_waiting = true;
     struct ck_event *ev = event_new(EV_CALL);
     ev->call.fn = admit_request;
