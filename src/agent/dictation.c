@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static void transcribed(void *data, int code, const char *text)
 {
     struct http_request *req = data;

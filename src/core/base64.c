@@ -14,8 +14,8 @@ void base64_std_encode(char *out, const unsigned char *in, size_t n)
 
 static bool is_base64_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 /* nettle's decoder skips whitespace and accepts unpadded input; the callers want neither. */

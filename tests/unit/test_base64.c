@@ -45,7 +45,7 @@ static void test_round_trip_all_bytes(void **state)
 static void test_decode_rejects(void **state)
 {
     (void)state;
-    static const char *bad[] = {"",     "Zg",   "Zg=",  "Z===", "Zg=a", "Zm 9v",
+    static const char *bad[] = {"",      "Zg",   "Zg=",  "Z===", "Zg=a",    "Zm 9v",
                                 "Zm9\n", "Zm9-", "Zm9_", "=Zg=", "Zg==Zg=="};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         unsigned char *dec = NULL;
