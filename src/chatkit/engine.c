@@ -35,12 +35,17 @@ enum ev_kind {
 struct ck_event {
     struct ck_event *next;
     enum ev_kind kind;
-    char *json; /* owned; the event to send, NULL for persist-only */
+    /* An item event that is sent ({"type":...,"item":<item>}) keeps the item's JSON only there:
+     * it starts at json + item_off and ends before the closing brace (0: json is no such
+     * wrapper). */
+    unsigned char item_off;
+    bool user_item; /* the turn's user message: its JSON stays with the turn once sent */
+    char *json;     /* owned; the event to send, NULL for persist-only */
     size_t len;
     union {
-        struct store_item *item;      /* owned (json too); EV_DONE, EV_REPLACED, EV_REMOVED,
-                                       * EV_DELETE_AFTER: what to persist (NULL once handed to
-                                       * the store job) */
+        struct store_item *item;      /* owned; EV_DONE, EV_REPLACED, EV_REMOVED, EV_DELETE_AFTER:
+                                       * what to persist, its json owned, NULL when sent (then in
+                                       * json); the item is NULL once handed to the store job */
         struct store_attachment *att; /* owned; EV_ATTACH (NULL once handed to the job) */
         char *title;                  /* owned; EV_SET_TITLE */
         struct {
@@ -80,7 +85,8 @@ struct ck_turn {
     struct store_attachment *atts; /* owned; the attachments to link */
     size_t natts, atts_loaded;
     char user_item_id[ID_MAX];
-    char *user_item_json; /* owned; the new user message as stored, NULL for other turns */
+    char *user_item_json; /* owned; the new user message as stored, once its event is sent (the
+                           * event holds it until then); NULL for other turns */
     size_t queued_bytes;  /* event bytes in the queue, not yet handed to the sink */
     char *user_text;      /* owned; the user's text, NULL when it has none */
     size_t user_text_len;
@@ -460,12 +466,15 @@ static void queue_push_front(struct ck_turn *t, struct ck_event *ev)
         t->tail = ev;
 }
 
-/* Wraps an item in {"type":kind,"item":...}. */
-static char *wrap_item_event(const char *kind, const char *item_json, size_t *len)
+/* Wraps an item in {"type":kind,"item":...}; *item_off (if not NULL) gets where the item starts. */
+static char *wrap_item_event(const char *kind, const char *item_json, size_t *len,
+                             unsigned char *item_off)
 {
     struct buf b;
     buf_init(&b, EVENT_MAX);
     buf_appendf(&b, "{\"type\":\"%s\",\"item\":", kind);
+    if (item_off)
+        *item_off = (unsigned char)b.len; /* kind is one of the short protocol names */
     buf_append_str(&b, item_json);
     buf_append_char(&b, '}');
     return buf_detach(&b, len);
@@ -495,6 +504,12 @@ static void copy_thread_strings(struct store_thread *dst, const struct store_thr
     dst->allowed_image_domains_json =
         src->allowed_image_domains_json ? xstrdup(src->allowed_image_domains_json) : NULL;
     dst->metadata_json = src->metadata_json ? xstrdup(src->metadata_json) : NULL;
+}
+
+/* A copy of the item JSON inside a sent item event. */
+static char *item_json_of(const struct ck_event *ev)
+{
+    return xstrndup(ev->json + ev->item_off, ev->len - ev->item_off - 1);
 }
 
 static void persist_done(struct store_job *job);
@@ -542,6 +557,8 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
         ev->att = NULL;
     } else {
         t->job->item = *ev->item; /* json included, freed with the job */
+        if (ev->item_off)
+            t->job->item.json = item_json_of(ev);
         free(ev->item);
         ev->item = NULL;
     }
@@ -636,6 +653,8 @@ static void turn_pump(struct ck_turn *t)
         if (!t->head)
             t->tail = NULL;
         t->queued_bytes -= ev->len;
+        if (ev->user_item && ev->item_off && !t->user_item_json)
+            t->user_item_json = item_json_of(ev);
         if (ev->kind == EV_CALL) {
             void (*fn)(struct ck_turn *, void *) = ev->call.fn;
             void *fn_data = ev->call.data;
@@ -1021,9 +1040,9 @@ void ck_turn_prepare_session(struct ck_engine *e, struct ck_request *req, const 
 
 /* ---- running ---- */
 
-static void queue_item(struct ck_turn *t, enum ev_kind kind, const char *ev_name,
-                       const char *item_id, const char *type, int64_t created_us,
-                       const char *item_json, bool send)
+static struct ck_event *queue_item(struct ck_turn *t, enum ev_kind kind, const char *ev_name,
+                                   const char *item_id, const char *type, int64_t created_us,
+                                   const char *item_json, bool send)
 {
     struct ck_event *ev = event_new(kind);
     struct store_item *item = xcalloc(1, sizeof *item);
@@ -1033,19 +1052,19 @@ static void queue_item(struct ck_turn *t, enum ev_kind kind, const char *ev_name
     item->created_us = created_us;
     item->hidden = type && (strcmp(type, "hidden_context_item") == 0 ||
                             strcmp(type, "sdk_hidden_context") == 0);
-    item->json = item_json ? xstrdup(item_json) : NULL;
     ev->item = item;
-    if (send && ev_name && !item->hidden) {
-        if (kind == EV_REMOVED) {
-            struct buf b;
-            buf_init(&b, 256);
-            buf_appendf(&b, "{\"type\":\"thread.item.removed\",\"item_id\":\"%s\"}", item_id);
-            ev->json = buf_detach(&b, &ev->len);
-        } else {
-            ev->json = wrap_item_event(ev_name, item_json, &ev->len);
-        }
+    if (send && ev_name && !item->hidden && kind == EV_REMOVED) {
+        struct buf b;
+        buf_init(&b, 256);
+        buf_appendf(&b, "{\"type\":\"thread.item.removed\",\"item_id\":\"%s\"}", item_id);
+        ev->json = buf_detach(&b, &ev->len);
+    } else if (send && ev_name && !item->hidden && item_json) {
+        ev->json = wrap_item_event(ev_name, item_json, &ev->len, &ev->item_off);
+    } else if (item_json) {
+        item->json = xstrdup(item_json);
     }
     queue_push(t, ev);
+    return ev;
 }
 
 static void queue_send(struct ck_turn *t, const char *json, size_t len)
@@ -1095,9 +1114,10 @@ static void queue_user_message(struct ck_turn *t)
     jw_init(&w, &item);
     ck_write_user_message(&w, t->user_item_id, t->thread.id, now, t->req.input, attachments.data);
     buf_free(&attachments);
-    queue_item(t, EV_DONE, "thread.item.done", t->user_item_id, "user_message", now, item.data,
-               true);
-    t->user_item_json = buf_detach(&item, NULL);
+    struct ck_event *ev = queue_item(t, EV_DONE, "thread.item.done", t->user_item_id,
+                                     "user_message", now, item.data, true);
+    ev->user_item = true;
+    buf_free(&item);
     set_user_text(t, t->req.input);
 }
 
@@ -1266,7 +1286,7 @@ void ck_turn_emit_item_added(struct ck_turn *t, const char *item_id, const char 
         t->pending = p;
     }
     struct ck_event *ev = event_new(EV_SEND);
-    ev->json = wrap_item_event("thread.item.added", item_json, &ev->len);
+    ev->json = wrap_item_event("thread.item.added", item_json, &ev->len, NULL);
     queue_push(t, ev);
     turn_pump(t);
 }
