@@ -77,9 +77,10 @@ enum turn_state { TURN_PREPARING, TURN_RUNNING, TURN_ENDED };
  * turns need is held by pointer and strings are right-sized heap copies. */
 struct ck_turn {
     struct ck_engine *e;
-    struct ck_request req; /* owned; only its type while parked (req_json) */
-    char *req_json;        /* owned; the parked request as compact JSON, NULL when req is whole */
-    char *user_id;         /* owned */
+    enum ck_type type;      /* the request's */
+    struct ck_request *req; /* owned; NULL while parked */
+    char *req_json;         /* owned; the parked request as compact JSON, NULL when req is whole */
+    char *user_id;          /* owned */
     struct store_thread thread;    /* owned strings */
     struct store_item *item;       /* owned (json too); the loaded target item, NULL when none */
     struct store_attachment *atts; /* owned; the attachments to link */
@@ -170,14 +171,12 @@ size_t ck_engine_running(const struct ck_engine *e)
  * parsed tree gives way to the compact JSON text, about a third of the size. */
 static void request_park(struct ck_turn *t)
 {
-    enum ck_type type = t->req.type;
-    bool streaming = t->req.streaming;
-    t->req_json = json_print(t->req.doc);
+    t->req_json = json_print(t->req->doc);
     if (!t->req_json)
         return; /* no memory for the text: the tree stays */
-    ck_request_free(&t->req);
-    t->req.type = type;
-    t->req.streaming = streaming;
+    ck_request_free(t->req);
+    free(t->req);
+    t->req = NULL;
 }
 
 /* Decodes the parked request again, right before the responder starts; 0, or the decoder's
@@ -188,7 +187,8 @@ static int request_unpark(struct ck_turn *t, char *err, size_t errlen)
         return 0;
     char *json = t->req_json;
     t->req_json = NULL;
-    int rc = ck_request_decode(json, strlen(json), &t->req, err, errlen);
+    t->req = xmalloc(sizeof *t->req);
+    int rc = ck_request_decode(json, strlen(json), t->req, err, errlen);
     free(json);
     return rc;
 }
@@ -424,7 +424,10 @@ static void turn_free(struct ck_turn *t)
     free(t->delegate_text);
     free(t->delegate_item_id);
     free(t->user_item_json);
-    ck_request_free(&t->req);
+    if (t->req) {
+        ck_request_free(t->req);
+        free(t->req);
+    }
     free(t->req_json);
     t->e->active--;
     free(t);
@@ -760,17 +763,17 @@ enum prepare_step {
 
 static bool request_has_thread(const struct ck_turn *t)
 {
-    return t->req.type != CK_THREADS_CREATE;
+    return t->type != CK_THREADS_CREATE;
 }
 
 static bool request_loads_item(const struct ck_turn *t)
 {
-    switch (t->req.type) {
+    switch (t->type) {
     case CK_THREADS_ADD_STRUCTURED_INPUT:
     case CK_THREADS_RETRY_AFTER_ITEM:
         return true;
     case CK_THREADS_CUSTOM_ACTION:
-        return t->req.item_id != NULL;
+        return t->req->item_id != NULL;
     case CK_THREADS_ADD_CLIENT_TOOL_OUTPUT:
         return true; /* the newest item */
     default:
@@ -786,7 +789,7 @@ static int check_item(struct ck_turn *t, const char **code, const char **msg)
     const char *status = NULL;
     json_get_str(doc, "status", &status);
     int rc = 0;
-    switch (t->req.type) {
+    switch (t->type) {
     case CK_THREADS_RETRY_AFTER_ITEM:
         if (strcmp(type, "user_message") != 0) {
             *code = "invalid_request";
@@ -828,7 +831,7 @@ static void prepare_after_thread(struct ck_turn *t)
     copy_thread_strings(&t->thread, &t->job->thread);
     const char *status = t->thread.status_json;
     if (status && !strstr(status, "\"active\"") &&
-        (t->req.type == CK_THREADS_ADD_USER_MESSAGE || t->req.type == CK_THREADS_CUSTOM_ACTION)) {
+        (t->type == CK_THREADS_ADD_USER_MESSAGE || t->type == CK_THREADS_CUSTOM_ACTION)) {
         prepare_fail(t, 409, "thread_not_active", "the thread is locked or closed");
         return;
     }
@@ -839,13 +842,13 @@ static void prepare_after_thread(struct ck_turn *t)
     }
     t->prepare_step = STEP_ITEM_LOADED;
     struct store_job *job;
-    if (t->req.type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
+    if (t->type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
         job = prepare_job(t, STORE_ITEM_LIST);
         job->page.limit = 1;
         job->page.desc = true;
     } else {
         job = prepare_job(t, STORE_ITEM_GET);
-        snprintf(job->item.id, sizeof job->item.id, "%s", t->req.item_id);
+        snprintf(job->item.id, sizeof job->item.id, "%s", t->req->item_id);
     }
     snprintf(job->item.thread_id, sizeof job->item.thread_id, "%s", t->thread.id);
     prepare_submit(t);
@@ -863,7 +866,7 @@ static struct store_item *item_take(struct store_item *loaded)
 static void prepare_after_item(struct ck_turn *t)
 {
     const char *code = NULL, *msg = NULL;
-    if (t->req.type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
+    if (t->type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
         if (t->job->status || t->job->list.n == 0) {
             prepare_fail(t, t->job->status && t->job->status != ERR_NOT_FOUND ? 503 : 400,
                          "invalid_request", "the thread has no pending client tool call");
@@ -894,7 +897,7 @@ static void prepare_after_item(struct ck_turn *t)
 static void prepare_attachments(struct ck_turn *t)
 {
     const cJSON *ids = NULL;
-    json_get_arr(t->req.input, "attachments", &ids);
+    json_get_arr(t->req->input, "attachments", &ids);
     int n = cJSON_GetArraySize(ids);
     if (t->atts_loaded > 0) {
         const struct store_attachment *a = &t->job->attachment;
@@ -954,11 +957,11 @@ static void prepare_next(struct ck_turn *t)
             prepare_next(t);
             return;
         }
-        if (strlen(t->req.thread_id) >= ID_MAX) {
+        if (strlen(t->req->thread_id) >= ID_MAX) {
             prepare_fail(t, 404, "thread_not_found", "no such thread");
             return;
         }
-        snprintf(t->thread.id, sizeof t->thread.id, "%s", t->req.thread_id);
+        snprintf(t->thread.id, sizeof t->thread.id, "%s", t->req->thread_id);
         t->prepare_step = STEP_DB_LOCK;
         if (!lock_acquire(t, t->thread.id))
             return; /* resumes here when the turn before it on this thread ends */
@@ -986,7 +989,7 @@ static void prepare_next(struct ck_turn *t)
         prepare_after_item(t);
         return;
     case STEP_ATTACHMENT_LOADED:
-        if (t->req.input) {
+        if (t->req->input) {
             prepare_attachments(t);
             return;
         }
@@ -1017,13 +1020,15 @@ void ck_turn_prepare_session(struct ck_engine *e, struct ck_request *req, const 
     t->wf.state_variables_json = t->wf_state_json;
     t->e = e;
     e->active++;
-    t->req = *req;
+    t->req = xmalloc(sizeof *t->req);
+    *t->req = *req;
+    t->type = req->type;
     memset(req, 0, sizeof *req);
     t->user_id = xstrdup(user_id);
     t->prepared_cb = cb;
     t->prepared_data = data;
     t->state = TURN_PREPARING;
-    if (t->req.type == CK_THREADS_CREATE) {
+    if (t->type == CK_THREADS_CREATE) {
         int64_t now = clock_wall_us();
         if (id_new("thr_", t->thread.id)) {
             prepare_fail(t, 503, "unavailable", "no randomness available");
@@ -1112,13 +1117,13 @@ static void queue_user_message(struct ck_turn *t)
     struct buf item;
     buf_init(&item, EVENT_MAX);
     jw_init(&w, &item);
-    ck_write_user_message(&w, t->user_item_id, t->thread.id, now, t->req.input, attachments.data);
+    ck_write_user_message(&w, t->user_item_id, t->thread.id, now, t->req->input, attachments.data);
     buf_free(&attachments);
     struct ck_event *ev = queue_item(t, EV_DONE, "thread.item.done", t->user_item_id,
                                      "user_message", now, item.data, true);
     ev->user_item = true;
     buf_free(&item);
-    set_user_text(t, t->req.input);
+    set_user_text(t, t->req->input);
 }
 
 /* A completed client tool call (spec §5.3): stored without an event. */
@@ -1130,7 +1135,7 @@ static void queue_tool_output(struct ck_turn *t)
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "status");
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "output");
     cJSON_AddStringToObject(doc, "status", "completed");
-    cJSON_AddItemToObject(doc, "output", cJSON_Duplicate(t->req.result, 1));
+    cJSON_AddItemToObject(doc, "output", cJSON_Duplicate(t->req->result, 1));
     char *json = json_print(doc);
     cJSON_Delete(doc);
     queue_item(t, EV_REPLACED, NULL, t->item->id, t->item->type, t->item->created_us, json, false);
@@ -1142,7 +1147,7 @@ static char *structured_answer(struct ck_turn *t)
 {
     cJSON *doc = json_parse(t->item->json, strlen(t->item->json), 64, NULL);
     cJSON *inputs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "inputs") : NULL;
-    bool skip_all = strcmp(t->req.input_status, "skipped") == 0;
+    bool skip_all = strcmp(t->req->input_status, "skipped") == 0;
     cJSON *q;
     cJSON_ArrayForEach(q, inputs)
     {
@@ -1152,8 +1157,8 @@ static char *structured_answer(struct ck_turn *t)
         json_get_str(q, "id", &qid);
         json_get_str(q, "type", &qtype);
         json_get_bool(q, "multiple", &multiple);
-        if (qid && t->req.input_answers)
-            json_get_obj(t->req.input_answers, qid, &ans);
+        if (qid && t->req->input_answers)
+            json_get_obj(t->req->input_answers, qid, &ans);
         json_get_arr(ans, "values", &values);
         json_get_bool(ans, "skipped", &skipped);
         cJSON *answer = cJSON_CreateObject();
@@ -1170,7 +1175,7 @@ static char *structured_answer(struct ck_turn *t)
     }
     if (doc) {
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "status");
-        cJSON_AddStringToObject(doc, "status", t->req.input_status);
+        cJSON_AddStringToObject(doc, "status", t->req->input_status);
     }
     char *json = doc ? json_print(doc) : xstrdup(t->item->json);
     cJSON_Delete(doc);
@@ -1190,7 +1195,7 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
 {
     t->sink = sink;
     t->state = TURN_RUNNING;
-    enum ck_type type = t->req.type;
+    enum ck_type type = t->type;
     if (type == CK_THREADS_CREATE) {
         struct ck_event *ev = event_new(EV_THREAD_CREATE);
         ev->json = thread_event(t, "thread.created", &ev->len);
@@ -1206,7 +1211,7 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
         turn_pump(t);
         return;
     }
-    if (t->req.input)
+    if (t->req->input)
         queue_user_message(t);
     if (type == CK_THREADS_RETRY_AFTER_ITEM) {
         queue_item(t, EV_DELETE_AFTER, NULL, t->item->id, NULL, 0, NULL, false);
@@ -1544,7 +1549,7 @@ void ck_turn_admission_release(struct ck_turn *t)
 
 const struct ck_request *ck_turn_request(const struct ck_turn *t)
 {
-    return &t->req;
+    return t->req;
 }
 
 const char *ck_turn_user_id(const struct ck_turn *t)
@@ -1656,7 +1661,7 @@ const char *ck_turn_user_item_json(const struct ck_turn *t)
 {
     if (t->user_item_json)
         return t->user_item_json;
-    if (t->req.type == CK_THREADS_RETRY_AFTER_ITEM && t->item)
+    if (t->type == CK_THREADS_RETRY_AFTER_ITEM && t->item)
         return t->item->json;
     return NULL;
 }
