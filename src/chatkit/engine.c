@@ -17,7 +17,7 @@
 
 enum ev_kind {
     EV_SEND,          /* show only */
-    EV_THREAD_CREATE, /* persist the new thread, send thread.created */
+    EV_THREAD_CREATE, /* persist the new thread, send thread.created (made once it is stored) */
     EV_THREAD_SAVE,   /* persist thread changes, send thread.updated */
     EV_ATTACH,        /* persist an attachment's link to the thread; nothing sent */
     EV_DELETE_AFTER,  /* persist a retry's deletions; nothing sent */
@@ -39,8 +39,9 @@ struct ck_event {
      * it starts at json + item_off and ends before the closing brace (0: json is no such
      * wrapper). */
     unsigned char item_off;
-    bool user_item; /* the turn's user message: its JSON stays with the turn once sent */
-    char *json;     /* owned; the event to send, NULL for persist-only */
+    bool user_item;   /* the turn's user message: its JSON stays with the turn once sent */
+    bool json_static; /* json is a constant: not owned */
+    char *json;       /* owned unless json_static; the event to send, NULL for persist-only */
     size_t len;
     union {
         struct store_item *item;      /* owned; EV_DONE, EV_REPLACED, EV_REMOVED, EV_DELETE_AFTER:
@@ -72,6 +73,17 @@ struct thread_lock {
 };
 
 enum turn_state { TURN_PREPARING, TURN_RUNNING, TURN_ENDED };
+
+/* A delegation in progress (ck_turn_delegate): the outer responder, its context, and the input
+ * the inner one sees. */
+struct delegation {
+    const struct ck_responder *outer_resp;
+    void *outer_context;
+    ck_delegate_done_fn done;
+    void *data;
+    char *text;    /* owned; NULL = the turn's own text */
+    char *item_id; /* owned; NULL = the turn's own */
+};
 
 /* A burst of turns keeps one of these each (plus its events) until it ends, so what only some
  * turns need is held by pointer and strings are right-sized heap copies. */
@@ -105,19 +117,13 @@ struct ck_turn {
     ck_prepared_cb prepared_cb;
     void *prepared_data;
     struct pending_msg *pending;
-    struct ck_turn *next_waiter;    /* in a thread_lock's queue */
-    struct store_coord_lock dblock; /* the thread's lock among replicas (cfg.coord only) */
-    void *context;                  /* the responder's; not owned */
+    struct ck_turn *next_waiter;     /* in a thread_lock's queue */
+    struct store_coord_lock *dblock; /* owned; the thread's lock among replicas (cfg.coord only) */
+    void *context;                   /* the responder's; not owned */
     /* The session's workflow (owned copies) and its view for responders. */
     char *wf_id, *wf_version, *wf_state_json;
     struct ck_turn_workflow wf;
-    /* A delegation in progress (ck_turn_delegate): the outer responder and its context. */
-    const struct ck_responder *outer_resp;
-    void *outer_context;
-    ck_delegate_done_fn delegate_done;
-    void *delegate_data;
-    char *delegate_text;    /* owned; NULL = the turn's own text */
-    char *delegate_item_id; /* owned; NULL = the turn's own */
+    struct delegation *dlg; /* owned; a delegation in progress (ck_turn_delegate), or NULL */
     /* ck_turn_on_drain's waiter, or NULL. */
     void (*drain_fn)(struct ck_turn *t, void *data);
     void *drain_data;
@@ -312,8 +318,8 @@ static bool lock_acquire(struct ck_turn *t, const char *thread_id)
 static void lock_release(struct ck_turn *t)
 {
     /* The replicas' lock first: the next local waiter asks for it right after this. */
-    if (t->e->cfg.coord)
-        store_coord_unlock(t->e->cfg.coord, &t->dblock);
+    if (t->dblock)
+        store_coord_unlock(t->e->cfg.coord, t->dblock);
     if (!t->locked)
         return;
     t->locked = false;
@@ -371,7 +377,8 @@ static void event_free_payload(struct ck_event *ev)
 static void event_free(struct ck_event *ev)
 {
     event_free_payload(ev);
-    free(ev->json);
+    if (!ev->json_static)
+        free(ev->json);
     free(ev);
 }
 
@@ -390,6 +397,15 @@ static void turn_job_release(struct ck_turn *t)
     store_job_clear(t->job);
     free(t->job);
     t->job = NULL;
+}
+
+static void delegation_free(struct delegation *d)
+{
+    if (d) {
+        free(d->text);
+        free(d->item_id);
+        free(d);
+    }
 }
 
 static void turn_free(struct ck_turn *t)
@@ -421,8 +437,8 @@ static void turn_free(struct ck_turn *t)
     free(t->wf_id);
     free(t->wf_version);
     free(t->wf_state_json);
-    free(t->delegate_text);
-    free(t->delegate_item_id);
+    free(t->dblock);
+    delegation_free(t->dlg);
     free(t->user_item_json);
     if (t->req) {
         ck_request_free(t->req);
@@ -622,6 +638,12 @@ static void persist_done(struct store_job *job)
     }
     turn_job_release(t);
     struct ck_event *ev = t->head;
+    if (ev && ev->kind == EV_THREAD_CREATE && !ev->json) {
+        /* Made now rather than when queued, so a burst of turns waiting for their first write
+         * does not hold it: nothing changes the thread before its creation is sent. */
+        ev->json = thread_event(t, "thread.created", &ev->len);
+        t->queued_bytes += ev->len;
+    }
     if (ev && ev->kind != EV_END) {
         event_free_payload(ev);
         ev->kind = EV_SEND; /* persisted: only sending is left */
@@ -971,7 +993,9 @@ static void prepare_next(struct ck_turn *t)
          * turn ends, orders them (new threads need none: nobody else knows their id). */
         t->prepare_step = STEP_THREAD_LOADED;
         if (t->e->cfg.coord) {
-            store_coord_lock(t->e->cfg.coord, &t->dblock, t->thread.id, on_db_lock, t);
+            if (!t->dblock)
+                t->dblock = xcalloc(1, sizeof *t->dblock);
+            store_coord_lock(t->e->cfg.coord, t->dblock, t->thread.id, on_db_lock, t);
             return;
         }
         /* fall through */
@@ -1082,6 +1106,16 @@ static void queue_send(struct ck_turn *t, const char *json, size_t len)
     queue_push(t, ev);
 }
 
+/* queue_send for a constant text: every turn sends a few of these, so they are not copied. */
+static void queue_send_static(struct ck_turn *t, const char *json, size_t len)
+{
+    struct ck_event *ev = event_new(EV_SEND);
+    ev->json = (char *)json; /* never written nor freed (json_static) */
+    ev->json_static = true;
+    ev->len = len;
+    queue_push(t, ev);
+}
+
 /* Keeps the text of a user message (its input, or the stored item's JSON) as the turn's. */
 static void set_user_text(struct ck_turn *t, const cJSON *input)
 {
@@ -1184,11 +1218,14 @@ static char *structured_answer(struct ck_turn *t)
 
 static void queue_stream_options(struct ck_turn *t)
 {
-    char ev[80];
-    int n = snprintf(ev, sizeof ev,
-                     "{\"type\":\"stream_options\",\"stream_options\":{\"allow_cancel\":%s}}",
-                     t->e->cfg.allow_cancel ? "true" : "false");
-    queue_send(t, ev, (size_t)n);
+    static const char on[] =
+        "{\"type\":\"stream_options\",\"stream_options\":{\"allow_cancel\":true}}";
+    static const char off[] =
+        "{\"type\":\"stream_options\",\"stream_options\":{\"allow_cancel\":false}}";
+    if (t->e->cfg.allow_cancel)
+        queue_send_static(t, on, sizeof on - 1);
+    else
+        queue_send_static(t, off, sizeof off - 1);
 }
 
 void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
@@ -1197,15 +1234,13 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
     t->state = TURN_RUNNING;
     enum ck_type type = t->type;
     if (type == CK_THREADS_CREATE) {
-        struct ck_event *ev = event_new(EV_THREAD_CREATE);
-        ev->json = thread_event(t, "thread.created", &ev->len);
-        queue_push(t, ev);
+        queue_push(t, event_new(EV_THREAD_CREATE)); /* its text is made once it is stored */
     }
     if (type == CK_THREADS_CUSTOM_ACTION && t->item && strcmp(t->item->type, "widget") != 0) {
         /* An action from a non-widget item: the one error event of the stream (spec §5.6). */
         static const char err[] =
             "{\"type\":\"error\",\"code\":\"stream.error\",\"allow_retry\":false}";
-        queue_send(t, err, sizeof err - 1);
+        queue_send_static(t, err, sizeof err - 1);
         queue_push(t, event_new(EV_END));
         t->responder_done = true;
         turn_pump(t);
@@ -1458,7 +1493,7 @@ void ck_turn_fail(struct ck_turn *t, const char *code, const char *message, bool
         queue_send(t, b.data, b.len);
         buf_free(&b);
     }
-    if (t->outer_resp) {
+    if (t->dlg) {
         if (!t->end_queued && t->state == TURN_RUNNING && !t->cancelled) {
             t->end_queued = true;
             queue_push(t, event_new(EV_END));
@@ -1569,8 +1604,8 @@ const struct store_item *ck_turn_item(const struct ck_turn *t)
 
 const char *ck_turn_user_text(const struct ck_turn *t)
 {
-    if (t->outer_resp && t->delegate_text)
-        return t->delegate_text;
+    if (t->dlg && t->dlg->text)
+        return t->dlg->text;
     return t->user_text;
 }
 
@@ -1595,8 +1630,8 @@ size_t ck_turn_backlog(const struct ck_turn *t)
 
 const char *ck_turn_user_item_id(const struct ck_turn *t)
 {
-    if (t->outer_resp && t->delegate_item_id)
-        return t->delegate_item_id;
+    if (t->dlg && t->dlg->item_id)
+        return t->dlg->item_id;
     return t->user_item_id[0] ? t->user_item_id : NULL;
 }
 
@@ -1629,15 +1664,16 @@ void ck_turn_when_written(struct ck_turn *t, void (*fn)(struct ck_turn *t, void 
 void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const char *input_text,
                       const char *input_item_id, ck_delegate_done_fn done, void *data)
 {
-    t->outer_resp = t->resp;
-    t->outer_context = t->context;
+    struct delegation *d = xcalloc(1, sizeof *d);
+    d->outer_resp = t->resp;
+    d->outer_context = t->context;
+    d->done = done;
+    d->data = data;
+    d->text = input_text ? xstrdup(input_text) : NULL;
+    d->item_id = input_item_id && input_item_id[0] ? xstrdup(input_item_id) : NULL;
+    delegation_free(t->dlg);
+    t->dlg = d;
     t->context = NULL;
-    t->delegate_done = done;
-    t->delegate_data = data;
-    free(t->delegate_text);
-    t->delegate_text = input_text ? xstrdup(input_text) : NULL;
-    free(t->delegate_item_id);
-    t->delegate_item_id = input_item_id && input_item_id[0] ? xstrdup(input_item_id) : NULL;
     t->resp = inner;
     inner->start(t, inner->data);
 }
@@ -1645,15 +1681,16 @@ void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const
 /* The inner responder let go: the outer one gets the turn back and hears how it went. */
 static bool delegate_return(struct ck_turn *t, bool failed)
 {
-    if (!t->outer_resp)
+    struct delegation *d = t->dlg;
+    if (!d)
         return false;
-    t->resp = t->outer_resp;
-    t->context = t->outer_context;
-    t->outer_resp = NULL;
-    t->outer_context = NULL;
-    ck_delegate_done_fn done = t->delegate_done;
-    t->delegate_done = NULL;
-    done(t, failed, t->delegate_data);
+    t->resp = d->outer_resp;
+    t->context = d->outer_context;
+    ck_delegate_done_fn done = d->done;
+    void *data = d->data;
+    t->dlg = NULL; /* done may delegate again */
+    delegation_free(d);
+    done(t, failed, data);
     return true;
 }
 
