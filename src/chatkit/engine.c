@@ -45,8 +45,8 @@ struct ck_event {
     size_t len;
     union {
         struct store_item *item;      /* owned; EV_DONE, EV_REPLACED, EV_REMOVED, EV_DELETE_AFTER:
-                                       * what to persist, its json owned, NULL when sent (then in
-                                       * json); the item is NULL once handed to the store job */
+                                       * what to persist (NULL once handed to the store job); its
+                                       * json is owned, or NULL when json carries it (item_off) */
         struct store_attachment *att; /* owned; EV_ATTACH (NULL once handed to the job) */
         char *title;                  /* owned; EV_SET_TITLE */
         struct {
@@ -174,7 +174,7 @@ size_t ck_engine_running(const struct ck_engine *e)
 
 /* Between its first events and the start of its responder (the store writes them, then it waits
  * for an admission place; in a burst most turns are there) nobody reads the request, so its
- * parsed tree gives way to the compact JSON text, about a third of the size. */
+ * parsed tree gives way to the compact JSON text (a "hello" turn: ~135 B instead of ~690). */
 static void request_park(struct ck_turn *t)
 {
     t->req_json = json_print(t->req->doc);
