@@ -7,7 +7,9 @@
  * through this process drops the entry at once, and other processes' cancels are seen within
  * ttl (the only staleness, and only with several replicas).
  *
- * Ownership: entries own copies of the session's strings; the cache owns its entries.
+ * Ownership: entries own copies of the session's strings; the cache owns its entries. An entry
+ * keeps the session's short strings right-sized (there is one per user: a struct store_session
+ * is mostly empty fixed-size arrays), and session_cache_get rebuilds the full struct in view.
  */
 #ifndef CHATKITD_AUTH_SESSION_CACHE_H
 #define CHATKITD_AUTH_SESSION_CACHE_H
@@ -25,12 +27,13 @@ struct session_cache {
     size_t count;
     size_t max_entries;
     int64_t ttl_us;
+    struct store_session view; /* the session session_cache_get returned last */
 };
 
 void session_cache_init(struct session_cache *c, size_t max_entries, int64_t ttl_us);
 void session_cache_free(struct session_cache *c);
-/* The cached session for hash at now_us, or NULL when absent or older than ttl. The pointer is
- * valid until the next call that changes the cache. */
+/* The cached session for hash at now_us, or NULL when absent or older than ttl. The pointer (into
+ * c->view; its JSON strings are the entry's) is valid until the next call on the cache. */
 const struct store_session *session_cache_get(struct session_cache *c,
                                               const unsigned char hash[STORE_HASH_LEN],
                                               int64_t now_us);

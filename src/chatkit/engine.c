@@ -17,7 +17,7 @@
 
 enum ev_kind {
     EV_SEND,          /* show only */
-    EV_THREAD_CREATE, /* persist the new thread, send thread.created */
+    EV_THREAD_CREATE, /* persist the new thread, send thread.created (made once it is stored) */
     EV_THREAD_SAVE,   /* persist thread changes, send thread.updated */
     EV_ATTACH,        /* persist an attachment's link to the thread; nothing sent */
     EV_DELETE_AFTER,  /* persist a retry's deletions; nothing sent */
@@ -30,16 +30,30 @@ enum ev_kind {
     EV_END,
 };
 
+/* Events are many (a burst of turns queues several each), so what only some kinds carry shares
+ * one union and lives out of line; the kind says which member is set. */
 struct ck_event {
     struct ck_event *next;
     enum ev_kind kind;
-    char *json; /* owned; the event to send, NULL for persist-only */
+    /* An item event that is sent ({"type":...,"item":<item>}) keeps the item's JSON only there:
+     * it starts at json + item_off and ends before the closing brace (0: json is no such
+     * wrapper). */
+    unsigned char item_off;
+    bool user_item;   /* the turn's user message: its JSON stays with the turn once sent */
+    bool json_static; /* json is a constant: not owned */
+    char *json;       /* owned unless json_static; the event to send, NULL for persist-only */
     size_t len;
-    struct store_item item;       /* what to persist (json owned) */
-    struct store_attachment *att; /* owned; EV_ATTACH only (kept out of line: events are many) */
-    char *title;                  /* owned; EV_SET_TITLE */
-    void (*fn)(struct ck_turn *t, void *data); /* EV_CALL */
-    void *fn_data;
+    union {
+        struct store_item *item;      /* owned; EV_DONE, EV_REPLACED, EV_REMOVED, EV_DELETE_AFTER:
+                                       * what to persist (NULL once handed to the store job); its
+                                       * json is owned, or NULL when json carries it (item_off) */
+        struct store_attachment *att; /* owned; EV_ATTACH (NULL once handed to the job) */
+        char *title;                  /* owned; EV_SET_TITLE */
+        struct {
+            void (*fn)(struct ck_turn *t, void *data);
+            void *data;
+        } call; /* EV_CALL */
+    };
 };
 
 /* An assistant message announced with item.added and not yet done: the text so far, kept so a
@@ -60,19 +74,35 @@ struct thread_lock {
 
 enum turn_state { TURN_PREPARING, TURN_RUNNING, TURN_ENDED };
 
+/* A delegation in progress (ck_turn_delegate): the outer responder, its context, and the input
+ * the inner one sees. */
+struct delegation {
+    const struct ck_responder *outer_resp;
+    void *outer_context;
+    ck_delegate_done_fn done;
+    void *data;
+    char *text;    /* owned; NULL = the turn's own text */
+    char *item_id; /* owned; NULL = the turn's own */
+};
+
+/* A burst of turns keeps one of these each (plus its events) until it ends, so what only some
+ * turns need is held by pointer and strings are right-sized heap copies. */
 struct ck_turn {
     struct ck_engine *e;
-    struct ck_request req; /* owned */
-    char user_id[STORE_USER_ID_MAX];
+    enum ck_type type;      /* the request's */
+    struct ck_request *req; /* owned; NULL while parked */
+    char *req_json;         /* owned; the parked request as compact JSON, NULL when req is whole */
+    char *user_id;          /* owned */
     struct store_thread thread;    /* owned strings */
-    struct store_item item;        /* target item (json owned) */
-    struct buf attachments;        /* JSON array of the message's attachments */
+    struct store_item *item;       /* owned (json too); the loaded target item, NULL when none */
     struct store_attachment *atts; /* owned; the attachments to link */
     size_t natts, atts_loaded;
     char user_item_id[ID_MAX];
-    char *user_item_json; /* owned; the new user message as stored, NULL for other turns */
+    char *user_item_json; /* owned; the new user message as stored, once its event is sent (the
+                           * event holds it until then); NULL for other turns */
     size_t queued_bytes;  /* event bytes in the queue, not yet handed to the sink */
-    struct buf user_text;
+    char *user_text;      /* owned; the user's text, NULL when it has none */
+    size_t user_text_len;
     struct ck_sink *sink; /* not owned */
     const struct ck_responder *resp;
     struct ck_event *head, *tail; /* owned queue */
@@ -87,20 +117,13 @@ struct ck_turn {
     ck_prepared_cb prepared_cb;
     void *prepared_data;
     struct pending_msg *pending;
-    struct ck_turn *next_waiter;    /* in a thread_lock's queue */
-    struct store_coord_lock dblock; /* the thread's lock among replicas (cfg.coord only) */
-    void *context;                  /* the responder's; not owned */
+    struct ck_turn *next_waiter;     /* in a thread_lock's queue */
+    struct store_coord_lock *dblock; /* owned; the thread's lock among replicas (cfg.coord only) */
+    void *context;                   /* the responder's; not owned */
     /* The session's workflow (owned copies) and its view for responders. */
-    char wf_id[STORE_WORKFLOW_ID_MAX], wf_version[STORE_VERSION_MAX];
-    char *wf_state_json;
+    char *wf_id, *wf_version, *wf_state_json;
     struct ck_turn_workflow wf;
-    /* A delegation in progress (ck_turn_delegate): the outer responder and its context. */
-    const struct ck_responder *outer_resp;
-    void *outer_context;
-    ck_delegate_done_fn delegate_done;
-    void *delegate_data;
-    char *delegate_text;           /* owned; NULL = the turn's own text */
-    char delegate_item_id[ID_MAX]; /* "" = the turn's own */
+    struct delegation *dlg; /* owned; a delegation in progress (ck_turn_delegate), or NULL */
     /* ck_turn_on_drain's waiter, or NULL. */
     void (*drain_fn)(struct ck_turn *t, void *data);
     void *drain_data;
@@ -122,6 +145,8 @@ struct ck_engine {
 static void turn_pump(struct ck_turn *t);
 static bool delegate_return(struct ck_turn *t, bool failed);
 static void prepare_next(struct ck_turn *t);
+static void turn_failed(struct ck_turn *t, const char *what, const char *why);
+static void turn_maybe_free(struct ck_turn *t);
 
 struct ck_engine *ck_engine_new(const struct ck_engine_config *cfg)
 {
@@ -143,6 +168,35 @@ size_t ck_engine_active(const struct ck_engine *e)
 size_t ck_engine_running(const struct ck_engine *e)
 {
     return e->running;
+}
+
+/* ---- parking: a turn waiting to start holds its request as text ---- */
+
+/* Between its first events and the start of its responder (the store writes them, then it waits
+ * for an admission place; in a burst most turns are there) nobody reads the request, so its
+ * parsed tree gives way to the compact JSON text (a "hello" turn: ~135 B instead of ~690). */
+static void request_park(struct ck_turn *t)
+{
+    t->req_json = json_print(t->req->doc);
+    if (!t->req_json)
+        return; /* no memory for the text: the tree stays */
+    ck_request_free(t->req);
+    free(t->req);
+    t->req = NULL;
+}
+
+/* Decodes the parked request again, right before the responder starts; 0, or the decoder's
+ * error with its message in err. */
+static int request_unpark(struct ck_turn *t, char *err, size_t errlen)
+{
+    if (!t->req_json)
+        return 0;
+    char *json = t->req_json;
+    t->req_json = NULL;
+    t->req = xmalloc(sizeof *t->req);
+    int rc = ck_request_decode(json, strlen(json), t->req, err, errlen);
+    free(json);
+    return rc;
 }
 
 /* ---- admission: responders start in arrival order, at most cfg.max_running at once ---- */
@@ -177,6 +231,13 @@ static void admit_run(struct ck_engine *e)
         t->start_waiting = false;
         t->admitted = true;
         e->running++;
+        char err[300];
+        if (request_unpark(t, err, sizeof err)) {
+            t->responder_done = true; /* it never started */
+            turn_failed(t, "its request could not be read back", err);
+            turn_maybe_free(t);
+            continue;
+        }
         t->resp->start(t, t->resp->data);
     }
     e->admitting = false;
@@ -257,8 +318,8 @@ static bool lock_acquire(struct ck_turn *t, const char *thread_id)
 static void lock_release(struct ck_turn *t)
 {
     /* The replicas' lock first: the next local waiter asks for it right after this. */
-    if (t->e->cfg.coord)
-        store_coord_unlock(t->e->cfg.coord, &t->dblock);
+    if (t->dblock)
+        store_coord_unlock(t->e->cfg.coord, t->dblock);
     if (!t->locked)
         return;
     t->locked = false;
@@ -281,12 +342,43 @@ static void lock_release(struct ck_turn *t)
 
 /* ---- the turn object ---- */
 
+static void store_item_free(struct store_item *item)
+{
+    if (item) {
+        free(item->json);
+        free(item);
+    }
+}
+
+/* Frees what the kind carries (the union member it set). */
+static void event_free_payload(struct ck_event *ev)
+{
+    switch (ev->kind) {
+    case EV_DONE:
+    case EV_REPLACED:
+    case EV_REMOVED:
+    case EV_DELETE_AFTER:
+        store_item_free(ev->item);
+        ev->item = NULL;
+        break;
+    case EV_ATTACH:
+        free(ev->att);
+        ev->att = NULL;
+        break;
+    case EV_SET_TITLE:
+        free(ev->title);
+        ev->title = NULL;
+        break;
+    default:
+        break;
+    }
+}
+
 static void event_free(struct ck_event *ev)
 {
-    free(ev->att);
-    free(ev->title);
-    free(ev->json);
-    free(ev->item.json);
+    event_free_payload(ev);
+    if (!ev->json_static)
+        free(ev->json);
     free(ev);
 }
 
@@ -305,6 +397,15 @@ static void turn_job_release(struct ck_turn *t)
     store_job_clear(t->job);
     free(t->job);
     t->job = NULL;
+}
+
+static void delegation_free(struct delegation *d)
+{
+    if (d) {
+        free(d->text);
+        free(d->item_id);
+        free(d);
+    }
 }
 
 static void turn_free(struct ck_turn *t)
@@ -329,22 +430,30 @@ static void turn_free(struct ck_turn *t)
     free(t->thread.status_json);
     free(t->thread.allowed_image_domains_json);
     free(t->thread.metadata_json);
-    free(t->item.json);
+    store_item_free(t->item);
     free(t->atts);
-    buf_free(&t->attachments);
-    buf_free(&t->user_text);
+    free(t->user_text);
+    free(t->user_id);
+    free(t->wf_id);
+    free(t->wf_version);
     free(t->wf_state_json);
-    free(t->delegate_text);
+    free(t->dblock);
+    delegation_free(t->dlg);
     free(t->user_item_json);
-    ck_request_free(&t->req);
+    if (t->req) {
+        ck_request_free(t->req);
+        free(t->req);
+    }
+    free(t->req_json);
     t->e->active--;
     free(t);
 }
 
-/* The turn is released once the queue has ended and the responder has let go of it. */
+/* The turn is released once the queue has ended and the responder has let go of it (never from
+ * inside its own pump: the pump releases it on the way out). */
 static void turn_maybe_free(struct ck_turn *t)
 {
-    if (t->state == TURN_ENDED && (t->responder_done || !t->resp) && !t->job_busy)
+    if (t->state == TURN_ENDED && (t->responder_done || !t->resp) && !t->job_busy && !t->pumping)
         turn_free(t);
 }
 
@@ -376,12 +485,15 @@ static void queue_push_front(struct ck_turn *t, struct ck_event *ev)
         t->tail = ev;
 }
 
-/* Wraps an item in {"type":kind,"item":...}. */
-static char *wrap_item_event(const char *kind, const char *item_json, size_t *len)
+/* Wraps an item in {"type":kind,"item":...}; *item_off (if not NULL) gets where the item starts. */
+static char *wrap_item_event(const char *kind, const char *item_json, size_t *len,
+                             unsigned char *item_off)
 {
     struct buf b;
     buf_init(&b, EVENT_MAX);
     buf_appendf(&b, "{\"type\":\"%s\",\"item\":", kind);
+    if (item_off)
+        *item_off = (unsigned char)b.len; /* kind is one of the short protocol names */
     buf_append_str(&b, item_json);
     buf_append_char(&b, '}');
     return buf_detach(&b, len);
@@ -413,8 +525,14 @@ static void copy_thread_strings(struct store_thread *dst, const struct store_thr
     dst->metadata_json = src->metadata_json ? xstrdup(src->metadata_json) : NULL;
 }
 
+/* A copy of the item JSON inside a sent item event. */
+static char *item_json_of(const struct ck_event *ev)
+{
+    return xstrndup(ev->json + ev->item_off, ev->len - ev->item_off - 1);
+}
+
 static void persist_done(struct store_job *job);
-static void turn_store_failed(struct ck_turn *t, const char *why);
+static void turn_failed(struct ck_turn *t, const char *what, const char *why);
 
 /* Starts the store job an event needs; false when it needs none. */
 static bool persist_start(struct ck_turn *t, struct ck_event *ev)
@@ -453,15 +571,20 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
         copy_thread_strings(&t->job->thread, &t->thread);
         t->job->thread.updated_us = clock_wall_us();
     } else if (op == STORE_ATTACHMENT_UPDATE) {
-        t->job->attachment = *ev->att;
+        t->job->attachment = *ev->att; /* the job takes it: the event only waits to be sent */
+        free(ev->att);
+        ev->att = NULL;
     } else {
-        t->job->item = ev->item;
-        t->job->item.json = ev->item.json ? xstrdup(ev->item.json) : NULL;
+        t->job->item = *ev->item; /* json included, freed with the job */
+        if (ev->item_off)
+            t->job->item.json = item_json_of(ev);
+        free(ev->item);
+        ev->item = NULL;
     }
     t->job_busy = true;
     if (store_submit(t->e->cfg.store, t->job)) {
         t->job_busy = false;
-        turn_store_failed(t, "the store is closing");
+        turn_failed(t, "store write failed", "the store is closing");
     }
     return true;
 }
@@ -478,11 +601,11 @@ static void turn_end(struct ck_turn *t)
     }
 }
 
-/* A store write failed while streaming: the client gets the generic error (spec §6.4) and the
- * turn ends; events after it are dropped. */
-static void turn_store_failed(struct ck_turn *t, const char *why)
+/* A store write (or the turn itself) failed while streaming: the client gets the generic error
+ * (spec §6.4) and the turn ends; events after it are dropped. */
+static void turn_failed(struct ck_turn *t, const char *what, const char *why)
 {
-    log_error(t->e->cfg.log, "turn on %s: store write failed: %s", t->thread.id, why);
+    log_error(t->e->cfg.log, "turn on %s: %s: %s", t->thread.id, what, why);
     while (t->head) {
         struct ck_event *ev = t->head;
         t->head = ev->next;
@@ -509,14 +632,22 @@ static void persist_done(struct store_job *job)
     struct ck_turn *t = job->data;
     t->job_busy = false;
     if (job->status && !(t->head && t->head->kind == EV_REMOVED && job->status == ERR_NOT_FOUND)) {
-        turn_store_failed(t, job->error[0] ? job->error : err_str(job->status));
+        turn_failed(t, "store write failed", job->error[0] ? job->error : err_str(job->status));
         turn_maybe_free(t);
         return;
     }
     turn_job_release(t);
     struct ck_event *ev = t->head;
-    if (ev)
-        ev->kind = ev->kind == EV_END ? EV_END : EV_SEND; /* persisted: only sending is left */
+    if (ev && ev->kind == EV_THREAD_CREATE && !ev->json) {
+        /* Made now rather than when queued, so a burst of turns waiting for their first write
+         * does not hold it: nothing changes the thread before its creation is sent. */
+        ev->json = thread_event(t, "thread.created", &ev->len);
+        t->queued_bytes += ev->len;
+    }
+    if (ev && ev->kind != EV_END) {
+        event_free_payload(ev);
+        ev->kind = EV_SEND; /* persisted: only sending is left */
+    }
     turn_pump(t);
 }
 
@@ -547,9 +678,11 @@ static void turn_pump(struct ck_turn *t)
         if (!t->head)
             t->tail = NULL;
         t->queued_bytes -= ev->len;
+        if (ev->user_item && ev->item_off && !t->user_item_json)
+            t->user_item_json = item_json_of(ev);
         if (ev->kind == EV_CALL) {
-            void (*fn)(struct ck_turn *, void *) = ev->fn;
-            void *fn_data = ev->fn_data;
+            void (*fn)(struct ck_turn *, void *) = ev->call.fn;
+            void *fn_data = ev->call.data;
             event_free(ev);
             fn(t, fn_data);
             continue;
@@ -652,17 +785,17 @@ enum prepare_step {
 
 static bool request_has_thread(const struct ck_turn *t)
 {
-    return t->req.type != CK_THREADS_CREATE;
+    return t->type != CK_THREADS_CREATE;
 }
 
 static bool request_loads_item(const struct ck_turn *t)
 {
-    switch (t->req.type) {
+    switch (t->type) {
     case CK_THREADS_ADD_STRUCTURED_INPUT:
     case CK_THREADS_RETRY_AFTER_ITEM:
         return true;
     case CK_THREADS_CUSTOM_ACTION:
-        return t->req.item_id != NULL;
+        return t->req->item_id != NULL;
     case CK_THREADS_ADD_CLIENT_TOOL_OUTPUT:
         return true; /* the newest item */
     default:
@@ -673,12 +806,12 @@ static bool request_loads_item(const struct ck_turn *t)
 /* Checks the loaded target item against what the request needs (before any stream). */
 static int check_item(struct ck_turn *t, const char **code, const char **msg)
 {
-    const char *type = t->item.type;
-    cJSON *doc = t->item.json ? json_parse(t->item.json, strlen(t->item.json), 64, NULL) : NULL;
+    const char *type = t->item->type;
+    cJSON *doc = t->item->json ? json_parse(t->item->json, strlen(t->item->json), 64, NULL) : NULL;
     const char *status = NULL;
     json_get_str(doc, "status", &status);
     int rc = 0;
-    switch (t->req.type) {
+    switch (t->type) {
     case CK_THREADS_RETRY_AFTER_ITEM:
         if (strcmp(type, "user_message") != 0) {
             *code = "invalid_request";
@@ -720,7 +853,7 @@ static void prepare_after_thread(struct ck_turn *t)
     copy_thread_strings(&t->thread, &t->job->thread);
     const char *status = t->thread.status_json;
     if (status && !strstr(status, "\"active\"") &&
-        (t->req.type == CK_THREADS_ADD_USER_MESSAGE || t->req.type == CK_THREADS_CUSTOM_ACTION)) {
+        (t->type == CK_THREADS_ADD_USER_MESSAGE || t->type == CK_THREADS_CUSTOM_ACTION)) {
         prepare_fail(t, 409, "thread_not_active", "the thread is locked or closed");
         return;
     }
@@ -731,29 +864,37 @@ static void prepare_after_thread(struct ck_turn *t)
     }
     t->prepare_step = STEP_ITEM_LOADED;
     struct store_job *job;
-    if (t->req.type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
+    if (t->type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
         job = prepare_job(t, STORE_ITEM_LIST);
         job->page.limit = 1;
         job->page.desc = true;
     } else {
         job = prepare_job(t, STORE_ITEM_GET);
-        snprintf(job->item.id, sizeof job->item.id, "%s", t->req.item_id);
+        snprintf(job->item.id, sizeof job->item.id, "%s", t->req->item_id);
     }
     snprintf(job->item.thread_id, sizeof job->item.thread_id, "%s", t->thread.id);
     prepare_submit(t);
 }
 
+/* Moves a loaded item (json included) out of the job into a heap copy the turn owns. */
+static struct store_item *item_take(struct store_item *loaded)
+{
+    struct store_item *item = xmalloc(sizeof *item);
+    *item = *loaded;
+    loaded->json = NULL;
+    return item;
+}
+
 static void prepare_after_item(struct ck_turn *t)
 {
     const char *code = NULL, *msg = NULL;
-    if (t->req.type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
+    if (t->type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT) {
         if (t->job->status || t->job->list.n == 0) {
             prepare_fail(t, t->job->status && t->job->status != ERR_NOT_FOUND ? 503 : 400,
                          "invalid_request", "the thread has no pending client tool call");
             return;
         }
-        t->item = t->job->list.items[0];
-        t->item.json = xstrdup(t->job->list.items[0].json);
+        t->item = item_take(&t->job->list.items[0]);
     } else {
         if (t->job->status == ERR_NOT_FOUND) {
             prepare_fail(t, 404, "item_not_found", "no such item in this thread");
@@ -763,8 +904,7 @@ static void prepare_after_item(struct ck_turn *t)
             prepare_fail(t, 503, "store_unavailable", "the store failed; try again shortly");
             return;
         }
-        t->item = t->job->item;
-        t->item.json = xstrdup(t->job->item.json);
+        t->item = item_take(&t->job->item);
     }
     int status = check_item(t, &code, &msg);
     if (status) {
@@ -779,7 +919,7 @@ static void prepare_after_item(struct ck_turn *t)
 static void prepare_attachments(struct ck_turn *t)
 {
     const cJSON *ids = NULL;
-    json_get_arr(t->req.input, "attachments", &ids);
+    json_get_arr(t->req->input, "attachments", &ids);
     int n = cJSON_GetArraySize(ids);
     if (t->atts_loaded > 0) {
         const struct store_attachment *a = &t->job->attachment;
@@ -839,11 +979,11 @@ static void prepare_next(struct ck_turn *t)
             prepare_next(t);
             return;
         }
-        if (strlen(t->req.thread_id) >= ID_MAX) {
+        if (strlen(t->req->thread_id) >= ID_MAX) {
             prepare_fail(t, 404, "thread_not_found", "no such thread");
             return;
         }
-        snprintf(t->thread.id, sizeof t->thread.id, "%s", t->req.thread_id);
+        snprintf(t->thread.id, sizeof t->thread.id, "%s", t->req->thread_id);
         t->prepare_step = STEP_DB_LOCK;
         if (!lock_acquire(t, t->thread.id))
             return; /* resumes here when the turn before it on this thread ends */
@@ -853,7 +993,9 @@ static void prepare_next(struct ck_turn *t)
          * turn ends, orders them (new threads need none: nobody else knows their id). */
         t->prepare_step = STEP_THREAD_LOADED;
         if (t->e->cfg.coord) {
-            store_coord_lock(t->e->cfg.coord, &t->dblock, t->thread.id, on_db_lock, t);
+            if (!t->dblock)
+                t->dblock = xcalloc(1, sizeof *t->dblock);
+            store_coord_lock(t->e->cfg.coord, t->dblock, t->thread.id, on_db_lock, t);
             return;
         }
         /* fall through */
@@ -871,7 +1013,7 @@ static void prepare_next(struct ck_turn *t)
         prepare_after_item(t);
         return;
     case STEP_ATTACHMENT_LOADED:
-        if (t->req.input) {
+        if (t->req->input) {
             prepare_attachments(t);
             return;
         }
@@ -893,25 +1035,24 @@ void ck_turn_prepare_session(struct ck_engine *e, struct ck_request *req, const 
                              const struct ck_turn_workflow *wf, ck_prepared_cb cb, void *data)
 {
     struct ck_turn *t = xcalloc(1, sizeof *t);
-    if (wf) {
-        snprintf(t->wf_id, sizeof t->wf_id, "%s", wf->id ? wf->id : "");
-        snprintf(t->wf_version, sizeof t->wf_version, "%s", wf->version ? wf->version : "");
-        t->wf_state_json = wf->state_variables_json ? xstrdup(wf->state_variables_json) : NULL;
-    }
+    t->wf_id = xstrdup(wf && wf->id ? wf->id : "");
+    t->wf_version = xstrdup(wf && wf->version ? wf->version : "");
+    if (wf && wf->state_variables_json)
+        t->wf_state_json = xstrdup(wf->state_variables_json);
     t->wf.id = t->wf_id;
     t->wf.version = t->wf_version;
     t->wf.state_variables_json = t->wf_state_json;
     t->e = e;
     e->active++;
-    t->req = *req;
+    t->req = xmalloc(sizeof *t->req);
+    *t->req = *req;
+    t->type = req->type;
     memset(req, 0, sizeof *req);
-    snprintf(t->user_id, sizeof t->user_id, "%s", user_id);
+    t->user_id = xstrdup(user_id);
     t->prepared_cb = cb;
     t->prepared_data = data;
     t->state = TURN_PREPARING;
-    buf_init(&t->attachments, EVENT_MAX);
-    buf_init(&t->user_text, EVENT_MAX);
-    if (t->req.type == CK_THREADS_CREATE) {
+    if (t->type == CK_THREADS_CREATE) {
         int64_t now = clock_wall_us();
         if (id_new("thr_", t->thread.id)) {
             prepare_fail(t, 503, "unavailable", "no randomness available");
@@ -928,29 +1069,31 @@ void ck_turn_prepare_session(struct ck_engine *e, struct ck_request *req, const 
 
 /* ---- running ---- */
 
-static void queue_item(struct ck_turn *t, enum ev_kind kind, const char *ev_name,
-                       const char *item_id, const char *type, int64_t created_us,
-                       const char *item_json, bool send)
+static struct ck_event *queue_item(struct ck_turn *t, enum ev_kind kind, const char *ev_name,
+                                   const char *item_id, const char *type, int64_t created_us,
+                                   const char *item_json, bool send)
 {
     struct ck_event *ev = event_new(kind);
-    snprintf(ev->item.id, sizeof ev->item.id, "%s", item_id);
-    snprintf(ev->item.thread_id, sizeof ev->item.thread_id, "%s", t->thread.id);
-    snprintf(ev->item.type, sizeof ev->item.type, "%s", type ? type : "");
-    ev->item.created_us = created_us;
-    ev->item.hidden = type && (strcmp(type, "hidden_context_item") == 0 ||
-                               strcmp(type, "sdk_hidden_context") == 0);
-    ev->item.json = item_json ? xstrdup(item_json) : NULL;
-    if (send && ev_name && !ev->item.hidden) {
-        if (kind == EV_REMOVED) {
-            struct buf b;
-            buf_init(&b, 256);
-            buf_appendf(&b, "{\"type\":\"thread.item.removed\",\"item_id\":\"%s\"}", item_id);
-            ev->json = buf_detach(&b, &ev->len);
-        } else {
-            ev->json = wrap_item_event(ev_name, item_json, &ev->len);
-        }
+    struct store_item *item = xcalloc(1, sizeof *item);
+    snprintf(item->id, sizeof item->id, "%s", item_id);
+    snprintf(item->thread_id, sizeof item->thread_id, "%s", t->thread.id);
+    snprintf(item->type, sizeof item->type, "%s", type ? type : "");
+    item->created_us = created_us;
+    item->hidden = type && (strcmp(type, "hidden_context_item") == 0 ||
+                            strcmp(type, "sdk_hidden_context") == 0);
+    ev->item = item;
+    if (send && ev_name && !item->hidden && kind == EV_REMOVED) {
+        struct buf b;
+        buf_init(&b, 256);
+        buf_appendf(&b, "{\"type\":\"thread.item.removed\",\"item_id\":\"%s\"}", item_id);
+        ev->json = buf_detach(&b, &ev->len);
+    } else if (send && ev_name && !item->hidden && item_json) {
+        ev->json = wrap_item_event(ev_name, item_json, &ev->len, &ev->item_off);
+    } else if (item_json) {
+        item->json = xstrdup(item_json);
     }
     queue_push(t, ev);
+    return ev;
 }
 
 static void queue_send(struct ck_turn *t, const char *json, size_t len)
@@ -963,12 +1106,35 @@ static void queue_send(struct ck_turn *t, const char *json, size_t len)
     queue_push(t, ev);
 }
 
+/* queue_send for a constant text: every turn sends a few of these, so they are not copied. */
+static void queue_send_static(struct ck_turn *t, const char *json, size_t len)
+{
+    struct ck_event *ev = event_new(EV_SEND);
+    ev->json = (char *)json; /* never written nor freed (json_static) */
+    ev->json_static = true;
+    ev->len = len;
+    queue_push(t, ev);
+}
+
+/* Keeps the text of a user message (its input, or the stored item's JSON) as the turn's. */
+static void set_user_text(struct ck_turn *t, const cJSON *input)
+{
+    struct buf text;
+    buf_init(&text, EVENT_MAX);
+    ck_input_text(input, &text);
+    free(t->user_text);
+    t->user_text = text.len ? buf_detach(&text, &t->user_text_len) : NULL;
+    buf_free(&text);
+}
+
 /* The user message of a create / add_user_message turn: attachments linked to the thread, the
  * item stored and shown (spec §5.1 steps 3-4). */
 static void queue_user_message(struct ck_turn *t)
 {
+    struct buf attachments; /* the JSON array inside the message */
+    buf_init(&attachments, EVENT_MAX);
     struct jw w;
-    jw_init(&w, &t->attachments);
+    jw_init(&w, &attachments);
     jw_arr_begin(&w);
     for (size_t i = 0; i < t->natts; i++) {
         write_attachment(&w, &t->atts[i], t->thread.id);
@@ -985,36 +1151,37 @@ static void queue_user_message(struct ck_turn *t)
     struct buf item;
     buf_init(&item, EVENT_MAX);
     jw_init(&w, &item);
-    ck_write_user_message(&w, t->user_item_id, t->thread.id, now, t->req.input,
-                          t->attachments.data);
-    queue_item(t, EV_DONE, "thread.item.done", t->user_item_id, "user_message", now, item.data,
-               true);
-    t->user_item_json = buf_detach(&item, NULL);
-    ck_input_text(t->req.input, &t->user_text);
+    ck_write_user_message(&w, t->user_item_id, t->thread.id, now, t->req->input, attachments.data);
+    buf_free(&attachments);
+    struct ck_event *ev = queue_item(t, EV_DONE, "thread.item.done", t->user_item_id,
+                                     "user_message", now, item.data, true);
+    ev->user_item = true;
+    buf_free(&item);
+    set_user_text(t, t->req->input);
 }
 
 /* A completed client tool call (spec §5.3): stored without an event. */
 static void queue_tool_output(struct ck_turn *t)
 {
-    cJSON *doc = json_parse(t->item.json, strlen(t->item.json), 64, NULL);
+    cJSON *doc = json_parse(t->item->json, strlen(t->item->json), 64, NULL);
     if (!doc)
         return;
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "status");
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "output");
     cJSON_AddStringToObject(doc, "status", "completed");
-    cJSON_AddItemToObject(doc, "output", cJSON_Duplicate(t->req.result, 1));
+    cJSON_AddItemToObject(doc, "output", cJSON_Duplicate(t->req->result, 1));
     char *json = json_print(doc);
     cJSON_Delete(doc);
-    queue_item(t, EV_REPLACED, NULL, t->item.id, t->item.type, t->item.created_us, json, false);
+    queue_item(t, EV_REPLACED, NULL, t->item->id, t->item->type, t->item->created_us, json, false);
     free(json);
 }
 
 /* The answered structured_input item (spec §5.4 steps 2-4). */
 static char *structured_answer(struct ck_turn *t)
 {
-    cJSON *doc = json_parse(t->item.json, strlen(t->item.json), 64, NULL);
+    cJSON *doc = json_parse(t->item->json, strlen(t->item->json), 64, NULL);
     cJSON *inputs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "inputs") : NULL;
-    bool skip_all = strcmp(t->req.input_status, "skipped") == 0;
+    bool skip_all = strcmp(t->req->input_status, "skipped") == 0;
     cJSON *q;
     cJSON_ArrayForEach(q, inputs)
     {
@@ -1024,8 +1191,8 @@ static char *structured_answer(struct ck_turn *t)
         json_get_str(q, "id", &qid);
         json_get_str(q, "type", &qtype);
         json_get_bool(q, "multiple", &multiple);
-        if (qid && t->req.input_answers)
-            json_get_obj(t->req.input_answers, qid, &ans);
+        if (qid && t->req->input_answers)
+            json_get_obj(t->req->input_answers, qid, &ans);
         json_get_arr(ans, "values", &values);
         json_get_bool(ans, "skipped", &skipped);
         cJSON *answer = cJSON_CreateObject();
@@ -1042,49 +1209,50 @@ static char *structured_answer(struct ck_turn *t)
     }
     if (doc) {
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "status");
-        cJSON_AddStringToObject(doc, "status", t->req.input_status);
+        cJSON_AddStringToObject(doc, "status", t->req->input_status);
     }
-    char *json = doc ? json_print(doc) : xstrdup(t->item.json);
+    char *json = doc ? json_print(doc) : xstrdup(t->item->json);
     cJSON_Delete(doc);
     return json;
 }
 
 static void queue_stream_options(struct ck_turn *t)
 {
-    char ev[80];
-    int n = snprintf(ev, sizeof ev,
-                     "{\"type\":\"stream_options\",\"stream_options\":{\"allow_cancel\":%s}}",
-                     t->e->cfg.allow_cancel ? "true" : "false");
-    queue_send(t, ev, (size_t)n);
+    static const char on[] =
+        "{\"type\":\"stream_options\",\"stream_options\":{\"allow_cancel\":true}}";
+    static const char off[] =
+        "{\"type\":\"stream_options\",\"stream_options\":{\"allow_cancel\":false}}";
+    if (t->e->cfg.allow_cancel)
+        queue_send_static(t, on, sizeof on - 1);
+    else
+        queue_send_static(t, off, sizeof off - 1);
 }
 
 void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
 {
     t->sink = sink;
     t->state = TURN_RUNNING;
-    enum ck_type type = t->req.type;
+    enum ck_type type = t->type;
     if (type == CK_THREADS_CREATE) {
-        struct ck_event *ev = event_new(EV_THREAD_CREATE);
-        ev->json = thread_event(t, "thread.created", &ev->len);
-        queue_push(t, ev);
+        queue_push(t, event_new(EV_THREAD_CREATE)); /* its text is made once it is stored */
     }
-    if (type == CK_THREADS_CUSTOM_ACTION && t->item.json && strcmp(t->item.type, "widget") != 0) {
+    if (type == CK_THREADS_CUSTOM_ACTION && t->item && strcmp(t->item->type, "widget") != 0) {
         /* An action from a non-widget item: the one error event of the stream (spec §5.6). */
         static const char err[] =
             "{\"type\":\"error\",\"code\":\"stream.error\",\"allow_retry\":false}";
-        queue_send(t, err, sizeof err - 1);
+        queue_send_static(t, err, sizeof err - 1);
         queue_push(t, event_new(EV_END));
         t->responder_done = true;
         turn_pump(t);
         return;
     }
-    if (t->req.input)
+    if (t->req->input)
         queue_user_message(t);
     if (type == CK_THREADS_RETRY_AFTER_ITEM) {
-        queue_item(t, EV_DELETE_AFTER, NULL, t->item.id, NULL, 0, NULL, false);
-        snprintf(t->user_item_id, sizeof t->user_item_id, "%s", t->item.id);
-        cJSON *doc = json_parse(t->item.json, strlen(t->item.json), 64, NULL);
-        ck_input_text(doc, &t->user_text);
+        queue_item(t, EV_DELETE_AFTER, NULL, t->item->id, NULL, 0, NULL, false);
+        snprintf(t->user_item_id, sizeof t->user_item_id, "%s", t->item->id);
+        cJSON *doc = json_parse(t->item->json, strlen(t->item->json), 64, NULL);
+        set_user_text(t, doc);
         cJSON_Delete(doc);
     }
     if (type == CK_THREADS_ADD_CLIENT_TOOL_OUTPUT)
@@ -1092,13 +1260,13 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
     queue_stream_options(t);
     if (type == CK_THREADS_ADD_STRUCTURED_INPUT) {
         char *json = structured_answer(t);
-        queue_item(t, EV_REPLACED, "thread.item.replaced", t->item.id, t->item.type,
-                   t->item.created_us, json, true);
+        queue_item(t, EV_REPLACED, "thread.item.replaced", t->item->id, t->item->type,
+                   t->item->created_us, json, true);
         free(json);
     }
-    if (!t->thread.title && t->user_text.len) {
+    if (!t->thread.title && t->user_text) {
         char title[128];
-        ck_title_from_text(t->user_text.data, t->user_text.len, title, sizeof title);
+        ck_title_from_text(t->user_text, t->user_text_len, title, sizeof title);
         if (title[0])
             ck_turn_set_title(t, title);
     }
@@ -1108,9 +1276,10 @@ void ck_turn_run(struct ck_turn *t, struct ck_sink *sink)
         return;
     }
     /* The responder starts once the events above are stored and sent, when admitted. */
+    request_park(t);
     t->start_waiting = true;
     struct ck_event *ev = event_new(EV_CALL);
-    ev->fn = admit_request;
+    ev->call.fn = admit_request;
     queue_push(t, ev);
     turn_pump(t);
 }
@@ -1157,7 +1326,7 @@ void ck_turn_emit_item_added(struct ck_turn *t, const char *item_id, const char 
         t->pending = p;
     }
     struct ck_event *ev = event_new(EV_SEND);
-    ev->json = wrap_item_event("thread.item.added", item_json, &ev->len);
+    ev->json = wrap_item_event("thread.item.added", item_json, &ev->len, NULL);
     queue_push(t, ev);
     turn_pump(t);
 }
@@ -1324,7 +1493,7 @@ void ck_turn_fail(struct ck_turn *t, const char *code, const char *message, bool
         queue_send(t, b.data, b.len);
         buf_free(&b);
     }
-    if (t->outer_resp) {
+    if (t->dlg) {
         if (!t->end_queued && t->state == TURN_RUNNING && !t->cancelled) {
             t->end_queued = true;
             queue_push(t, event_new(EV_END));
@@ -1415,7 +1584,7 @@ void ck_turn_admission_release(struct ck_turn *t)
 
 const struct ck_request *ck_turn_request(const struct ck_turn *t)
 {
-    return &t->req;
+    return t->req;
 }
 
 const char *ck_turn_user_id(const struct ck_turn *t)
@@ -1430,14 +1599,14 @@ const struct store_thread *ck_turn_thread(const struct ck_turn *t)
 
 const struct store_item *ck_turn_item(const struct ck_turn *t)
 {
-    return t->item.json ? &t->item : NULL;
+    return t->item;
 }
 
 const char *ck_turn_user_text(const struct ck_turn *t)
 {
-    if (t->outer_resp && t->delegate_text)
-        return t->delegate_text;
-    return t->user_text.len ? t->user_text.data : NULL;
+    if (t->dlg && t->dlg->text)
+        return t->dlg->text;
+    return t->user_text;
 }
 
 void ck_turn_on_drain(struct ck_turn *t, void (*fn)(struct ck_turn *t, void *data), void *data)
@@ -1461,8 +1630,8 @@ size_t ck_turn_backlog(const struct ck_turn *t)
 
 const char *ck_turn_user_item_id(const struct ck_turn *t)
 {
-    if (t->outer_resp && t->delegate_item_id[0])
-        return t->delegate_item_id;
+    if (t->dlg && t->dlg->item_id)
+        return t->dlg->item_id;
     return t->user_item_id[0] ? t->user_item_id : NULL;
 }
 
@@ -1486,8 +1655,8 @@ void ck_turn_when_written(struct ck_turn *t, void (*fn)(struct ck_turn *t, void 
     if (t->state != TURN_RUNNING || t->cancelled || t->end_queued)
         return;
     struct ck_event *ev = event_new(EV_CALL);
-    ev->fn = fn;
-    ev->fn_data = data;
+    ev->call.fn = fn;
+    ev->call.data = data;
     queue_push(t, ev);
     turn_pump(t);
 }
@@ -1495,15 +1664,16 @@ void ck_turn_when_written(struct ck_turn *t, void (*fn)(struct ck_turn *t, void 
 void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const char *input_text,
                       const char *input_item_id, ck_delegate_done_fn done, void *data)
 {
-    t->outer_resp = t->resp;
-    t->outer_context = t->context;
+    struct delegation *d = xcalloc(1, sizeof *d);
+    d->outer_resp = t->resp;
+    d->outer_context = t->context;
+    d->done = done;
+    d->data = data;
+    d->text = input_text ? xstrdup(input_text) : NULL;
+    d->item_id = input_item_id && input_item_id[0] ? xstrdup(input_item_id) : NULL;
+    delegation_free(t->dlg);
+    t->dlg = d;
     t->context = NULL;
-    t->delegate_done = done;
-    t->delegate_data = data;
-    free(t->delegate_text);
-    t->delegate_text = input_text ? xstrdup(input_text) : NULL;
-    snprintf(t->delegate_item_id, sizeof t->delegate_item_id, "%s",
-             input_item_id ? input_item_id : "");
     t->resp = inner;
     inner->start(t, inner->data);
 }
@@ -1511,15 +1681,16 @@ void ck_turn_delegate(struct ck_turn *t, const struct ck_responder *inner, const
 /* The inner responder let go: the outer one gets the turn back and hears how it went. */
 static bool delegate_return(struct ck_turn *t, bool failed)
 {
-    if (!t->outer_resp)
+    struct delegation *d = t->dlg;
+    if (!d)
         return false;
-    t->resp = t->outer_resp;
-    t->context = t->outer_context;
-    t->outer_resp = NULL;
-    t->outer_context = NULL;
-    ck_delegate_done_fn done = t->delegate_done;
-    t->delegate_done = NULL;
-    done(t, failed, t->delegate_data);
+    t->resp = d->outer_resp;
+    t->context = d->outer_context;
+    ck_delegate_done_fn done = d->done;
+    void *data = d->data;
+    t->dlg = NULL; /* done may delegate again */
+    delegation_free(d);
+    done(t, failed, data);
     return true;
 }
 
@@ -1527,8 +1698,8 @@ const char *ck_turn_user_item_json(const struct ck_turn *t)
 {
     if (t->user_item_json)
         return t->user_item_json;
-    if (t->req.type == CK_THREADS_RETRY_AFTER_ITEM && t->item.json)
-        return t->item.json;
+    if (t->type == CK_THREADS_RETRY_AFTER_ITEM && t->item)
+        return t->item->json;
     return NULL;
 }
 

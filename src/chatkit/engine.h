@@ -103,6 +103,8 @@ void ck_turn_cancel(struct ck_turn *t);
 
 /* ---- for responders ---- */
 
+/* The decoded request: for the responder (from start until it lets go) and for cfg.pick. While a
+ * turn waits to start, the engine keeps it as text (NULL here). */
 const struct ck_request *ck_turn_request(const struct ck_turn *t);
 const char *ck_turn_user_id(const struct ck_turn *t);
 const struct store_thread *ck_turn_thread(const struct ck_turn *t);

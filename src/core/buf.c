@@ -114,9 +114,13 @@ void buf_consume(struct buf *b, size_t n)
     b->data[b->len] = '\0';
 }
 
+/* The block is cut to its length first: detached strings are often kept (queued events, stored
+ * items) and the geometric growth can leave up to half of it unused. Shrinking stays in place. */
 char *buf_detach(struct buf *b, size_t *len)
 {
     char *p = b->data;
+    if (p && b->cap > b->len + 1)
+        p = xrealloc(p, b->len + 1);
     if (len)
         *len = b->len;
     b->data = NULL;

@@ -42,7 +42,8 @@ char *buf_reserve(struct buf *b, size_t n);
 void buf_commit(struct buf *b, size_t n);
 /* Removes the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);
-/* Hands the heap block to the caller (who frees it) and leaves b empty; *len gets the length. */
+/* Hands the heap block, cut to len + 1 bytes, to the caller (who frees it) and leaves b empty;
+ * *len gets the length. */
 char *buf_detach(struct buf *b, size_t *len);
 
 #endif

@@ -225,9 +225,30 @@ int json_get_arr(const cJSON *obj, const char *key, const cJSON **out)
     return 0;
 }
 
+/* cJSON prints string bytes as they are, so a NUL that json_parse() carried as C0 80 would come
+ * out as bytes no valid UTF-8 has: it goes back to \u0000, and the text parses to the same tree. */
 char *json_print(const cJSON *v)
 {
     if (!v)
         return NULL;
-    return cJSON_PrintUnformatted(v);
+    char *s = cJSON_PrintUnformatted(v);
+    if (!s || !strstr(s, "\xC0\x80"))
+        return s;
+    size_t len = strlen(s), nuls = 0;
+    for (const char *p = s; (p = strstr(p, "\xC0\x80")); p += 2)
+        nuls++;
+    char *out = xmalloc(len + nuls * 4 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] == 0xC0 && (unsigned char)s[i + 1] == 0x80) {
+            memcpy(out + o, "\\u0000", 6);
+            o += 6;
+            i++;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    cJSON_free(s);
+    return out;
 }

@@ -38,7 +38,8 @@ int json_get_int(const cJSON *obj, const char *key, int64_t min, int64_t max, in
 int json_get_obj(const cJSON *obj, const char *key, const cJSON **out);
 int json_get_arr(const cJSON *obj, const char *key, const cJSON **out);
 
-/* Prints v compactly into a new heap string (caller frees with free()); NULL on failure. */
+/* Prints v compactly into a new heap string (caller frees with free()); NULL on failure. NULs
+ * carried as C0 80 (see json_parse) are printed as \u0000, so the text parses to the same tree. */
 char *json_print(const cJSON *v);
 
 #endif

@@ -161,12 +161,18 @@ static int sse_queue(struct http_request *req, struct buf *out, size_t payload)
         http_conn_close(c, false);
         return ERR_CLOSED;
     }
-    if (!req->sse_pending.data)
+    if (!req->sse_pending.data) {
+        /* The first piece of this loop turn becomes the pending output as it is, cut to size
+         * and not copied: in a burst every new stream holds one until the flush. */
         buf_init(&req->sse_pending, s->limits.sse_queue_bytes);
-    int rc = buf_append(&req->sse_pending, out->data, out->len);
-    buf_free(out);
-    if (rc)
-        return ERR_CLOSED;
+        req->sse_pending.data = buf_detach(out, &req->sse_pending.len);
+        req->sse_pending.cap = req->sse_pending.len + 1;
+    } else {
+        int rc = buf_append(&req->sse_pending, out->data, out->len);
+        buf_free(out);
+        if (rc)
+            return ERR_CLOSED;
+    }
     req->bytes_out += payload;
     if (!req->flush_listed) {
         req->flush_listed = true;

@@ -59,7 +59,8 @@ struct fx {
     bool delegate_failed;
     char inner_saw[128];
     int events_at_callback;
-    int starts; /* responder starts */
+    int starts;            /* responder starts */
+    char started_text[64]; /* the first input text the last started responder's request has */
 };
 
 static struct fx *F;
@@ -118,6 +119,10 @@ static void resp_start(struct ck_turn *t, void *data)
 {
     (void)data;
     F->starts++;
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(ck_turn_request(t)->input, "content");
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(content, 0), "text");
+    snprintf(F->started_text, sizeof F->started_text, "%s",
+             cJSON_IsString(text) ? text->valuestring : "");
     switch (F->script) {
     case SCRIPT_ANSWER:
         emit_answer(t, "Hello, world!");
@@ -724,7 +729,8 @@ static void test_admission(void **state)
     assert_ptr_equal(F->hanging, a);
     assert_int_equal(ck_engine_running(F->engine), 1);
     struct ck_turn *b = start_turn(CREATE_HI, 2);
-    assert_int_equal(F->starts, 1); /* b waits for the place */
+    assert_int_equal(F->starts, 1);  /* b waits for the place */
+    assert_null(ck_turn_request(b)); /* ... with its request parked as text */
     assert_int_equal(count_events("thread.created"), 2);
     assert_int_equal(count_events("stream_options"), 2);
     ck_turn_cancel(b); /* never started: nothing to cancel, the turn just ends */
@@ -732,13 +738,18 @@ static void test_admission(void **state)
         ;
     assert_int_equal(F->starts, 1);
     assert_int_equal(ck_engine_running(F->engine), 1);
-    start_turn(CREATE_HI, 3); /* c waits behind a */
+    /* c waits behind a; its text has a NUL, which its parked request must keep */
+    start_turn("{\"type\":\"threads.create\",\"params\":{\"input\":{\"content\":[{\"type\":"
+               "\"input_text\",\"text\":\"nul\\u0000here\"}],\"attachments\":[],"
+               "\"inference_options\":{}}}}",
+               3);
     assert_int_equal(F->starts, 1);
     F->script = SCRIPT_ANSWER;
-    ck_turn_cancel(a); /* a ends: c gets the place and answers */
+    ck_turn_cancel(a); /* a ends: c gets the place, its request whole again, and answers */
     while (ck_engine_active(F->engine) && uv_run(&F->loop, UV_RUN_ONCE))
         ;
     assert_int_equal(F->starts, 2);
+    assert_string_equal(F->started_text, "nul\xC0\x80here"); /* json_parse's NUL (json_read.h) */
     assert_int_equal(ck_engine_running(F->engine), 0);
     assert_int_equal(count_events("thread.created"), 3);
     assert_int_equal(count_events("thread.item.done"), 4); /* 3 user messages and c's answer */

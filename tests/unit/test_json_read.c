@@ -413,6 +413,15 @@ static void test_print(void **state)
     free(s);
     assert_null(json_print(NULL));
     cJSON_Delete(v);
+    /* A NUL inside a value prints as \u0000 again and the text parses to the same tree. */
+    v = parse("{\"t\":\"a\\u0000b\\u0000\",\"u\":\"\\u00e9\"}");
+    s = json_print(v);
+    assert_string_equal(s, "{\"t\":\"a\\u0000b\\u0000\",\"u\":\"\xC3\xA9\"}");
+    again = parse(s);
+    assert_true(cJSON_Compare(v, again, true));
+    cJSON_Delete(again);
+    free(s);
+    cJSON_Delete(v);
 }
 
 int main(void)

@@ -20,6 +20,10 @@ static struct store_session make(int n)
     s.secret_hash[31] = (unsigned char)n;
     s.rate_per_min = n;
     s.state_variables_json = "{\"n\":1}";
+    snprintf(s.user_id, sizeof s.user_id, "user-%d", n);
+    snprintf(s.workflow_id, sizeof s.workflow_id, "wf_%d", n);
+    s.expires_at = 1000 + n;
+    s.tracing = true;
     return s;
 }
 
@@ -34,6 +38,14 @@ static void test_hit_and_ttl(void **state)
     const struct store_session *got = session_cache_get(&c, s.secret_hash, 14 * SEC);
     assert_non_null(got);
     assert_string_equal(got->id, "cksess_7");
+    /* Every field comes back, the strings kept right-sized included. */
+    assert_memory_equal(got->secret_hash, s.secret_hash, sizeof s.secret_hash);
+    assert_string_equal(got->user_id, "user-7");
+    assert_string_equal(got->workflow_id, "wf_7");
+    assert_string_equal(got->workflow_version, "");
+    assert_int_equal(got->rate_per_min, 7);
+    assert_int_equal(got->expires_at, 1007);
+    assert_true(got->tracing);
     assert_string_equal(got->state_variables_json, "{\"n\":1}");
     assert_ptr_not_equal(got->state_variables_json, s.state_variables_json); /* a copy */
     assert_null(session_cache_get(&c, s.secret_hash, 16 * SEC));             /* older than ttl */
