@@ -69,9 +69,9 @@ int main(int argc, char **argv)
           db, "prepare");
     check(sqlite3_prepare_v2(db, "INSERT INTO items VALUES (?1, ?2, ?3, ?4)", -1, &item_ins, NULL),
           db, "prepare");
-    check(sqlite3_prepare_v2(db, "UPDATE threads SET title = ?2 WHERE id = ?1", -1, &title_set,
-                             NULL),
-          db, "prepare");
+    check(
+        sqlite3_prepare_v2(db, "UPDATE threads SET title = ?2 WHERE id = ?1", -1, &title_set, NULL),
+        db, "prepare");
     check(sqlite3_prepare_v2(db, "BEGIN", -1, &begin, NULL), db, "prepare");
     check(sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL), db, "prepare");
     char user_json[301], answer_json[601];

@@ -26,11 +26,11 @@
 #define MSGU "\"msg_a63f3e5074d8b7eecb9b093d36ce49f2\""
 #define MSGA "\"msg_a99977e083a04bd5dd7fe3413cf20f54\""
 #define AT   "\"2026-11-26T02:17:39.387Z\""
-#define THREAD_OBJ(extra)                                                                         \
+#define THREAD_OBJ(extra)                                                                          \
     "{\"id\":" THR extra ",\"created_at\":" AT ",\"status\":{\"type\":\"active\"},"                \
     "\"metadata\":{},\"items\":{\"data\":[],\"has_more\":false}}"
-#define DELTA(t)                                                                                  \
-    "{\"type\":\"thread.item.updated\",\"item_id\":" MSGA ",\"update\":{\"type\":"                \
+#define DELTA(t)                                                                                   \
+    "{\"type\":\"thread.item.updated\",\"item_id\":" MSGA ",\"update\":{\"type\":"                 \
     "\"assistant_message.content_part.text_delta\",\"content_index\":0,\"delta\":\"" t "\"}}"
 
 static const char *const hello_events[] = {
@@ -61,7 +61,7 @@ static const char *const hello_events[] = {
     "today\\\".\",\"type\":\"output_text\"}]}}",
 };
 
-#define TASK_OBJ                                                                                  \
+#define TASK_OBJ                                                                                   \
     "{\"id\":\"task_7f539aa709e81671f0069f0842a12af4\",\"title\":\"bench change 1\",\"status\":"   \
     "\"open\",\"priority\":\"normal\",\"tags\":[],\"created_at\":\"2026-11-26T02:17:46.085Z\","    \
     "\"updated_at\":\"2026-11-26T02:17:46.085Z\"}"
@@ -85,11 +85,10 @@ static void chunk_append(char **out, size_t *len, const char *json)
     size_t n = strlen(json) + 8; /* "data: " + "\n\n" */
     char size[16];
     int sl = snprintf(size, sizeof size, "%zx\r\n", n);
-    *out = realloc(*out, *len + (size_t)sl + n + 3);
-    char *p = *out + *len;
-    p += sprintf(p, "%s", size);
-    p += sprintf(p, "data: %s\n\n\r\n", json);
-    *len = (size_t)(p - *out);
+    size_t room = (size_t)sl + n + 3;
+    *out = realloc(*out, *len + room);
+    int w = snprintf(*out + *len, room, "%sdata: %s\n\n\r\n", size, json);
+    *len += (size_t)w;
 }
 
 static char *answer_json(int status, const char *reason, const char *extra, const char *body,
@@ -123,8 +122,8 @@ static void answers_build(void)
                               "\"created_at\",\"seconds\":600}}",
                               &ans.session_len);
     ans.created = answer_json(201, "Created", "", TASK_OBJ, &ans.created_len);
-    ans.not_found = answer_json(404, "Not Found", "", "{\"error\":\"not_found\"}",
-                                &ans.not_found_len);
+    ans.not_found =
+        answer_json(404, "Not Found", "", "{\"error\":\"not_found\"}", &ans.not_found_len);
 }
 
 struct client {

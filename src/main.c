@@ -432,7 +432,8 @@ static int app_wire_routes(struct app *app)
                                   .pick = pick_responder,
                                   .pick_data = app,
                                   .allow_cancel = true,
-                                  .max_running = (size_t)app->cfg.max_running_turns};
+                                  .max_running = (size_t)app->cfg.max_running_turns,
+                                  .max_writes = (size_t)app->cfg.max_turn_writes};
     app->engine = ck_engine_new(&ec);
     struct chatkit_config cc = {.store = app->store,
                                 .log = &app->log,

@@ -131,6 +131,10 @@ struct ck_turn {
      * the turn waits in the engine's admission list (admit_listed), or holds a place (admitted). */
     bool start_waiting, admit_listed, admitted;
     struct ck_turn *admit_prev, *admit_next; /* in the engine's admission list */
+    /* Waiting for a store write place (cfg.max_writes): job_busy is set as for a write in flight,
+     * and the turn is in the engine's write queue. */
+    bool write_waiting, write_granted; /* granted: popped from the queue, writes next */
+    struct ck_turn *write_next;
 };
 
 struct ck_engine {
@@ -140,6 +144,9 @@ struct ck_engine {
     size_t running;                          /* turns holding an admission place */
     struct ck_turn *admit_head, *admit_tail; /* not owned; turns waiting for a place, FIFO */
     bool admitting;                          /* inside admit_run (no re-entry) */
+    size_t writes;                           /* turns' store writes in flight */
+    struct ck_turn *write_head, *write_tail; /* not owned; turns waiting to write, FIFO */
+    bool resuming;                           /* inside writes_resume (no re-entry) */
 };
 
 static void turn_pump(struct ck_turn *t);
@@ -534,7 +541,50 @@ static char *item_json_of(const struct ck_event *ev)
 static void persist_done(struct store_job *job);
 static void turn_failed(struct ck_turn *t, const char *what, const char *why);
 
-/* Starts the store job an event needs; false when it needs none. */
+/* Whether a turn must wait for a write place: the limit is reached, or others wait already (a
+ * turn that just wrote goes behind them, so a burst gets every first event stored in arrival
+ * order before anyone's later writes). */
+static bool write_must_wait(const struct ck_engine *e)
+{
+    return e->cfg.max_writes && (e->writes >= e->cfg.max_writes || e->write_head);
+}
+
+static void write_wait(struct ck_turn *t)
+{
+    struct ck_engine *e = t->e;
+    t->write_waiting = true;
+    t->job_busy = true; /* the pump stops and the turn stays alive, as for a write in flight */
+    t->write_next = NULL;
+    if (e->write_tail)
+        e->write_tail->write_next = t;
+    else
+        e->write_head = t;
+    e->write_tail = t;
+}
+
+/* Lets waiting turns write while there is room, in arrival order. */
+static void writes_resume(struct ck_engine *e)
+{
+    if (e->resuming)
+        return;
+    e->resuming = true;
+    while (e->write_head && (!e->cfg.max_writes || e->writes < e->cfg.max_writes)) {
+        struct ck_turn *t = e->write_head;
+        e->write_head = t->write_next;
+        if (!e->write_head)
+            e->write_tail = NULL;
+        t->write_next = NULL;
+        t->write_waiting = false;
+        t->write_granted = true;
+        t->job_busy = false;
+        turn_pump(t);
+    }
+    e->resuming = false;
+}
+
+/* Starts the store job an event needs; false when it needs none. The job is allocated only
+ * once the turn has a write place, so a burst of turns does not hold a job each while they
+ * wait for the writer. */
 static bool persist_start(struct ck_turn *t, struct ck_event *ev)
 {
     enum store_op op;
@@ -564,6 +614,11 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
     default:
         return false;
     }
+    if (!t->write_granted && write_must_wait(t->e)) {
+        write_wait(t);
+        return true;
+    }
+    t->write_granted = false;
     turn_job_new(t);
     store_job_init(t->job, op, persist_done, t);
     snprintf(t->job->user_id, sizeof t->job->user_id, "%s", t->user_id);
@@ -585,6 +640,8 @@ static bool persist_start(struct ck_turn *t, struct ck_event *ev)
     if (store_submit(t->e->cfg.store, t->job)) {
         t->job_busy = false;
         turn_failed(t, "store write failed", "the store is closing");
+    } else {
+        t->e->writes++;
     }
     return true;
 }
@@ -627,9 +684,19 @@ static void turn_failed(struct ck_turn *t, const char *what, const char *why)
     turn_end(t);
 }
 
+static void persist_continue(struct ck_turn *t, struct store_job *job);
+
 static void persist_done(struct store_job *job)
 {
     struct ck_turn *t = job->data;
+    struct ck_engine *e = t->e;
+    e->writes--;
+    persist_continue(t, job);
+    writes_resume(e);
+}
+
+static void persist_continue(struct ck_turn *t, struct store_job *job)
+{
     t->job_busy = false;
     if (job->status && !(t->head && t->head->kind == EV_REMOVED && job->status == ERR_NOT_FOUND)) {
         turn_failed(t, "store write failed", job->error[0] ? job->error : err_str(job->status));

@@ -68,6 +68,10 @@ struct ck_engine_config {
      * a burst of requests gets every first event out before the agents' work, and a waiting
      * turn holds only its request and small state, not the memory of a running answer. */
     size_t max_running;
+    /* Turns' store writes in flight at most (0 = no limit). A turn needing a write beyond it
+     * waits, in arrival order, without a store job (1.4 KB) allocated: a burst of 1,000 new
+     * threads holds this many jobs, not 1,000, and the writer still gets full batches. */
+    size_t max_writes;
 };
 
 /* Prepare finished: status 0 (the caller now opens the stream and calls ck_turn_run), or a

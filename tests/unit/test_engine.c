@@ -799,6 +799,73 @@ static void test_drain_waiter(void **state)
         ;
 }
 
+static int setup_one_write(void **state)
+{
+    int rc = setup(state);
+    ck_engine_free(F->engine);
+    struct ck_engine_config ec = {
+        .store = F->store, .log = &F->log, .pick = pick, .allow_cancel = true, .max_writes = 1};
+    F->engine = ck_engine_new(&ec);
+    return rc;
+}
+
+static void job_flag_done(struct store_job *job)
+{
+    *(bool *)job->data = true;
+}
+
+/* Prepares a turn without running it. */
+static struct ck_turn *prepared_turn(const char *json)
+{
+    struct ck_request req;
+    char err[256];
+    assert_int_equal(ck_request_decode(json, strlen(json), &req, err, sizeof err), 0);
+    F->prepared_calls = 0;
+    ck_turn_prepare(F->engine, &req, USER, on_prepared, NULL);
+    while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    assert_int_equal(F->prepared_status, 0);
+    return F->prepared;
+}
+
+/* With one write place, five turns started together never have more than one store write in
+ * flight, all of them finish, and one cancelled while it waits for the place ends cleanly
+ * (its thread and the hidden cancel marker are still stored, nothing more is sent). */
+static void test_write_places(void **state)
+{
+    (void)state;
+    F->nevents = 0;
+    F->script = SCRIPT_ANSWER;
+    struct ck_turn *t[5];
+    for (int i = 0; i < 5; i++)
+        t[i] = prepared_turn(CREATE_HI);
+    for (int i = 0; i < 5; i++)
+        ck_turn_run(t[i], &F->sink);
+    assert_int_equal(store_get_stats(F->store)->in_flight, 1);
+    assert_int_equal(count_events("thread.created"), 0); /* the first waits for its write */
+    ck_turn_cancel(t[3]);
+    size_t most = 0;
+    while (ck_engine_active(F->engine) && uv_run(&F->loop, UV_RUN_ONCE)) {
+        size_t n = store_get_stats(F->store)->in_flight;
+        most = n > most ? n : most;
+    }
+    assert_int_equal(most, 1);
+    assert_int_equal(count_events("thread.created"), 4);
+    assert_int_equal(count_events("stream_options"), 4);
+    assert_int_equal(count_events("thread.item.done"), 8); /* four user messages, four answers */
+    struct store_job job;
+    bool done = false;
+    store_job_init(&job, STORE_THREAD_LIST, job_flag_done, &done);
+    snprintf(job.user_id, sizeof job.user_id, "%s", USER);
+    job.page.limit = 10;
+    assert_int_equal(store_submit(F->store, &job), 0);
+    while (!done && uv_run(&F->loop, UV_RUN_ONCE))
+        ;
+    assert_int_equal(job.status, 0);
+    assert_int_equal(job.list.n, 5); /* the cancelled turn's thread too */
+    store_job_clear(&job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -815,6 +882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_when_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drain_waiter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admission, setup_one_place, teardown),
+        cmocka_unit_test_setup_teardown(test_write_places, setup_one_write, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
