@@ -690,6 +690,7 @@ int main(int argc, char **argv)
     static struct app app; /* large (router, server buffers): keep it off the stack */
     char out[16384], err[1024] = "";
     signal(SIGPIPE, SIG_IGN);
+    store_process_init();
     if (argc >= 2 && strcmp(argv[1], "workflows") == 0)
         return workflows_command(argc, argv);
     int rc = config_load(&app.cfg, argc, argv, out, sizeof out, err, sizeof err);

@@ -25,6 +25,8 @@ struct store_backend {
     void (*run_batch)(void *conn, struct store_job **jobs, size_t n);
     /* Applies pending migrations on a writer connection; *applied counts them. */
     int (*migrate)(void *conn, const struct logger *log, int *applied, char *err, size_t errlen);
+    /* Optional: process-wide library settings (store_process_init). */
+    void (*process_init)(void);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -719,8 +719,16 @@ static int sqlite_migrate(void *conn, const struct logger *log, int *applied, ch
     return migrations_apply(c, current, apply_one, log, applied, err, errlen);
 }
 
+/* Only possible before SQLite initializes itself (the first open); later it returns
+ * SQLITE_MISUSE and changes nothing, which is what store.h promises. */
+static void sqlite_process_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
 const struct store_backend store_backend_sqlite = {
     .name = "sqlite",
+    .process_init = sqlite_process_init,
     .conn_open = sqlite_conn_open,
     .conn_close = sqlite_conn_close,
     .run = sqlite_run,

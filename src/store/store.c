@@ -133,6 +133,14 @@ struct store {
 };
 
 /* A zeroed filter would mean "open tasks of low priority"; "any" is the only safe default. */
+void store_process_init(void)
+{
+    const struct store_backend *all[] = {&store_backend_sqlite, &store_backend_postgres};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i]->process_init)
+            all[i]->process_init();
+}
+
 void store_job_init(struct store_job *job, enum store_op op, store_job_cb cb, void *data)
 {
     memset(job, 0, sizeof *job);
