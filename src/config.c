@@ -79,6 +79,8 @@ static const struct opt opts[] = {
      "requests per minute allowed per browser session"},
     {"max-running-turns", "CHATKITD_MAX_RUNNING_TURNS", NULL, OPT_INT, F(max_running_turns), 0,
      1000000, "64", "turns whose agent works at once; more wait their turn (0 = no limit)"},
+    {"memory-trim", "CHATKITD_MEMORY_TRIM", NULL, OPT_MS, F(memory_trim_ms), 0, 3600000, "1s",
+     "how often memory freed after a burst goes back to the OS while no turn runs (0 = never)"},
     {"max-turn-writes", "CHATKITD_MAX_TURN_WRITES", NULL, OPT_INT, F(max_turn_writes), 0, 1000000,
      "256", "turns' store writes in flight at once; more wait in order (0 = no limit)"},
     {"max-header-bytes", "CHATKITD_MAX_HEADER_BYTES", NULL, OPT_SIZE, L(max_header_bytes), 1024,

@@ -48,6 +48,7 @@ struct config {
     int64_t store_readers;
     size_t store_cache_bytes;      /* SQLite page cache per connection */
     int64_t max_running_turns;     /* engine admission: running turns at most (0 = no limit) */
+    uint64_t memory_trim_ms;       /* how often freed memory goes back while idle; 0 = never */
     int64_t max_turn_writes;       /* turns' store writes in flight at most (0 = no limit) */
     int64_t store_pool;            /* PostgreSQL connections */
     uint64_t statement_timeout_ms; /* PostgreSQL statement_timeout */

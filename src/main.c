@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/memtrim.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "model/model.h"
@@ -41,7 +42,8 @@
 #include <uv.h>
 
 #define PURGE_INTERVAL_MS (10 * 60 * 1000)
-#define PURGE_GRACE_S     (24 * 3600) /* expired sessions are kept a day for audit answers */
+#define MEMTRIM_MIN_FREE  ((size_t)1 << 20) /* less free than this is not worth the syscalls */
+#define PURGE_GRACE_S     (24 * 3600)       /* expired sessions are kept a day for audit answers */
 
 struct app {
     struct config cfg;
@@ -80,6 +82,7 @@ struct app {
     struct ui_static ui;
     uv_signal_t sigterm, sigint;
     uv_timer_t purge_timer;
+    uv_timer_t trim_timer; /* memtrim while no turn runs (--memory-trim) */
     struct store_job purge_job;
     bool purge_running;
     bool stopping;
@@ -140,6 +143,7 @@ static void on_store_closed(void *data)
     uv_close((uv_handle_t *)&app->sigint, NULL);
     uv_close((uv_handle_t *)&app->sighup, NULL);
     uv_close((uv_handle_t *)&app->purge_timer, NULL);
+    uv_close((uv_handle_t *)&app->trim_timer, NULL);
 }
 
 static void on_drained(void *data)
@@ -164,6 +168,7 @@ static void on_signal(uv_signal_t *s, int signum)
     }
     app->stopping = true;
     uv_timer_stop(&app->purge_timer);
+    uv_timer_stop(&app->trim_timer);
     log_info(&app->log, "received %s: draining (up to %llu ms)",
              signum == SIGTERM ? "SIGTERM" : "SIGINT",
              (unsigned long long)app->cfg.limits.drain_timeout_ms);
@@ -192,6 +197,14 @@ static void purge_tick(uv_timer_t *t)
     app->purge_job.purge_before_s = clock_wall_us() / 1000000 - PURGE_GRACE_S;
     if (store_submit(app->store, &app->purge_job) == 0)
         app->purge_running = true;
+}
+
+/* After a burst, the memory it freed goes back to the kernel, but only while no turn runs. */
+static void trim_tick(uv_timer_t *t)
+{
+    struct app *app = t->data;
+    if (!app->stopping && ck_engine_active(app->engine) == 0)
+        memtrim_run(MEMTRIM_MIN_FREE);
 }
 
 /* Messages, approval cards and the answers to a workflow's client tools go to the workflow
@@ -560,6 +573,7 @@ static int app_serve(struct app *app)
         uv_signal_init(&app->loop, &app->sigint);
         uv_signal_init(&app->loop, &app->sighup);
         uv_timer_init(&app->loop, &app->purge_timer);
+        uv_timer_init(&app->loop, &app->trim_timer);
         http_server_drain(&app->server, on_drained, app);
         uv_run(&app->loop, UV_RUN_DEFAULT);
         attachments_free(&app->attachments);
@@ -594,6 +608,11 @@ static int app_serve(struct app *app)
     uv_timer_init(&app->loop, &app->purge_timer);
     app->purge_timer.data = app;
     uv_timer_start(&app->purge_timer, purge_tick, PURGE_INTERVAL_MS, PURGE_INTERVAL_MS);
+    uv_timer_init(&app->loop, &app->trim_timer);
+    app->trim_timer.data = app;
+    if (app->cfg.memory_trim_ms)
+        uv_timer_start(&app->trim_timer, trim_tick, app->cfg.memory_trim_ms,
+                       app->cfg.memory_trim_ms);
     attachments_start(&app->attachments);
     ops_start_lag_probe(&app->ops);
     uv_run(&app->loop, UV_RUN_DEFAULT);
