@@ -106,7 +106,7 @@ struct ck_turn {
     struct ck_sink *sink; /* not owned */
     const struct ck_responder *resp;
     struct ck_event *head, *tail; /* owned queue */
-    struct store_job *job; /* owned; one store job at a time (3.7 KB: allocated for each write
+    struct store_job *job; /* owned; one store job at a time (1.4 KB: allocated for each write
                             * and freed once it is done, so a streaming turn does not keep it) */
     bool job_busy;
     bool pumping; /* inside turn_pump (no re-entry) */
