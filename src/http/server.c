@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -129,9 +130,26 @@ static void tcp_closed(uv_handle_t *h)
     http_conn_on_transport_closed(&t->conn);
 }
 
+/* Closing a socket with unread bytes in its receive queue makes the kernel answer with RST
+ * instead of FIN, and an RST makes the peer's kernel drop whatever that peer has not read yet:
+ * a pipelining client would lose the last answers it was sent (requests dropped by a drain, a
+ * body refused with 413). So what has already arrived is read and thrown away first (up to
+ * CLOSE_DISCARD_MAX, without waiting), then the close sends FIN after the queued answers. */
+#define CLOSE_DISCARD_MAX (1024 * 1024)
+
 static void tcp_close(struct http_conn *c)
 {
-    uv_close((uv_handle_t *)&TCP_OF(c)->tcp, tcp_closed);
+    struct tcp_conn *t = TCP_OF(c);
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&t->tcp, &fd) == 0) {
+        struct http_server *s = c->server;
+        size_t dropped = 0;
+        ssize_t n;
+        while (dropped < CLOSE_DISCARD_MAX &&
+               (n = recv(fd, s->read_buf, sizeof s->read_buf, MSG_DONTWAIT)) > 0)
+            dropped += (size_t)n;
+    }
+    uv_close((uv_handle_t *)&t->tcp, tcp_closed);
 }
 
 static void tcp_destroy(struct http_conn *c)
