@@ -121,8 +121,10 @@ static void turn_prepared(struct ck_turn *t, int status, const char *code, const
     req->ctx = hs;
     req->on_abort = request_aborted;
     req->on_drain = request_drained;
-    /* A client gone during preparation fails the first send, which cancels the turn cleanly. */
-    http_sse_begin(req);
+    /* A client gone during preparation fails the first send, which cancels the turn cleanly.
+     * The head leaves with thread.created or the user message, after their commit: one write
+     * per new stream instead of two. */
+    http_sse_begin_held(req);
     ck_turn_run(t, &hs->base);
 }
 

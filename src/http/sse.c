@@ -92,6 +92,16 @@ int http_sse_begin(struct http_request *req)
     return sse_queue(req, &out, 0);
 }
 
+static void flush_unlist(struct http_request *req);
+
+int http_sse_begin_held(struct http_request *req)
+{
+    int rc = http_sse_begin(req);
+    if (!rc)
+        flush_unlist(req); /* listed again by the next sse_queue; http_sse_end flushes itself */
+    return rc;
+}
+
 size_t http_sse_queued(const struct http_request *req)
 {
     return req->conn ? req->conn->io->queued(req->conn) + req->sse_pending.len : 0;

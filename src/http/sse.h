@@ -24,6 +24,11 @@ int sse_frame(struct buf *out, const char *json, size_t len);
 /* Sends the 200 status and stream headers: they are queued like an event, so they leave in one
  * write with the events of this loop turn. ERR_CLOSED when the client is gone. */
 int http_sse_begin(struct http_request *req);
+/* The same, but the head waits for the stream's first output (an event, a comment or the end)
+ * even when that comes in a later loop turn, so both leave in one write. For streams whose first
+ * event is on its way (a ChatKit turn's thread.created waits for its commit); not for feeds,
+ * whose clients learn the stream is open from the head. */
+int http_sse_begin_held(struct http_request *req);
 /* Sends one event; 0, ERR_CLOSED (client gone or too slow), or ERR_INVALID (bad JSON framing). */
 int http_sse_send(struct http_request *req, const char *json, size_t len);
 /* One event framed once for many streams (a feed's fan-out): the chunked (HTTP/1.1) and the

@@ -95,6 +95,15 @@ static void h_stream(struct http_request *req, void *data)
     f->stream = req;
 }
 
+static void h_held(struct http_request *req, void *data)
+{
+    struct fixture *f = data;
+    req->ctx = f;
+    req->on_abort = on_abort;
+    assert_int_equal(http_sse_begin_held(req), 0);
+    f->stream = req;
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
@@ -107,6 +116,7 @@ static int setup(void **state)
     http_router_add(&f->router, "GET", "/items/{id}", h_path, f);
     http_router_add(&f->router, "GET", "/async", h_async, f);
     http_router_add(&f->router, "GET", "/stream", h_stream, f);
+    http_router_add(&f->router, "GET", "/held", h_held, f);
     http_router_add_limit(&f->router, "POST", "/upload/{id}", h_echo, f, 256);
     http_router_add_limit(&f->router, "POST", "/tiny", h_echo, f, 8);
     struct http_limits l;
@@ -451,6 +461,31 @@ static void test_sse_framing(void **state)
     http_mem_free(m, &f->loop);
 }
 
+/* A held head is not written on its own: it leaves with the first event, or with the end. */
+static void test_sse_held_head(void **state)
+{
+    struct fixture *f = fx_of(state);
+    struct http_mem *m = http_mem_open(&f->server);
+    http_mem_feed_str(m, "GET /held HTTP/1.1\r\n\r\n");
+    assert_int_equal(http_mem_count(m, "HTTP/1.1 200 OK\r\n"),
+                     0); /* a loop turn later: still held */
+    assert_int_equal(http_sse_send(f->stream, "{\"type\":\"a\"}", 12), 0);
+    assert_int_equal(http_mem_count(m, "HTTP/1.1 200 OK\r\n"), 1);
+    assert_int_equal(http_mem_count(m, "chunked\r\n\r\n14\r\ndata: {\"type\":\"a\"}\n\n\r\n"), 1);
+    http_sse_end(f->stream);
+    f->stream = NULL;
+    assert_int_equal(http_mem_count(m, "\r\n0\r\n\r\n"), 1);
+    /* A held stream that ends without an event still gets its head, then the terminator. */
+    http_mem_feed_str(m, "GET /held HTTP/1.1\r\n\r\n");
+    assert_int_equal(http_mem_count(m, "HTTP/1.1 200 OK\r\n"), 1);
+    http_sse_end(f->stream);
+    f->stream = NULL;
+    assert_int_equal(http_mem_count(m, "HTTP/1.1 200 OK\r\n"), 2);
+    assert_int_equal(http_mem_count(m, "chunked\r\n\r\n0\r\n\r\n"), 1);
+    assert_false(m->closed);
+    http_mem_free(m, &f->loop);
+}
+
 static void test_sse_slow_reader_dropped(void **state)
 {
     struct fixture *f = fx_of(state);
@@ -576,6 +611,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_timeout_408, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_timeout_closes_quietly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sse_held_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sse_framing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sse_slow_reader_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disconnect_during_stream, setup, teardown),
