@@ -263,7 +263,9 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static size_t lex_number(struct lexer *lx, size_t i)
+/* A number literal; its end in *next. One too large for a double (2e400) is refused: JSON, the
+ * language's value model, has no infinity. */
+static int lex_number(struct lexer *lx, size_t i, size_t *next)
 {
     const char *s = lx->e->src;
     size_t end = lx->e->len, start = i;
@@ -288,8 +290,13 @@ static size_t lex_number(struct lexer *lx, size_t i)
     size_t n = i - start < sizeof tmp - 1 ? i - start : sizeof tmp - 1;
     memcpy(tmp, s + start, n);
     tmp[n] = '\0';
-    push_token(lx, TK_NUM, start, i - start)->num = strtod(tmp, NULL);
-    return i;
+    double v = strtod(tmp, NULL);
+    if (!isfinite(v))
+        return fail_at(lx->e, start, lx->err, lx->errlen, ERR_INVALID, "number out of range (%s)",
+                       tmp);
+    push_token(lx, TK_NUM, start, i - start)->num = v;
+    *next = i;
+    return 0;
 }
 
 static const char *const two_char_ops[] = {"==", "!=", "<=", ">=", "&&", "||"};
@@ -303,7 +310,9 @@ static int lex(struct lexer *lx)
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
             i++;
         } else if (is_digit(c)) {
-            i = lex_number(lx, i);
+            int rc = lex_number(lx, i, &i);
+            if (rc)
+                return rc;
         } else if (is_name_start(c)) {
             size_t start = i;
             while (i < end && (is_name_start(s[i]) || is_digit(s[i])))
@@ -1168,6 +1177,8 @@ static int eval_arith(struct ev *ev, const struct node *n, const cJSON *a, const
             r += y;
         break;
     }
+    if (!isfinite(r)) /* JSON has no infinity or NaN: 1e300 * 1e300 is an error, not null */
+        return eval_fail(ev, n, ERR_INVALID, "'%s' gives a number out of range", n->op);
     val_set_owned(out, cJSON_CreateNumber(r));
     return 0;
 }

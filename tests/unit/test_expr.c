@@ -255,6 +255,8 @@ static void test_errors(void **state)
     check_error("1 2", ERR_INVALID, "expected an operator or the end, found '2'");
     check_error("", ERR_INVALID, "empty expression");
     check_error("1 / 0", ERR_INVALID, "division by zero");
+    check_error("[1, 2.5e744 % 4]", ERR_INVALID, "column 5: number out of range (2.5e744)");
+    check_error("1e300 * 1e300", ERR_INVALID, "'*' gives a number out of range");
     check_error("'a' - 1", ERR_INVALID, "'-' needs two numbers, got string and number");
     check_error("5 contains 1", ERR_INVALID, "'contains' needs a string, list or object");
     check_error("state.tags['x']", ERR_INVALID, "cannot index a list with a string");
