@@ -132,8 +132,9 @@ struct ck_turn {
     bool start_waiting, admit_listed, admitted;
     struct ck_turn *admit_prev, *admit_next; /* in the engine's admission list */
     /* Waiting for a store write place (cfg.max_writes): job_busy is set as for a write in flight,
-     * and the turn is in the engine's write queue. */
-    bool write_waiting, write_granted; /* granted: popped from the queue, writes next */
+     * and the turn is in the engine's write queue. Granted: taken from that queue, it writes next
+     * whatever the limit says. */
+    bool write_granted;
     struct ck_turn *write_next;
 };
 
@@ -552,7 +553,6 @@ static bool write_must_wait(const struct ck_engine *e)
 static void write_wait(struct ck_turn *t)
 {
     struct ck_engine *e = t->e;
-    t->write_waiting = true;
     t->job_busy = true; /* the pump stops and the turn stays alive, as for a write in flight */
     t->write_next = NULL;
     if (e->write_tail)
@@ -574,7 +574,6 @@ static void writes_resume(struct ck_engine *e)
         if (!e->write_head)
             e->write_tail = NULL;
         t->write_next = NULL;
-        t->write_waiting = false;
         t->write_granted = true;
         t->job_busy = false;
         turn_pump(t);
