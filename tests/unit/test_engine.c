@@ -701,7 +701,13 @@ static int count_events(const char *type)
 
 /* Starts a turn and runs the loop until its stream_options went out (the n-th in all), the
  * moment its responder may start. */
-static struct ck_turn *start_turn(const char *json, int n)
+static void job_flag_done(struct store_job *job)
+{
+    *(bool *)job->data = true;
+}
+
+/* Prepares a turn without running it. */
+static struct ck_turn *prepared_turn(const char *json)
 {
     struct ck_request req;
     char err[256];
@@ -711,7 +717,12 @@ static struct ck_turn *start_turn(const char *json, int n)
     while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
         ;
     assert_int_equal(F->prepared_status, 0);
-    struct ck_turn *t = F->prepared;
+    return F->prepared;
+}
+
+static struct ck_turn *start_turn(const char *json, int n)
+{
+    struct ck_turn *t = prepared_turn(json);
     ck_turn_run(t, &F->sink);
     while (count_events("stream_options") < n && uv_run(&F->loop, UV_RUN_ONCE))
         ;
@@ -755,31 +766,34 @@ static void test_admission(void **state)
     assert_int_equal(count_events("thread.item.done"), 4); /* 3 user messages and c's answer */
 }
 
-static int setup_one_place(void **state)
+/* setup, with an engine that has these admission and write limits. */
+static int setup_limited(void **state, size_t max_running, size_t max_writes)
 {
     int rc = setup(state);
     ck_engine_free(F->engine);
-    struct ck_engine_config ec = {
-        .store = F->store, .log = &F->log, .pick = pick, .allow_cancel = true, .max_running = 1};
+    struct ck_engine_config ec = {.store = F->store,
+                                  .log = &F->log,
+                                  .pick = pick,
+                                  .allow_cancel = true,
+                                  .max_running = max_running,
+                                  .max_writes = max_writes};
     F->engine = ck_engine_new(&ec);
     return rc;
+}
+
+static int setup_one_place(void **state)
+{
+    return setup_limited(state, 1, 0);
 }
 
 static void test_drain_waiter(void **state)
 {
     (void)state;
     F->script = SCRIPT_HANG;
-    struct ck_request req;
-    char err[256];
-    assert_int_equal(ck_request_decode(CREATE_HI, strlen(CREATE_HI), &req, err, sizeof err), 0);
-    F->prepared_calls = 0;
-    ck_turn_prepare(F->engine, &req, USER, on_prepared, NULL);
-    while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
-        ;
-    ck_turn_run(F->prepared, &F->sink);
+    struct ck_turn *t = prepared_turn(CREATE_HI);
+    ck_turn_run(t, &F->sink);
     while (!F->hanging && uv_run(&F->loop, UV_RUN_ONCE))
         ;
-    struct ck_turn *t = F->prepared;
     drain_calls = 0;
     ck_turn_drained(t); /* nobody waits: nothing happens */
     assert_int_equal(drain_calls, 0);
@@ -801,31 +815,7 @@ static void test_drain_waiter(void **state)
 
 static int setup_one_write(void **state)
 {
-    int rc = setup(state);
-    ck_engine_free(F->engine);
-    struct ck_engine_config ec = {
-        .store = F->store, .log = &F->log, .pick = pick, .allow_cancel = true, .max_writes = 1};
-    F->engine = ck_engine_new(&ec);
-    return rc;
-}
-
-static void job_flag_done(struct store_job *job)
-{
-    *(bool *)job->data = true;
-}
-
-/* Prepares a turn without running it. */
-static struct ck_turn *prepared_turn(const char *json)
-{
-    struct ck_request req;
-    char err[256];
-    assert_int_equal(ck_request_decode(json, strlen(json), &req, err, sizeof err), 0);
-    F->prepared_calls = 0;
-    ck_turn_prepare(F->engine, &req, USER, on_prepared, NULL);
-    while (!F->prepared_calls && uv_run(&F->loop, UV_RUN_ONCE))
-        ;
-    assert_int_equal(F->prepared_status, 0);
-    return F->prepared;
+    return setup_limited(state, 0, 1);
 }
 
 /* With one write place, five turns started together never have more than one store write in
