@@ -12,6 +12,17 @@ void base64_std_encode(char *out, const unsigned char *in, size_t n)
     out[BASE64_STD_ENCODED_LEN(n)] = '\0';
 }
 
+void base64_url_encode(char *out, const unsigned char *in, size_t n)
+{
+    struct base64_encode_ctx ctx;
+    base64url_encode_init(&ctx);
+    size_t len = base64_encode_update(&ctx, out, n, in);
+    len += base64_encode_final(&ctx, out + len);
+    while (len > 0 && out[len - 1] == '=')
+        len--;
+    out[len] = '\0';
+}
+
 static bool is_base64_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||

@@ -1,5 +1,6 @@
 #include "core/id.h"
 
+#include "core/base64.h"
 #include "core/err.h"
 
 #include <errno.h>
@@ -47,26 +48,15 @@ int id_new(const char *prefix, char out[ID_MAX])
 
 int id_new_secret(const char *prefix, char out[SECRET_MAX])
 {
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t plen = strlen(prefix);
-    unsigned char raw[33]; /* 32 random bytes, padded to a multiple of 3 */
+    unsigned char raw[32];
     if (plen > ID_PREFIX_MAX)
         return ERR_INVALID;
-    int rc = id_random_bytes(raw, 32);
+    int rc = id_random_bytes(raw, sizeof raw);
     if (rc)
         return rc;
-    raw[32] = 0;
     memcpy(out, prefix, plen);
-    char *o = out + plen;
-    for (size_t i = 0; i < 33; i += 3) {
-        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
-        *o++ = b64[(v >> 18) & 63];
-        *o++ = b64[(v >> 12) & 63];
-        *o++ = b64[(v >> 6) & 63];
-        *o++ = b64[v & 63];
-    }
-    /* 33 bytes gave 44 characters; the last one only encodes padding. */
-    out[plen + 43] = '\0';
+    base64_url_encode(out + plen, raw, sizeof raw); /* 43 characters */
     return 0;
 }
 

@@ -25,6 +25,22 @@ static void test_encode_known(void **state)
     assert_int_equal(BASE64_STD_ENCODED_LEN(7), 12);
 }
 
+static void test_url_encode(void **state)
+{
+    (void)state;
+    char out[64];
+    static const unsigned char bytes[] = {0xfb, 0xff, 0xbf};
+    base64_url_encode(out, bytes, 3);
+    assert_string_equal(out, "-_-_"); /* "+/+/" in the standard alphabet */
+    base64_url_encode(out, bytes, 2);
+    assert_string_equal(out, "-_8"); /* no padding */
+    assert_int_equal(BASE64_URL_ENCODED_LEN(2), 3);
+    assert_int_equal(BASE64_URL_ENCODED_LEN(32), 43);
+    unsigned char zero[32] = {0};
+    base64_url_encode(out, zero, 32);
+    assert_int_equal(strlen(out), 43);
+}
+
 static void test_round_trip_all_bytes(void **state)
 {
     (void)state;
@@ -62,6 +78,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_known),
+        cmocka_unit_test(test_url_encode),
         cmocka_unit_test(test_round_trip_all_bytes),
         cmocka_unit_test(test_decode_rejects),
     };
